@@ -1,0 +1,101 @@
+// Persistent GRU: ONE dispatch runs all T steps of one layer direction inside a
+// single workgroup, state in workgroup memory, a barrier between steps. Formulas,
+// gate order and padding as gru_step_forward.wgsl (RESET_AFTER = true, PyTorch)
+// or gru_reset_forward.wgsl + gru_v1_step_forward.wgsl (RESET_AFTER = false,
+// Keras v1: n = tanh(xg_n + bhh_n + W_hn · (r ⊙ h))), which here needs only an
+// extra barrier inside the step instead of a second dispatch.
+//
+// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 ·
+//           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
+// Dispatch: (1, 1, 1), 256 threads striding over the B·H units.
+// CAP:      override, ≥ 2·B·H (RESET_AFTER) or 3·B·H (the extra third holds r ⊙ h).
+
+struct Params {
+  B: u32,
+  T: u32,
+  H: u32,
+  reverse: u32,
+  outStride: u32,
+  outOffset: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xg: array<f32>;
+@group(0) @binding(2) var<storage, read> whhT: array<f32>;
+@group(0) @binding(3) var<storage, read> bhh: array<f32>;
+@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(5) var<storage, read_write> hs: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+override CAP: u32 = 512u;
+override RESET_AFTER: bool = true;
+const WG: u32 = 256u;
+var<workgroup> sh: array<f32, CAP>; // [0, 2BH): ping-pong state; [2BH, 3BH): r ⊙ h (v1 only)
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid: vec3u) {
+  let H = p.H;
+  let G = 3u * H;
+  let BH = p.B * H;
+  let RH = 2u * BH;
+  for (var u = lid.x; u < BH; u += WG) { sh[u] = hs[u]; }
+  workgroupBarrier();
+
+  for (var s = 0u; s < p.T; s++) {
+    let t = select(s, p.T - 1u - s, p.reverse == 1u);
+    let cur = (s % 2u) * BH;
+    let nxt = BH - cur;
+    if (!RESET_AFTER) {
+      for (var u = lid.x; u < BH; u += WG) {
+        let b = u / H;
+        let j = u % H;
+        var ar = xg[(b * p.T + t) * G + j] + bhh[j];
+        for (var k = 0u; k < H; k++) { ar += whhT[k * G + j] * sh[cur + b * H + k]; }
+        sh[RH + u] = sigmoid_f(ar) * sh[cur + u];
+      }
+      workgroupBarrier();
+    }
+    for (var u = lid.x; u < BH; u += WG) {
+      let b = u / H;
+      let j = u % H;
+      let xrow = (b * p.T + t) * G;
+      let hb = cur + b * H;
+      var h = sh[cur + u];
+      var o = 0.0;
+      var ar = xg[xrow + j] + bhh[j];
+      var az = xg[xrow + H + j] + bhh[H + j];
+      var hn = bhh[2u * H + j];
+      if (RESET_AFTER) {
+        for (var k = 0u; k < H; k++) {
+          let hk = sh[hb + k];
+          let w = k * G + j;
+          ar += whhT[w] * hk;
+          az += whhT[w + H] * hk;
+          hn += whhT[w + 2u * H] * hk;
+        }
+        if (t < lengths[b]) {
+          let z = sigmoid_f(az);
+          h = (1.0 - z) * tanh_f(xg[xrow + 2u * H + j] + sigmoid_f(ar) * hn) + z * h;
+          o = h;
+        }
+      } else {
+        for (var k = 0u; k < H; k++) {
+          let w = k * G + j;
+          az += whhT[w + H] * sh[hb + k];
+          hn += whhT[w + 2u * H] * sh[RH + b * H + k];
+        }
+        if (t < lengths[b]) {
+          let z = sigmoid_f(az);
+          h = (1.0 - z) * tanh_f(xg[xrow + 2u * H + j] + hn) + z * h;
+          o = h;
+        }
+      }
+      sh[nxt + u] = h;
+      hs[(s + 1u) * BH + u] = h;
+      out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+    }
+    workgroupBarrier();
+  }
+}

@@ -1,0 +1,83 @@
+// Persistent LSTM: ONE dispatch runs all T steps of one layer direction inside a
+// single workgroup, with the hidden state in workgroup memory (ping-pong halves)
+// and a barrier between steps. Same formulas, gate order, padding rules and
+// buffers as lstm_step_forward.wgsl; the scheduler picks it when 2·B·H floats fit
+// in workgroup memory and B·H is small enough for one workgroup.
+//
+// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 ·
+//           hs, cs (T+1, B, H): hs[0], cs[0] hold the initial state and every step's
+//           state is written (the final state is hs[T]) · out (B, T, outStride).
+// Dispatch: (1, 1, 1), 256 threads; thread u handles units u, u+256, ... of the
+//           B·H units (b = u / H, j = u % H). The cell state of a unit is only
+//           ever touched by its own thread, so it lives in global memory (cs).
+// CAP:      override, ≥ 2·B·H.
+
+struct Params {
+  B: u32,
+  T: u32,
+  H: u32,
+  reverse: u32,
+  outStride: u32,
+  outOffset: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xg: array<f32>;
+@group(0) @binding(2) var<storage, read> whhT: array<f32>;
+@group(0) @binding(3) var<storage, read> bhh: array<f32>;
+@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(5) var<storage, read_write> hs: array<f32>;
+@group(0) @binding(6) var<storage, read_write> cs: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+
+override CAP: u32 = 512u;
+const WG: u32 = 256u;
+var<workgroup> hsh: array<f32, CAP>; // [0, BH): state of even steps, [BH, 2BH): odd steps
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid: vec3u) {
+  let H = p.H;
+  let G = 4u * H;
+  let BH = p.B * H;
+  for (var u = lid.x; u < BH; u += WG) { hsh[u] = hs[u]; }
+  workgroupBarrier();
+
+  for (var s = 0u; s < p.T; s++) {
+    let t = select(s, p.T - 1u - s, p.reverse == 1u);
+    let cur = (s % 2u) * BH;
+    let nxt = BH - cur;
+    for (var u = lid.x; u < BH; u += WG) {
+      let b = u / H;
+      let j = u % H;
+      let xrow = (b * p.T + t) * G;
+      var ai = xg[xrow + j] + bhh[j];
+      var af = xg[xrow + H + j] + bhh[H + j];
+      var ag = xg[xrow + 2u * H + j] + bhh[2u * H + j];
+      var ao = xg[xrow + 3u * H + j] + bhh[3u * H + j];
+      let hb = cur + b * H;
+      for (var k = 0u; k < H; k++) {
+        let hk = hsh[hb + k];
+        let w = k * G + j;
+        ai += whhT[w] * hk;
+        af += whhT[w + H] * hk;
+        ag += whhT[w + 2u * H] * hk;
+        ao += whhT[w + 3u * H] * hk;
+      }
+      var h = hsh[cur + u];
+      var c = cs[s * BH + u];
+      var o = 0.0;
+      if (t < lengths[b]) {
+        c = sigmoid_f(af) * c + sigmoid_f(ai) * tanh_f(ag);
+        h = sigmoid_f(ao) * tanh_f(c);
+        o = h;
+      }
+      hsh[nxt + u] = h;
+      hs[(s + 1u) * BH + u] = h;
+      cs[(s + 1u) * BH + u] = c;
+      out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+    }
+    workgroupBarrier();
+  }
+}

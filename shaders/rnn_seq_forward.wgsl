@@ -1,0 +1,64 @@
+// Persistent SimpleRNN: ONE dispatch runs all T steps of one layer direction in a
+// single workgroup, state in workgroup memory, a barrier between steps.
+//   h' = act(xg[b, t, :] + bhh + W_hh · h)      act = tanh (ACT = 3) or relu (ACT = 1)
+// Padding as lstm_step_forward.wgsl.
+//
+// Buffers:  xg (B, T, H) · whhT (H, H) · bhh (H) · lengths (B) u32 ·
+//           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
+// Dispatch: (1, 1, 1), 256 threads striding over the B·H units.
+// CAP:      override, ≥ 2·B·H.
+
+struct Params {
+  B: u32,
+  T: u32,
+  H: u32,
+  reverse: u32,
+  outStride: u32,
+  outOffset: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> xg: array<f32>;
+@group(0) @binding(2) var<storage, read> whhT: array<f32>;
+@group(0) @binding(3) var<storage, read> bhh: array<f32>;
+@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(5) var<storage, read_write> hs: array<f32>;
+@group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+override CAP: u32 = 512u;
+override ACT: u32 = 3u;
+const WG: u32 = 256u;
+var<workgroup> hsh: array<f32, CAP>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid: vec3u) {
+  let H = p.H;
+  let BH = p.B * H;
+  for (var u = lid.x; u < BH; u += WG) { hsh[u] = hs[u]; }
+  workgroupBarrier();
+
+  for (var s = 0u; s < p.T; s++) {
+    let t = select(s, p.T - 1u - s, p.reverse == 1u);
+    let cur = (s % 2u) * BH;
+    let nxt = BH - cur;
+    for (var u = lid.x; u < BH; u += WG) {
+      let b = u / H;
+      let j = u % H;
+      var a = xg[(b * p.T + t) * H + j] + bhh[j];
+      let hb = cur + b * H;
+      for (var k = 0u; k < H; k++) { a += whhT[k * H + j] * hsh[hb + k]; }
+      var h = hsh[cur + u];
+      var o = 0.0;
+      if (t < lengths[b]) {
+        h = activate(ACT, a);
+        o = h;
+      }
+      hsh[nxt + u] = h;
+      hs[(s + 1u) * BH + u] = h;
+      out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+    }
+    workgroupBarrier();
+  }
+}

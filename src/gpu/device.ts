@@ -1,0 +1,87 @@
+// Finding a GPUDevice: the browser's navigator.gpu, Node's `webgpu` package
+// (Dawn), or a device the caller already has.
+import { WebGPUUnavailableError } from '../errors';
+
+export interface DeviceRequest {
+  /** A device the caller already owns; the runtime will not destroy it. */
+  device?: GPUDevice;
+  /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package). */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapterName: string;
+  /** True when the runtime created the device and must destroy it on dispose(). */
+  owned: boolean;
+  /**
+   * The GPU instance and adapter, held for the device's lifetime: with Dawn in
+   * Node, letting the instance be garbage-collected while its device lives
+   * crashes the process.
+   */
+  keepAlive: unknown[];
+}
+
+// Limits we raise to the adapter's maximum: the defaults (128 MiB bindings,
+// 16 KiB workgroup memory, 8 storage buffers) are lower than most adapters offer.
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+] as const;
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node;
+}
+
+async function findGpu(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  if (isNode()) {
+    let mod: { create: (flags: string[]) => GPU; globals: object };
+    try {
+      const name = 'webgpu'; // a variable keeps bundlers from pulling Dawn into browser builds
+      mod = await import(/* @vite-ignore */ name);
+    } catch (e) {
+      throw new WebGPUUnavailableError(
+        `createRuntime: no WebGPU in this Node process and the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. ` +
+          `Hint: npm install webgpu, or pass { backend: 'cpu' } for the CPU reference.`,
+      );
+    }
+    Object.assign(globalThis, mod.globals);
+    return mod.create([]);
+  }
+  const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
+  throw new WebGPUUnavailableError(
+    'createRuntime: navigator.gpu is missing: this browser has no WebGPU' +
+      (secure === false ? ' in an insecure context (serve the page over https or from localhost)' : '') +
+      ". Hint: pass { backend: 'cpu' } to use the CPU reference.",
+  );
+}
+
+export async function acquireDevice(req: DeviceRequest): Promise<AcquiredDevice> {
+  if (req.device) {
+    return { device: req.device, adapterName: adapterLabel(req.device.adapterInfo), owned: false, keepAlive: [] };
+  }
+  const gpu = req.gpu ?? (await findGpu());
+  const adapter = await gpu.requestAdapter({ powerPreference: req.powerPreference });
+  if (!adapter) {
+    throw new WebGPUUnavailableError(
+      "createRuntime: WebGPU is present but requestAdapter() returned no adapter (no usable GPU or driver). Hint: pass { backend: 'cpu' } to use the CPU reference.",
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const k of RAISED_LIMITS) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ requiredLimits });
+  return { device, adapterName: adapterLabel(adapter.info), owned: true, keepAlive: [gpu, adapter] };
+}
+
+function adapterLabel(info: GPUAdapterInfo | undefined): string {
+  if (!info) return 'unknown adapter';
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((s) => s && s.length);
+  return parts.length ? parts.join(' ') : 'unknown adapter';
+}

@@ -1,0 +1,36 @@
+// Public API of webgpu-rnn. Everything exported here is public and kept stable;
+// anything else is internal.
+//
+//   createRuntime({ backend: 'webgpu' | 'cpu' })  → Runtime
+//   rt.simpleRNN / rt.gru / rt.lstm               → Recurrent (forward, stream, weights in/out)
+//   rt.embedding / rt.dense / rt.softmax          → heads
+//   rt.sequential([...])                          → Sequential (predict, summary)
+//   Tensor                                        → results; read() copies to the CPU
+export { createRuntime, Runtime, type RuntimeOptions } from './runtime';
+export { Tensor, type BackendName, type FloatArray } from './tensor';
+export {
+  Recurrent,
+  RecurrentStream,
+  type Input,
+  type RecurrentForwardOptions,
+  type RecurrentOptions,
+  type RecurrentOutput,
+} from './layers/recurrent';
+export { Dense, type DenseOptions } from './layers/dense';
+export { Embedding, type EmbeddingOptions } from './layers/embedding';
+export { Softmax } from './layers/softmax';
+export { Sequential, type Layer, type PredictOptions } from './model';
+export type { RecurrentPath, RecurrentRunStats } from './scheduler';
+export type { CellType, StateDict, ArrayLikeTensor } from './weights/types';
+export type { KerasRecurrentWeights, KerasRecurrentArrays } from './weights/keras';
+export {
+  RnnError,
+  ShapeError,
+  ValueError,
+  WeightError,
+  WebGPUUnavailableError,
+  DeviceLostError,
+  LimitError,
+  KernelError,
+  DisposedError,
+} from './errors';

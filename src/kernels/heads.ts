@@ -1,0 +1,38 @@
+// Embedding lookup and row softmax (the Dense layer is matmul_bias_forward with an activation).
+import embeddingWgsl from '../../shaders/embedding_forward.wgsl?raw';
+import softmaxWgsl from '../../shaders/softmax_forward.wgsl?raw';
+import type { GpuContext, KernelDef } from '../gpu/context';
+import { encodeSingle, withCommon, type EncodedOp } from './common';
+
+export const embeddingKernel: KernelDef<'params' | 'ids' | 'table' | 'out'> = {
+  name: 'embedding_forward',
+  wgsl: withCommon(embeddingWgsl),
+  bindings: {
+    params: { binding: 0, type: 'uniform' },
+    ids: { binding: 1, type: 'read-only-storage' },
+    table: { binding: 2, type: 'read-only-storage' },
+    out: { binding: 3, type: 'storage' },
+  },
+};
+
+export const softmaxKernel: KernelDef<'params' | 'x' | 'y'> = {
+  name: 'softmax_forward',
+  wgsl: withCommon(softmaxWgsl),
+  bindings: {
+    params: { binding: 0, type: 'uniform' },
+    x: { binding: 1, type: 'read-only-storage' },
+    y: { binding: 2, type: 'storage' },
+  },
+};
+
+/** out (N, D) = table[ids] with ids (N) u32 already validated < V. */
+export function embeddingForward(ctx: GpuContext, a: { ids: GPUBuffer; table: GPUBuffer; out: GPUBuffer; N: number; D: number; V: number }): Promise<EncodedOp> {
+  const PARAMS = [['N', 'u32'], ['D', 'u32'], ['V', 'u32'], ['_pad', 'u32']] as const;
+  return encodeSingle(ctx, embeddingKernel, {}, PARAMS, { N: a.N, D: a.D, V: a.V, _pad: 0 }, { ids: a.ids, table: a.table, out: a.out }, [Math.ceil((a.N * a.D) / 64)]);
+}
+
+/** y (R, C) = softmax over each row of x (R, C). */
+export function softmaxForward(ctx: GpuContext, a: { x: GPUBuffer; y: GPUBuffer; R: number; C: number }): Promise<EncodedOp> {
+  const PARAMS = [['R', 'u32'], ['C', 'u32'], ['_pad0', 'u32'], ['_pad1', 'u32']] as const;
+  return encodeSingle(ctx, softmaxKernel, {}, PARAMS, { R: a.R, C: a.C, _pad0: 0, _pad1: 0 }, { x: a.x, y: a.y }, [Math.ceil(a.R / 64)]);
+}

@@ -1,0 +1,48 @@
+// Softmax over the last dimension.
+import type { Backend } from '../backend';
+import { ShapeError, fmtShape } from '../errors';
+import { submitOps } from '../kernels/common';
+import { softmaxForward } from '../kernels/heads';
+import { softmaxRef } from '../reference/heads';
+import { Tensor } from '../tensor';
+import { checkInput, type Input } from './recurrent';
+
+export class Softmax {
+  readonly kind = 'Softmax';
+  readonly paramCount = 0;
+  private readonly backend: Backend;
+
+  /** @internal */
+  get backendRef(): Backend {
+    return this.backend;
+  }
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  /** x is (..., C); for arrays pass `shape`. */
+  async forward(x: Input, shape?: readonly number[]): Promise<Tensor> {
+    const op = 'Softmax.forward';
+    const s = x instanceof Tensor ? x.shape : shape;
+    if (!s || s.length < 1) throw new ShapeError(`${op}: pass the shape (..., C) of x.`);
+    checkInput(op, 'x', x, [...s], fmtShape(s), this.backend);
+    const C = s[s.length - 1];
+    const R = s.reduce((a, b) => a * b, 1) / C;
+    if (this.backend.kind === 'cpu') return Tensor.fromCpu(softmaxRef(x instanceof Tensor ? x.cpuData(op) : x, R, C), s);
+    const ctx = this.backend.ctx;
+    const xb = x instanceof Tensor ? x.gpuBuffer(op) : ctx.createStorage('softmax.x', Float32Array.from(x));
+    const y = ctx.createStorage('softmax.y', R * C);
+    try {
+      await submitOps(ctx, op, [await softmaxForward(ctx, { x: xb, y, R, C })]);
+    } catch (e) {
+      ctx.destroyBuffer(y);
+      throw e;
+    } finally {
+      if (!(x instanceof Tensor)) ctx.destroyBuffer(xb);
+    }
+    return Tensor.fromGpu(ctx, y, s);
+  }
+
+  dispose(): void {}
+}

@@ -1,0 +1,104 @@
+// CPU twin of the recurrent kernels (per-step and persistent alike): one layer
+// direction over a padded batch, float64 throughout.
+//
+// Semantics (PyTorch, packed sequences): step s handles time t = s (forward) or
+// t = T-1-s (reverse). A sample b with t ≥ lengths[b] keeps its state and
+// outputs 0, so the final state is the state at its last valid step and the
+// reverse direction starts at that step.
+//
+// Gate order is PyTorch's: LSTM (i, f, g, o), GRU (r, z, n). W_hh is (G, H) here,
+// PyTorch's own layout (the GPU keeps its transpose; the reference need not).
+import type { CellType } from '../weights/types';
+import { relu, sigmoid } from './math';
+
+export interface RecurrenceRefArgs {
+  cell: CellType;
+  nonlinearity: 'tanh' | 'relu';
+  resetAfter: boolean;
+  B: number;
+  T: number;
+  H: number;
+  reverse: boolean;
+  xg: ArrayLike<number>; // (B, T, G) = x·W_ihᵀ + b_ih
+  whh: ArrayLike<number>; // (G, H)
+  bhh: ArrayLike<number>; // (G)
+  lengths: ArrayLike<number>; // (B)
+  h0: ArrayLike<number>; // (B, H)
+  c0: ArrayLike<number> | null; // (B, H), LSTM
+}
+
+export interface RecurrenceRefResult {
+  hs: Float64Array; // (T+1, B, H) state before step s at [s]
+  cs: Float64Array | null; // (T+1, B, H) LSTM
+  out: Float64Array; // (B, T, H) this direction's outputs
+}
+
+/** W_hh[g·H + j, :] · v for one gate block g and unit j. */
+function rowDot(whh: ArrayLike<number>, H: number, row: number, v: ArrayLike<number>, vOff: number): number {
+  let acc = 0;
+  for (let k = 0; k < H; k++) acc += whh[row * H + k] * v[vOff + k];
+  return acc;
+}
+
+export function recurrenceRef(a: RecurrenceRefArgs): RecurrenceRefResult {
+  const { B, T, H, cell } = a;
+  const G = (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * H;
+  const hs = new Float64Array((T + 1) * B * H);
+  const cs = cell === 'lstm' ? new Float64Array((T + 1) * B * H) : null;
+  const out = new Float64Array(B * T * H);
+  for (let i = 0; i < B * H; i++) {
+    hs[i] = a.h0[i];
+    if (cs) cs[i] = a.c0 ? a.c0[i] : 0;
+  }
+  const rh = new Float64Array(H);
+  for (let s = 0; s < T; s++) {
+    const t = a.reverse ? T - 1 - s : s;
+    for (let b = 0; b < B; b++) {
+      const prev = (s * B + b) * H;
+      const next = prev + B * H;
+      const valid = t < a.lengths[b];
+      const x = (b * T + t) * G; // offset of xg[b, t, :]
+      if (cell === 'gru' && !a.resetAfter && valid) {
+        for (let k = 0; k < H; k++) {
+          const r = sigmoid(a.xg[x + k] + a.bhh[k] + rowDot(a.whh, H, k, hs, prev));
+          rh[k] = r * hs[prev + k];
+        }
+      }
+      for (let j = 0; j < H; j++) {
+        let h = hs[prev + j];
+        let o = 0;
+        if (valid) {
+          if (cell === 'rnn') {
+            const pre = a.xg[x + j] + a.bhh[j] + rowDot(a.whh, H, j, hs, prev);
+            h = a.nonlinearity === 'relu' ? relu(pre) : Math.tanh(pre);
+          } else if (cell === 'gru') {
+            const z = sigmoid(a.xg[x + H + j] + a.bhh[H + j] + rowDot(a.whh, H, H + j, hs, prev));
+            let n: number;
+            if (a.resetAfter) {
+              const r = sigmoid(a.xg[x + j] + a.bhh[j] + rowDot(a.whh, H, j, hs, prev));
+              n = Math.tanh(a.xg[x + 2 * H + j] + r * (a.bhh[2 * H + j] + rowDot(a.whh, H, 2 * H + j, hs, prev)));
+            } else {
+              n = Math.tanh(a.xg[x + 2 * H + j] + a.bhh[2 * H + j] + rowDot(a.whh, H, 2 * H + j, rh, 0));
+            }
+            h = (1 - z) * n + z * h;
+          } else {
+            const gate = (g: number) => a.xg[x + g * H + j] + a.bhh[g * H + j] + rowDot(a.whh, H, g * H + j, hs, prev);
+            const i = sigmoid(gate(0));
+            const f = sigmoid(gate(1));
+            const g = Math.tanh(gate(2));
+            const og = sigmoid(gate(3));
+            const c = f * cs![prev + j] + i * g;
+            cs![next + j] = c;
+            h = og * Math.tanh(c);
+          }
+          o = h;
+        } else if (cs) {
+          cs[next + j] = cs[prev + j];
+        }
+        hs[next + j] = h;
+        out[(b * T + t) * H + j] = o;
+      }
+    }
+  }
+  return { hs, cs, out };
+}

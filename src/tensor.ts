@@ -1,0 +1,102 @@
+// Tensor: a shaped array that lives either on the GPU (a GPUBuffer the tensor
+// owns) or on the CPU (float64, the reference backend's precision). Results of
+// the runtime are Tensors so that GPU results stay on the GPU until the caller
+// asks for them with read().
+import { DisposedError, fmtShape } from './errors';
+import type { GpuContext } from './gpu/context';
+
+export type FloatArray = Float32Array | Float64Array;
+export type BackendName = 'webgpu' | 'cpu';
+
+type Store = { kind: 'cpu'; data: Float64Array } | { kind: 'gpu'; ctx: GpuContext; buffer: GPUBuffer; owns: boolean };
+
+export class Tensor {
+  readonly shape: readonly number[];
+  private store: Store | null;
+
+  private constructor(shape: readonly number[], store: Store) {
+    this.shape = [...shape];
+    this.store = store;
+  }
+
+  /** @internal A tensor owning `buffer` (the caller hands ownership over). */
+  static fromGpu(ctx: GpuContext, buffer: GPUBuffer, shape: readonly number[]): Tensor {
+    return new Tensor(shape, { kind: 'gpu', ctx, buffer, owns: true });
+  }
+
+  /** @internal A CPU tensor over `data` (not copied). */
+  static fromCpu(data: Float64Array, shape: readonly number[]): Tensor {
+    return new Tensor(shape, { kind: 'cpu', data });
+  }
+
+  get backend(): BackendName {
+    return this.live('backend').kind === 'gpu' ? 'webgpu' : 'cpu';
+  }
+
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  get disposed(): boolean {
+    return this.store === null;
+  }
+
+  /**
+   * The values, copied to the CPU. For a GPU tensor this is the one place the CPU
+   * waits for the GPU (float32); a CPU tensor returns its float64 values.
+   */
+  async read(): Promise<FloatArray> {
+    const s = this.live('read');
+    if (s.kind === 'cpu') return s.data.slice();
+    return s.ctx.readback(s.buffer, this.size);
+  }
+
+  /** @internal */
+  gpuBuffer(op: string): GPUBuffer {
+    const s = this.live(op);
+    if (s.kind !== 'gpu') throw new Error(`${op}: expected a GPU tensor, got a CPU tensor`);
+    return s.buffer;
+  }
+
+  /** @internal */
+  cpuData(op: string): Float64Array {
+    const s = this.live(op);
+    if (s.kind !== 'cpu') throw new Error(`${op}: expected a CPU tensor, got a GPU tensor`);
+    return s.data;
+  }
+
+  /** The same data under a new shape, taking over ownership: this handle is disposed. */
+  reshape(shape: readonly number[]): Tensor {
+    const s = this.live('reshape');
+    checkSameSize(this.shape, shape);
+    this.store = null;
+    return new Tensor(shape, s);
+  }
+
+  /** @internal A non-owning view under a new shape: disposing the view frees nothing. */
+  view(shape: readonly number[]): Tensor {
+    const s = this.live('view');
+    checkSameSize(this.shape, shape);
+    return new Tensor(shape, s.kind === 'gpu' ? { ...s, owns: false } : s);
+  }
+
+  /** Frees the GPU buffer (if any and owned). Further use throws DisposedError. */
+  dispose(): void {
+    if (this.store?.kind === 'gpu' && this.store.owns) this.store.ctx.destroyBuffer(this.store.buffer);
+    this.store = null;
+  }
+
+  toString(): string {
+    return `Tensor${fmtShape(this.shape)} on ${this.store ? this.backend : 'disposed'}`;
+  }
+
+  private live(op: string): Store {
+    if (!this.store) throw new DisposedError(`${op}: tensor ${fmtShape(this.shape)} was disposed.`);
+    return this.store;
+  }
+}
+
+function checkSameSize(from: readonly number[], to: readonly number[]): void {
+  const n = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  if (n(from) !== n(to)) throw new Error(`reshape: ${fmtShape(from)} and ${fmtShape(to)} differ in size`);
+}

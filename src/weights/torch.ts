@@ -1,0 +1,96 @@
+// PyTorch state_dict naming and layout for nn.RNN / nn.GRU / nn.LSTM:
+//   weight_ih_l{k}[_reverse] (G, I_k) · weight_hh_l{k}[_reverse] (G, H) ·
+//   bias_ih_l{k}[_reverse] (G) · bias_hh_l{k}[_reverse] (G)
+// which is exactly the internal layout, so loading is validation plus a copy.
+import { WeightError, fmtShape } from '../errors';
+import { directions, gateCount, layerInputSize, type ArrayLikeTensor, type CellWeights, type RecurrentConfig, type StackWeights, type StateDict } from './types';
+
+/** Flattens a user tensor to float32, checking its shape (if it has one) and its length. */
+export function toFloat32(op: string, name: string, t: ArrayLikeTensor | undefined, shape: readonly number[], symbols: string): Float32Array {
+  if (t === undefined) throw new WeightError(`${op}: missing '${name}', expected shape ${symbols} = ${fmtShape(shape)}.`);
+  const data: ArrayLike<number> = Array.isArray(t) || ArrayBuffer.isView(t) ? (t as ArrayLike<number>) : (t as { data: ArrayLike<number> }).data;
+  const given = !Array.isArray(t) && !ArrayBuffer.isView(t) ? (t as { shape?: readonly number[] }).shape : undefined;
+  const want = shape.reduce((a, b) => a * b, 1);
+  if (given && (given.length !== shape.length || given.some((d, i) => d !== shape[i]))) {
+    throw new WeightError(`${op}: '${name}' has shape ${fmtShape(given)}, expected ${symbols} = ${fmtShape(shape)}.`);
+  }
+  if (!data || data.length !== want) {
+    throw new WeightError(`${op}: '${name}' has ${data?.length ?? 0} values, expected ${symbols} = ${fmtShape(shape)} = ${want}.`);
+  }
+  const out = Float32Array.from(data);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new WeightError(`${op}: '${name}'[${i}] is ${out[i]}; weights must be finite.`);
+  }
+  return out;
+}
+
+function suffix(l: number, d: number): string {
+  return `_l${l}${d === 1 ? '_reverse' : ''}`;
+}
+
+/** The state_dict names a stack expects, in PyTorch's order. */
+export function torchNames(cfg: RecurrentConfig): string[] {
+  const names: string[] = [];
+  for (let l = 0; l < cfg.numLayers; l++) {
+    for (let d = 0; d < directions(cfg); d++) {
+      for (const n of ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']) names.push(n + suffix(l, d));
+    }
+  }
+  return names;
+}
+
+/** Validates and copies a state dict into StackWeights. Throws before anything is changed. */
+export function fromTorchStateDict(op: string, cfg: RecurrentConfig, sd: StateDict): StackWeights {
+  if (!sd || typeof sd !== 'object') throw new WeightError(`${op}: stateDict must be an object of named tensors, got ${String(sd)}.`);
+  const expected = new Set(torchNames(cfg));
+  const unexpected = Object.keys(sd).filter((k) => !expected.has(k));
+  if (unexpected.length) {
+    throw new WeightError(
+      `${op}: unexpected key(s) ${unexpected.map((k) => `'${k}'`).join(', ')}; expected ${[...expected].join(', ')}. ` +
+        `Hint: strip a module prefix such as 'rnn.' and check numLayers/bidirectional.`,
+    );
+  }
+  const H = cfg.hiddenSize;
+  const G = gateCount(cfg.cell) * H;
+  const stack: StackWeights = [];
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const row: CellWeights[] = [];
+    const I = layerInputSize(cfg, l);
+    for (let d = 0; d < directions(cfg); d++) {
+      const s = suffix(l, d);
+      const w: CellWeights = {
+        wih: toFloat32(op, 'weight_ih' + s, sd['weight_ih' + s], [G, I], l === 0 ? '(G, I)' : '(G, D·H)'),
+        whh: toFloat32(op, 'weight_hh' + s, sd['weight_hh' + s], [G, H], '(G, H)'),
+        bih: toFloat32(op, 'bias_ih' + s, sd['bias_ih' + s], [G], '(G)'),
+        bhh: toFloat32(op, 'bias_hh' + s, sd['bias_hh' + s], [G], '(G)'),
+      };
+      if (cfg.bias === 'single') {
+        // One-bias layers (Keras SimpleRNN, LSTM, GRU reset_after=False) fold the
+        // recurrent bias into the input bias. That is exact: in all three the two
+        // biases are added to the same pre-activation (GRU v1 adds b_hn outside r ⊙ ·).
+        for (let i = 0; i < G; i++) w.bih[i] += w.bhh[i];
+        w.bhh.fill(0);
+      }
+      row.push(w);
+    }
+    stack.push(row);
+  }
+  return stack;
+}
+
+/** PyTorch state_dict of a stack, as {data, shape} entries (float32 copies). */
+export function toTorchStateDict(cfg: RecurrentConfig, weights: StackWeights): Record<string, { data: Float32Array; shape: number[] }> {
+  const H = cfg.hiddenSize;
+  const G = gateCount(cfg.cell) * H;
+  const sd: Record<string, { data: Float32Array; shape: number[] }> = {};
+  weights.forEach((row, l) =>
+    row.forEach((w, d) => {
+      const s = suffix(l, d);
+      sd['weight_ih' + s] = { data: w.wih.slice(), shape: [G, layerInputSize(cfg, l)] };
+      sd['weight_hh' + s] = { data: w.whh.slice(), shape: [G, H] };
+      sd['bias_ih' + s] = { data: w.bih.slice(), shape: [G] };
+      sd['bias_hh' + s] = { data: w.bhh.slice(), shape: [G] };
+    }),
+  );
+  return sd;
+}

@@ -1,0 +1,67 @@
+// Weight containers shared by the layers, the loaders (PyTorch, Keras) and the
+// initialisers. Internally every recurrent weight is stored in PyTorch's layout
+// and PyTorch's gate order:
+//   LSTM: (i, f, g, o)   GRU: (r, z, n)   SimpleRNN: one gate.
+// Dimension vocabulary: B batch, T steps, I input size, H hidden size,
+// G gate rows = gates(cell)·H (4H LSTM, 3H GRU, H SimpleRNN), D directions (1 or 2).
+
+export type CellType = 'rnn' | 'gru' | 'lstm';
+
+/** Number of gate blocks of H rows for a cell. */
+export function gateCount(cell: CellType): number {
+  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+}
+
+/** Weights of one layer in one direction, PyTorch layout and gate order. */
+export interface CellWeights {
+  wih: Float32Array; // (G, I_l)   I_l = I for layer 0, D·H above
+  whh: Float32Array; // (G, H)
+  bih: Float32Array; // (G)
+  bhh: Float32Array; // (G)        all zero and not trainable when the layer has a single bias
+}
+
+export interface RecurrentConfig {
+  cell: CellType;
+  inputSize: number; // I
+  hiddenSize: number; // H
+  numLayers: number; // L
+  bidirectional: boolean;
+  /** SimpleRNN nonlinearity. */
+  nonlinearity: 'tanh' | 'relu';
+  /** GRU: true = PyTorch / Keras reset_after=True; false = Keras reset_after=False. */
+  resetAfter: boolean;
+  /**
+   * 'double': separate input and recurrent biases (PyTorch; Keras GRU reset_after=True).
+   * 'single': one bias (Keras SimpleRNN, LSTM, GRU reset_after=False); bhh is held at zero.
+   */
+  bias: 'double' | 'single';
+}
+
+/** Weights of a whole stack, indexed [layer][direction]. */
+export type StackWeights = CellWeights[][];
+
+/** Input size of layer `l` of a stack. */
+export function layerInputSize(cfg: RecurrentConfig, l: number): number {
+  return l === 0 ? cfg.inputSize : cfg.hiddenSize * (cfg.bidirectional ? 2 : 1);
+}
+
+export function directions(cfg: RecurrentConfig): number {
+  return cfg.bidirectional ? 2 : 1;
+}
+
+/** Trainable parameter count, as PyTorch/Keras report it. */
+export function recurrentParamCount(cfg: RecurrentConfig): number {
+  const G = gateCount(cfg.cell) * cfg.hiddenSize;
+  let n = 0;
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const perDir = G * layerInputSize(cfg, l) + G * cfg.hiddenSize + G * (cfg.bias === 'double' ? 2 : 1);
+    n += perDir * directions(cfg);
+  }
+  return n;
+}
+
+/** A plain tensor as users hand it over: data plus an optional shape. */
+export type ArrayLikeTensor = Float32Array | Float64Array | number[] | { data: ArrayLike<number>; shape?: readonly number[] };
+
+/** A PyTorch-style state dict: name -> tensor. */
+export type StateDict = Record<string, ArrayLikeTensor>;
