@@ -70,9 +70,9 @@ export class Runtime {
     return this.be.kind === 'webgpu' ? this.be.ctx.memory() : { buffers: 0, bytes: 0 };
   }
 
-  /** Dispatches issued so far (webgpu backend). */
-  get dispatchCount(): number {
-    return this.be.kind === 'webgpu' ? this.be.ctx.dispatches : 0;
+  /** Counters of GPU work so far (webgpu backend): compute dispatches, and readbacks (GPU→CPU copies). */
+  stats(): { dispatches: number; readbacks: number } {
+    return this.be.kind === 'webgpu' ? { dispatches: this.be.ctx.dispatches, readbacks: this.be.ctx.readbacks } : { dispatches: 0, readbacks: 0 };
   }
 
   /** @internal */

@@ -49,6 +49,8 @@ export class GpuContext {
   private disposed = false;
   /** Dispatches issued since creation (for the scheduler's per-step counts). */
   dispatches = 0;
+  /** GPU→CPU copies since creation: the only places the CPU waits for the GPU. */
+  readbacks = 0;
 
   constructor(acq: AcquiredDevice) {
     this.device = acq.device;
@@ -119,6 +121,7 @@ export class GpuContext {
   /** Copies `count` f32 values from `buf` to the CPU. The CPU waits for the GPU here. */
   async readback(buf: GPUBuffer, count: number, offsetElems = 0): Promise<Float32Array> {
     this.check('readback');
+    this.readbacks++;
     const bytes = count * 4;
     if (bytes === 0) return new Float32Array(0);
     const staging = this.device.createBuffer({ label: 'readback', size: bytes, usage: Usage.MAP_READ | Usage.COPY_DST });
