@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/setup.sh || { echo "tests: 0 passed, 1 failed (scripts/setup.sh failed)"; exit 1; }
+bash scripts/setup.sh || { echo "scripts/setup.sh failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
 
 # Dawn in Node (the `webgpu` package) finds no Vulkan driver on a GPU-less
 # machine unless pointed at Chromium's SwiftShader ICD. Vitest's workers
