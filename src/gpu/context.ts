@@ -41,7 +41,8 @@ export class GpuContext {
   readonly adapterName: string;
   readonly limits: GPUSupportedLimits;
   private readonly owned: boolean;
-  private keepAlive: unknown[];
+  /** Holds the GPU instance and adapter alive for the device's lifetime (see AcquiredDevice). */
+  keepAlive: unknown[];
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly live = new Map<GPUBuffer, number>();

@@ -2,13 +2,22 @@
 // layouts of the recurrent kernels, and the encoded-op shape the scheduler strings
 // together into one command buffer.
 import commonWgsl from '../../shaders/common.wgsl?raw';
-import { dispatch, Usage, type Constants, type GpuContext, type KernelDef } from '../gpu/context';
+import { dispatch, Usage, type BindingSpec, type Constants, type GpuContext, type KernelDef } from '../gpu/context';
 import { packUniforms, uniformSize, type UniformLayout, type UniformValues } from '../gpu/uniforms';
 
 /** Joins shaders/common.wgsl (stable sigmoid/tanh, activations) in front of a kernel. */
 export function withCommon(wgsl: string): string {
   return `${commonWgsl}\n${wgsl}`;
 }
+
+// Binding helpers of the recurrent kernels' layouts.
+export const ro = (binding: number): BindingSpec => ({ binding, type: 'read-only-storage' });
+export const rw = (binding: number): BindingSpec => ({ binding, type: 'storage' });
+/** Per-step kernels read their Params from one slot per step of a shared uniform buffer. */
+export const stepParams: BindingSpec = { binding: 0, type: 'uniform', dynamic: true };
+export const seqParams: BindingSpec = { binding: 0, type: 'uniform' };
+/** Bindings every recurrent kernel has (LSTM adds cs, the Keras v1 GRU rh). */
+export type StateBindings = 'params' | 'xg' | 'whhT' | 'bhh' | 'lengths' | 'hs' | 'out';
 
 /** Activation codes shared with activate() in common.wgsl. */
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;

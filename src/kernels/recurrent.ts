@@ -1,68 +1,15 @@
-// The recurrent kernels of the three cells, per-step and persistent, and the one
-// launcher per path that the scheduler calls. Each cell's WGSL pair:
+// The launchers the scheduler calls for a layer direction's recurrence, one per
+// path, choosing the cell's kernels (defined in rnn.ts, gru.ts, lstm.ts):
 //   SimpleRNN: rnn_step_forward.wgsl  / rnn_seq_forward.wgsl
 //   GRU:       gru_step_forward.wgsl  / gru_seq_forward.wgsl   (reset_after = true)
 //              gru_reset_forward.wgsl + gru_v1_step_forward.wgsl (reset_after = false, 2 dispatches)
 //   LSTM:      lstm_step_forward.wgsl / lstm_seq_forward.wgsl
-import rnnStepWgsl from '../../shaders/rnn_step_forward.wgsl?raw';
-import rnnSeqWgsl from '../../shaders/rnn_seq_forward.wgsl?raw';
-import gruStepWgsl from '../../shaders/gru_step_forward.wgsl?raw';
-import gruSeqWgsl from '../../shaders/gru_seq_forward.wgsl?raw';
-import gruResetWgsl from '../../shaders/gru_reset_forward.wgsl?raw';
-import gruV1StepWgsl from '../../shaders/gru_v1_step_forward.wgsl?raw';
-import lstmStepWgsl from '../../shaders/lstm_step_forward.wgsl?raw';
-import lstmSeqWgsl from '../../shaders/lstm_seq_forward.wgsl?raw';
-import type { BindingSpec, GpuContext, KernelDef } from '../gpu/context';
+import type { GpuContext } from '../gpu/context';
 import type { CellType } from '../weights/types';
-import { ACT, SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, withCommon, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
-
-const ro = (binding: number): BindingSpec => ({ binding, type: 'read-only-storage' });
-const rw = (binding: number): BindingSpec => ({ binding, type: 'storage' });
-const stepParams: BindingSpec = { binding: 0, type: 'uniform', dynamic: true };
-const seqParams: BindingSpec = { binding: 0, type: 'uniform' };
-
-type StateBindings = 'params' | 'xg' | 'whhT' | 'bhh' | 'lengths' | 'hs' | 'out';
-
-export const rnnStepKernel: KernelDef<StateBindings> = {
-  name: 'rnn_step_forward',
-  wgsl: withCommon(rnnStepWgsl),
-  bindings: { params: stepParams, xg: ro(1), whhT: ro(2), bhh: ro(3), lengths: ro(4), hs: rw(5), out: rw(6) },
-};
-export const rnnSeqKernel: KernelDef<StateBindings> = {
-  name: 'rnn_seq_forward',
-  wgsl: withCommon(rnnSeqWgsl),
-  bindings: { params: seqParams, xg: ro(1), whhT: ro(2), bhh: ro(3), lengths: ro(4), hs: rw(5), out: rw(6) },
-};
-export const gruStepKernel: KernelDef<StateBindings> = {
-  name: 'gru_step_forward',
-  wgsl: withCommon(gruStepWgsl),
-  bindings: { params: stepParams, xg: ro(1), whhT: ro(2), bhh: ro(3), lengths: ro(4), hs: rw(5), out: rw(6) },
-};
-export const gruSeqKernel: KernelDef<StateBindings> = {
-  name: 'gru_seq_forward',
-  wgsl: withCommon(gruSeqWgsl),
-  bindings: { params: seqParams, xg: ro(1), whhT: ro(2), bhh: ro(3), lengths: ro(4), hs: rw(5), out: rw(6) },
-};
-export const gruResetKernel: KernelDef<'params' | 'xg' | 'whhT' | 'bhh' | 'hs' | 'rh'> = {
-  name: 'gru_reset_forward',
-  wgsl: withCommon(gruResetWgsl),
-  bindings: { params: stepParams, xg: ro(1), whhT: ro(2), bhh: ro(3), hs: ro(4), rh: rw(5) },
-};
-export const gruV1StepKernel: KernelDef<StateBindings | 'rh'> = {
-  name: 'gru_v1_step_forward',
-  wgsl: withCommon(gruV1StepWgsl),
-  bindings: { params: stepParams, xg: ro(1), whhT: ro(2), bhh: ro(3), lengths: ro(4), rh: ro(5), hs: rw(6), out: rw(7) },
-};
-export const lstmStepKernel: KernelDef<StateBindings | 'cs'> = {
-  name: 'lstm_step_forward',
-  wgsl: withCommon(lstmStepWgsl),
-  bindings: { params: stepParams, xg: ro(1), whhT: ro(2), bhh: ro(3), lengths: ro(4), hs: rw(5), cs: rw(6), out: rw(7) },
-};
-export const lstmSeqKernel: KernelDef<StateBindings | 'cs'> = {
-  name: 'lstm_seq_forward',
-  wgsl: withCommon(lstmSeqWgsl),
-  bindings: { params: seqParams, xg: ro(1), whhT: ro(2), bhh: ro(3), lengths: ro(4), hs: rw(5), cs: rw(6), out: rw(7) },
-};
+import { ACT, SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
+import { gruResetKernel, gruSeqKernel, gruStepKernel, gruV1StepKernel } from './gru';
+import { lstmSeqKernel, lstmStepKernel } from './lstm';
+import { rnnSeqKernel, rnnStepKernel } from './rnn';
 
 export interface RecurrenceKind {
   cell: CellType;

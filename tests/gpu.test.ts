@@ -1,0 +1,98 @@
+// GPU plumbing: every kernel compiles on this adapter, a broken kernel fails with
+// an error naming it, and the scheduler's dispatch counts are what we claim.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KernelError, type Runtime } from '../src/index';
+import type { GpuContext, KernelDef } from '../src/gpu/context';
+import { withCommon } from '../src/kernels/common';
+import { gruResetKernel, gruSeqKernel, gruStepKernel, gruV1StepKernel } from '../src/kernels/gru';
+import { embeddingKernel, softmaxKernel } from '../src/kernels/heads';
+import { lstmSeqKernel, lstmStepKernel } from '../src/kernels/lstm';
+import { matmulBiasKernel } from '../src/kernels/matmul';
+import { rnnSeqKernel, rnnStepKernel } from '../src/kernels/rnn';
+import { gpuRuntime } from './helpers/runtimes';
+
+let rt: Runtime;
+let ctx: GpuContext;
+beforeAll(async () => {
+  rt = await gpuRuntime();
+  const be = rt.backendRef;
+  if (be.kind !== 'webgpu') throw new Error('expected the webgpu backend');
+  ctx = be.ctx;
+});
+afterAll(() => rt.dispose());
+
+describe('kernels', () => {
+  const all: [KernelDef, Record<string, number>][] = [
+    [matmulBiasKernel, { ACT: 3 }],
+    [rnnStepKernel, { ACT: 1 }],
+    [rnnSeqKernel, { ACT: 3, CAP: 512 }],
+    [gruStepKernel, {}],
+    [gruSeqKernel, { CAP: 1024, RESET_AFTER: 0 }],
+    [gruResetKernel, {}],
+    [gruV1StepKernel, {}],
+    [lstmStepKernel, {}],
+    [lstmSeqKernel, { CAP: 512 }],
+    [embeddingKernel, {}],
+    [softmaxKernel, {}],
+  ];
+  for (const [def, constants] of all) {
+    it(`${def.name} compiles and validates with its declared bind-group layout`, async () => {
+      const p = await ctx.pipeline(def, constants);
+      expect(p.label).toBe(def.name);
+      // cached: the same variant is compiled once
+      expect(await ctx.pipeline(def, constants)).toBe(p);
+    });
+  }
+
+  it('a WGSL error fails with a KernelError that names the kernel and the line', async () => {
+    const broken: KernelDef<'y'> = {
+      name: 'broken_kernel',
+      wgsl: withCommon('@group(0) @binding(0) var<storage, read_write> y: array<f32>;\n@compute @workgroup_size(1) fn main() { y[0] = undefined_thing; }'),
+      bindings: { y: { binding: 0, type: 'storage' } },
+    };
+    const err = await ctx.pipeline(broken).catch((e) => e);
+    expect(err).toBeInstanceOf(KernelError);
+    expect(err.message).toMatch(/broken_kernel/);
+    expect(err.message).toMatch(/line \d+/);
+  });
+});
+
+describe('dispatches per time step', () => {
+  const x = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+  const cases = [
+    ['lstm', {}, 1],
+    ['gru', {}, 1],
+    ['gru', { resetAfter: false }, 2],
+    ['rnn', {}, 1],
+  ] as const;
+  for (const [cell, extra, perStep] of cases) {
+    it(`${cell}${'resetAfter' in extra ? ' reset_after=false' : ''}: per-step path ${perStep}, persistent 1/T, plus one projection per layer direction`, async () => {
+      const opts = { inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, ...extra };
+      const layer = cell === 'lstm' ? rt.lstm(opts) : cell === 'gru' ? rt.gru(opts) : rt.simpleRNN(opts);
+      const T = 6;
+      for (const path of ['step', 'persistent'] as const) {
+        const before = rt.stats().dispatches;
+        const res = await layer.forward(x(2 * T * 3), { batch: 2, seqLen: T, path });
+        const issued = rt.stats().dispatches - before;
+        const LD = 4; // 2 layers × 2 directions
+        expect(res.stats.path).toBe(path);
+        expect(res.stats.dispatchesPerStep).toBeCloseTo(path === 'step' ? perStep : 1 / T, 12);
+        expect(issued).toBe(res.stats.dispatches);
+        expect(issued).toBe(LD + LD * (path === 'step' ? perStep * T : 1));
+        res.output.dispose();
+        res.h.dispose();
+        res.c?.dispose();
+      }
+      layer.dispose();
+    });
+  }
+
+  it("'auto' picks persistent for small B·H and per-step for large", async () => {
+    const small = rt.lstm({ inputSize: 2, hiddenSize: 8 });
+    const big = rt.lstm({ inputSize: 2, hiddenSize: 300 });
+    const a = await small.forward(x(2 * 3 * 2), { batch: 2, seqLen: 3 });
+    const b = await big.forward(x(4 * 3 * 2), { batch: 4, seqLen: 3 });
+    expect(a.stats.path).toBe('persistent');
+    expect(b.stats.path).toBe('step');
+  });
+});
