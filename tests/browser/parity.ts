@@ -1,0 +1,58 @@
+// Browser parity page (driven by tests/browser_parity.test.ts through runInBrowser):
+// the same checks as the Node tests, in headless Chromium's WebGPU.
+//   - PyTorch fixtures (forward.json) on the GPU runtime (per-step and persistent)
+//     and on the CPU reference;
+//   - GPU kernels vs the CPU reference on seeded random data (random_cases.ts);
+//   - Dense / Embedding / Softmax on both runtimes vs heads.json.
+// Runtimes come from the public API: createRuntime() uses navigator.gpu here.
+import { createRuntime } from '../../src/index';
+import forward from '../fixtures/forward.json';
+import heads from '../fixtures/heads.json';
+import { runHeadsFixtureCases, runRandomCases, type HeadsFixtures } from '../parity/random_cases';
+import { runTorchCases, type TorchCase } from '../parity/torch_cases';
+
+/** A result row, tagged with the suite that produced it. */
+export interface PageRow {
+  suite: 'torch' | 'random' | 'heads';
+  /** torch: the cell; random / heads: the group (cell, dense, embedding, softmax). */
+  group: string;
+  /** 'step' | 'persistent' | 'cpu' | 'webgpu'; absent for random head cases (GPU vs CPU). */
+  path?: string;
+  name: string;
+  ok: boolean;
+  maxAbs: number;
+  detail: string;
+}
+
+export interface ParityPageResult {
+  backend: string;
+  cpuBackend: string;
+  adapter: string;
+  rows: PageRow[];
+}
+
+export async function run(): Promise<ParityPageResult> {
+  const gpu = await createRuntime();
+  const cpu = await createRuntime({ backend: 'cpu' });
+  try {
+    const rows: PageRow[] = [];
+    const cases = forward.cases as unknown as TorchCase[];
+    for (const rt of [gpu, cpu]) {
+      for (const r of await runTorchCases(rt, cases, ['step', 'persistent'])) {
+        rows.push({ suite: 'torch', group: r.cell, path: r.path, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
+      }
+    }
+    for (const r of await runRandomCases(gpu, cpu)) {
+      rows.push({ suite: 'random', group: r.group, path: r.path, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
+    }
+    for (const rt of [gpu, cpu]) {
+      for (const r of await runHeadsFixtureCases(rt, heads as HeadsFixtures)) {
+        rows.push({ suite: 'heads', group: r.group, path: r.path, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
+      }
+    }
+    return { backend: gpu.backend, cpuBackend: cpu.backend, adapter: gpu.adapterName, rows };
+  } finally {
+    gpu.dispose();
+    cpu.dispose();
+  }
+}
