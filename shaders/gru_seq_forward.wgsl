@@ -9,6 +9,7 @@
 //           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
 // Dispatch: (1, 1, 1), 256 threads striding over the B·H units.
 // CAP:      override, ≥ 2·B·H (RESET_AFTER) or 3·B·H (the extra third holds r ⊙ h).
+// RECORD:   (training, RESET_AFTER only) r, z, n, hn to gates (T, B, 4H) at step s.
 
 struct Params {
   B: u32,
@@ -28,6 +29,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read> lengths: array<u32>;
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gates: array<f32>;
+
+override RECORD: bool = false;
 
 override CAP: u32 = 512u;
 override RESET_AFTER: bool = true;
@@ -76,9 +80,18 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
           hn += whhT[w + 2u * H] * hk;
         }
         if (t < lengths[b]) {
+          let r = sigmoid_f(ar);
           let z = sigmoid_f(az);
-          h = (1.0 - z) * tanh_f(xg[xrow + 2u * H + j] + sigmoid_f(ar) * hn) + z * h;
+          let n = tanh_f(xg[xrow + 2u * H + j] + r * hn);
+          h = (1.0 - z) * n + z * h;
           o = h;
+          if (RECORD) {
+            let gb = (s * p.B + b) * 4u * H;
+            gates[gb + j] = r;
+            gates[gb + H + j] = z;
+            gates[gb + 2u * H + j] = n;
+            gates[gb + 3u * H + j] = hn;
+          }
         }
       } else {
         for (var k = 0u; k < H; k++) {

@@ -10,6 +10,7 @@
 //           hs (T+1, B, H) · out (B, T, outStride) at column outOffset.
 // Dispatch: (ceil(H / 64), B) workgroups of 64; h_prev[b] streamed through
 //           workgroup memory in tiles of 64. Params per step via dynamic offset.
+// RECORD:   (training) r, z, n and hn = W_hn·h + bhh_n go to gates (T, B, 4H) at step s.
 
 struct Params {
   B: u32,
@@ -29,6 +30,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read> lengths: array<u32>;
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gates: array<f32>;
+
+override RECORD: bool = false;
 
 const WG: u32 = 64u;
 var<workgroup> htile: array<f32, 64>;
@@ -66,10 +70,18 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   var h = hs[prev + j];
   var o = 0.0;
   if (t < lengths[b]) {
+    let r = sigmoid_f(ar);
     let z = sigmoid_f(az);
-    let n = tanh_f(xg[xrow + 2u * H + j] + sigmoid_f(ar) * hn);
+    let n = tanh_f(xg[xrow + 2u * H + j] + r * hn);
     h = (1.0 - z) * n + z * h;
     o = h;
+    if (RECORD) {
+      let gb = (p.step * p.B + b) * 4u * H;
+      gates[gb + j] = r;
+      gates[gb + H + j] = z;
+      gates[gb + 2u * H + j] = n;
+      gates[gb + 3u * H + j] = hn;
+    }
   }
   hs[next + j] = h;
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;

@@ -11,6 +11,7 @@
 //           B·H units (b = u / H, j = u % H). The cell state of a unit is only
 //           ever touched by its own thread, so it lives in global memory (cs).
 // CAP:      override, ≥ 2·B·H.
+// RECORD:   (training) activated gates (i, f, g, o) to gates (T, B, 4H) at step s.
 
 struct Params {
   B: u32,
@@ -31,6 +32,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gates: array<f32>;
+
+override RECORD: bool = false;
 
 override CAP: u32 = 512u;
 const WG: u32 = 256u;
@@ -69,9 +73,20 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
       var c = cs[s * BH + u];
       var o = 0.0;
       if (t < lengths[b]) {
-        c = sigmoid_f(af) * c + sigmoid_f(ai) * tanh_f(ag);
-        h = sigmoid_f(ao) * tanh_f(c);
+        let ig = sigmoid_f(ai);
+        let fg = sigmoid_f(af);
+        let gg = tanh_f(ag);
+        let og = sigmoid_f(ao);
+        c = fg * c + ig * gg;
+        h = og * tanh_f(c);
         o = h;
+        if (RECORD) {
+          let gb = (s * p.B + b) * G;
+          gates[gb + j] = ig;
+          gates[gb + H + j] = fg;
+          gates[gb + 2u * H + j] = gg;
+          gates[gb + 3u * H + j] = og;
+        }
       }
       hsh[nxt + u] = h;
       hs[(s + 1u) * BH + u] = h;

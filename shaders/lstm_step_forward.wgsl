@@ -14,6 +14,8 @@
 // Dispatch: (ceil(H / 64), B) workgroups of 64; thread j of row b. h_prev[b] is
 //           streamed through workgroup memory in tiles of 64.
 // Params come from a per-step slot of one uniform buffer (dynamic offset).
+// RECORD (training): the activated gates (i, f, g, o) go to gates (T, B, 4H) at
+// step s, for lstm_step_backward.wgsl; padded steps record nothing.
 
 struct Params {
   B: u32,
@@ -34,6 +36,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gates: array<f32>;
+
+override RECORD: bool = false;
 
 const WG: u32 = 64u;
 var<workgroup> htile: array<f32, 64>;
@@ -74,9 +79,20 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   var c = cs[prev + j];
   var o = 0.0;
   if (t < lengths[b]) {
-    c = sigmoid_f(af) * c + sigmoid_f(ai) * tanh_f(ag);
-    h = sigmoid_f(ao) * tanh_f(c);
+    let ig = sigmoid_f(ai);
+    let fg = sigmoid_f(af);
+    let gg = tanh_f(ag);
+    let og = sigmoid_f(ao);
+    c = fg * c + ig * gg;
+    h = og * tanh_f(c);
     o = h;
+    if (RECORD) {
+      let gb = (p.step * p.B + b) * G;
+      gates[gb + j] = ig;
+      gates[gb + H + j] = fg;
+      gates[gb + 2u * H + j] = gg;
+      gates[gb + 3u * H + j] = og;
+    }
   }
   hs[next + j] = h;
   cs[next + j] = c;

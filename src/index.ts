@@ -11,6 +11,9 @@ export { Tensor, type BackendName, type FloatArray } from './tensor';
 export {
   Recurrent,
   RecurrentStream,
+  RecurrentTape,
+  type RecurrentBackwardOptions,
+  type RecurrentBackwardResult,
   type Input,
   type RecurrentForwardOptions,
   type RecurrentOptions,

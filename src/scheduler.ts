@@ -8,12 +8,21 @@
 //
 // Initial states are copied into hs[0] on the GPU and final states copied out of
 // hs[T]; nothing is read back to the CPU. Workspace buffers are freed after
-// submission (WebGPU keeps them alive until the GPU is done with them).
+// submission (WebGPU keeps them alive until the GPU is done with them), except,
+// when recording for training, what the backward pass needs: the tape.
+//
+// Backward (recurrentBackwardGpu) walks the tape in exact reverse order:
+//   for l = L−1 … 0, each direction d:
+//     step backward × T (reverse)   dA (T, B, G), dxg (B, T, G), carry (2, B, H)
+//     state_grad_backward           ∂L/∂h0, ∂L/∂c0 rows of (l, d)
+//     dW_ih += dxgᵀ·x_l   db_ih += Σ dxg   dW_hhᵀ += hsᵀ·dA   db_hh += Σ dA
+//     dx_l (+)= dxg·W_ih                    (the gradient passed to layer l−1)
+// Weight gradients accumulate in buffers the layer owns until it zeroes them.
 import { LimitError } from './errors';
 import type { GpuContext } from './gpu/context';
 import type { EncodedOp } from './kernels/common';
-import { matmulBiasForward } from './kernels/matmul';
-import { persistentFloats, recurrenceSeqForward, recurrenceStepForward, type RecurrenceKind } from './kernels/recurrent';
+import { colsumGrad, matmulBiasForward, matmulGrad } from './kernels/matmul';
+import { persistentFloats, recurrenceSeqForward, recurrenceStepBackward, recurrenceStepForward, stateGradBackward, type RecurrenceKind } from './kernels/recurrent';
 import { directions, gateCount, layerInputSize, type RecurrentConfig } from './weights/types';
 
 export interface GpuCellWeights {
@@ -42,6 +51,27 @@ export interface RecurrentRunArgs {
   h0: GPUBuffer | null; // (L·D, B, H)
   c0: GPUBuffer | null; // (L·D, B, H)
   path: RecurrentPath;
+  /** Keep what backward needs (a tape) instead of freeing it. */
+  record?: boolean;
+}
+
+/** What one recorded forward pass keeps on the GPU for its backward pass. */
+export interface RecurrentTape {
+  B: number;
+  T: number;
+  lengths: GPUBuffer; // (B) u32
+  inputs: GPUBuffer[]; // [l] (B, T, I_l): a copy of x for l = 0, layer l−1's output above
+  dirs: { hs: GPUBuffer; cs: GPUBuffer | null; gates: GPUBuffer | null }[][]; // [l][d]
+  /** Every buffer above; the tape owns them. */
+  owned: GPUBuffer[];
+}
+
+/** Weight gradients of one layer direction, in the GPU layout (whh transposed). */
+export interface GpuCellGrads {
+  dwih: GPUBuffer; // (G, I_l)
+  dwhhT: GPUBuffer; // (H, G)
+  dbih: GPUBuffer; // (G)
+  dbhh: GPUBuffer | null; // (G); null for single-bias layers (b_hh is not a parameter)
 }
 
 export interface RecurrentRunResult {
@@ -49,6 +79,7 @@ export interface RecurrentRunResult {
   hN: GPUBuffer; // (L·D, B, H)  owned by the caller
   cN: GPUBuffer | null; // (L·D, B, H) LSTM, owned by the caller
   stats: RecurrentRunStats;
+  tape: RecurrentTape | null; // when recording; owned by the caller
 }
 
 /** Largest B·H handled by the single-workgroup persistent kernel under 'auto'. */
@@ -80,36 +111,55 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
   const BH = B * H;
 
   const temps: GPUBuffer[] = [];
+  const kept: GPUBuffer[] = []; // the tape's, when recording
   const temp = (label: string, floats: number) => {
     const b = ctx.createStorage(label, floats);
     temps.push(b);
     return b;
   };
+  const keep = (label: string, floats: number) => {
+    const b = ctx.createStorage(label, floats);
+    (a.record ? kept : temps).push(b);
+    return b;
+  };
+  const tapeInputs: GPUBuffer[] = [];
+  const tapeDirs: RecurrentTape['dirs'] = [];
+  let xCopy: GPUBuffer | null = null;
+  let lengthsBuf: GPUBuffer | null = null;
   const ops: EncodedOp[] = [];
   const stateCopies: { hs: GPUBuffer; cs: GPUBuffer | null; ld: number }[] = [];
   let hN: GPUBuffer | null = null;
   let cN: GPUBuffer | null = null;
   let out: GPUBuffer | null = null;
   try {
-    const lengths = ctx.createStorage('lengths', a.lengths);
-    temps.push(lengths);
+    lengthsBuf = ctx.createStorage('lengths', a.lengths);
+    (a.record ? kept : temps).push(lengthsBuf);
     const rh = cfg.cell === 'gru' && !cfg.resetAfter && path === 'step' ? temp('gru.rh', BH) : null;
     let x = a.x;
+    if (a.record) {
+      xCopy = keep('tape.x', B * T * cfg.inputSize);
+      x = xCopy;
+    }
     for (let l = 0; l < L; l++) {
+      tapeInputs.push(x);
       const layerOut = ctx.createStorage(`out_l${l}`, B * T * D * H);
-      if (l < L - 1) temps.push(layerOut);
+      if (l < L - 1) (a.record ? kept : temps).push(layerOut);
       else out = layerOut;
+      const dirs: RecurrentTape['dirs'][number] = [];
       for (let d = 0; d < D; d++) {
         const w = weights[l][d];
         const xg = temp(`xg_l${l}_d${d}`, B * T * G);
-        const hs = temp(`hs_l${l}_d${d}`, (T + 1) * BH);
-        const cs = cfg.cell === 'lstm' ? temp(`cs_l${l}_d${d}`, (T + 1) * BH) : null;
+        const hs = keep(`hs_l${l}_d${d}`, (T + 1) * BH);
+        const cs = cfg.cell === 'lstm' ? keep(`cs_l${l}_d${d}`, (T + 1) * BH) : null;
+        const gates = a.record && cfg.cell !== 'rnn' ? keep(`gates_l${l}_d${d}`, T * B * 4 * H) : null;
+        dirs.push({ hs, cs, gates });
         ops.push(await matmulBiasForward(ctx, { x, w: w.wih, bias: w.bih, y: xg, M: B * T, N: G, K: layerInputSize(cfg, l) }));
-        const bufs = { xg, whhT: w.whhT, bhh: w.bhh, lengths, hs, cs, out: layerOut, rh };
+        const bufs = { xg, whhT: w.whhT, bhh: w.bhh, lengths: lengthsBuf, hs, cs, out: layerOut, rh, gates };
         const dims = { B, T, H, reverse: d === 1, outStride: D * H, outOffset: d * H };
         ops.push(await (path === 'step' ? recurrenceStepForward(ctx, kind, bufs, dims) : recurrenceSeqForward(ctx, kind, bufs, dims)));
         stateCopies.push({ hs, cs, ld: l * D + d });
       }
+      tapeDirs.push(dirs);
       x = layerOut;
     }
     hN = ctx.createStorage('h_n', L * D * BH);
@@ -117,6 +167,7 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
     const finalH = hN;
     const finalC = cN;
     await ctx.submit(`${cfg.cell}.forward`, (enc) => {
+      if (xCopy) enc.copyBufferToBuffer(a.x, 0, xCopy, 0, B * T * cfg.inputSize * 4);
       for (const s of stateCopies) {
         if (a.h0) enc.copyBufferToBuffer(a.h0, s.ld * BH * 4, s.hs, 0, BH * 4);
         if (a.c0 && s.cs) enc.copyBufferToBuffer(a.c0, s.ld * BH * 4, s.cs, 0, BH * 4);
@@ -133,6 +184,7 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
     ctx.destroyBuffer(out);
     ctx.destroyBuffer(hN);
     ctx.destroyBuffer(cN);
+    for (const b of kept) ctx.destroyBuffer(b);
     throw e;
   } finally {
     for (const op of ops) op.release();
@@ -145,5 +197,105 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
     hN: hN!,
     cN,
     stats: { backend: 'webgpu', path, dispatches: total, dispatchesPerStep: recurrent / (T * L * D) },
+    tape: a.record ? { B, T, lengths: lengthsBuf!, inputs: tapeInputs, dirs: tapeDirs, owned: kept } : null,
   };
+}
+
+export interface RecurrentBackwardArgs {
+  dOut: GPUBuffer; // (B, T, D·H) gradient of the output
+  dhN: GPUBuffer | null; // (L·D, B, H) gradient of the final hidden states
+  dcN: GPUBuffer | null; // (L·D, B, H) LSTM
+}
+
+export interface RecurrentBackwardResult {
+  dx: GPUBuffer; // (B, T, I), owned by the caller
+  dh0: GPUBuffer; // (L·D, B, H), owned by the caller
+  dc0: GPUBuffer | null; // LSTM, owned by the caller
+  dispatches: number;
+}
+
+/** Backpropagation through time over a recorded tape; accumulates into `grads`. */
+export async function recurrentBackwardGpu(
+  ctx: GpuContext,
+  cfg: RecurrentConfig,
+  weights: GpuCellWeights[][],
+  grads: GpuCellGrads[][],
+  tape: RecurrentTape,
+  a: RecurrentBackwardArgs,
+): Promise<RecurrentBackwardResult> {
+  const { B, T } = tape;
+  const H = cfg.hiddenSize;
+  const D = directions(cfg);
+  const L = cfg.numLayers;
+  const G = gateCount(cfg.cell) * H;
+  const BH = B * H;
+  const kind: RecurrenceKind = { cell: cfg.cell, nonlinearity: cfg.nonlinearity, resetAfter: cfg.resetAfter };
+  const temps: GPUBuffer[] = [];
+  const temp = (label: string, floats: number) => {
+    const b = ctx.createStorage(label, floats);
+    temps.push(b);
+    return b;
+  };
+  const ops: EncodedOp[] = [];
+  const carryInits: { carry: GPUBuffer; ld: number }[] = [];
+  let dx: GPUBuffer | null = null;
+  let dh0: GPUBuffer | null = null;
+  let dc0: GPUBuffer | null = null;
+  try {
+    dh0 = ctx.createStorage('dh0', L * D * BH);
+    dc0 = cfg.cell === 'lstm' ? ctx.createStorage('dc0', L * D * BH) : null;
+    let dOut = a.dOut;
+    for (let l = L - 1; l >= 0; l--) {
+      const I = layerInputSize(cfg, l);
+      const dIn = ctx.createStorage(`dx_l${l}`, B * T * I);
+      if (l > 0) temps.push(dIn);
+      else dx = dIn;
+      for (let d = 0; d < D; d++) {
+        const w = weights[l][d];
+        const g = grads[l][d];
+        const rec = tape.dirs[l][d];
+        const ld = l * D + d;
+        const dA = temp(`dA_l${l}_d${d}`, T * B * G);
+        const dxg = temp(`dxg_l${l}_d${d}`, B * T * G);
+        const carry = temp(`carry_l${l}_d${d}`, 2 * BH);
+        carryInits.push({ carry, ld });
+        const dims = { B, T, H, reverse: d === 1, outStride: D * H, outOffset: d * H };
+        ops.push(
+          await recurrenceStepBackward(ctx, kind, { whhT: w.whhT, dout: dOut, lengths: tape.lengths, hs: rec.hs, cs: rec.cs, gates: rec.gates, dA, dxg, carry }, dims),
+        );
+        ops.push(await stateGradBackward(ctx, { whhT: w.whhT, dA, carry, dh0, dc0, B, H, G, ld }));
+        const x = tape.inputs[l];
+        ops.push(await matmulGrad(ctx, { a: dxg, b: x, c: g.dwih, M: G, N: I, K: B * T, transA: true, accumulate: true }));
+        ops.push(await colsumGrad(ctx, { y: dxg, out: g.dbih, M: B * T, N: G, accumulate: true }));
+        ops.push(await matmulGrad(ctx, { a: rec.hs, b: dA, c: g.dwhhT, M: H, N: G, K: T * B, transA: true, accumulate: true }));
+        if (g.dbhh) ops.push(await colsumGrad(ctx, { y: dA, out: g.dbhh, M: T * B, N: G, accumulate: true }));
+        ops.push(await matmulGrad(ctx, { a: dxg, b: w.wih, c: dIn, M: B * T, N: I, K: G, transA: false, accumulate: d > 0 }));
+      }
+      dOut = dIn;
+    }
+    const done = { dx: dx!, dh0, dc0 };
+    await ctx.submit(`${cfg.cell}.backward`, (enc) => {
+      for (const c of carryInits) {
+        if (a.dhN) enc.copyBufferToBuffer(a.dhN, c.ld * BH * 4, c.carry, 0, BH * 4);
+        if (a.dcN) enc.copyBufferToBuffer(a.dcN, c.ld * BH * 4, c.carry, BH * 4, BH * 4);
+      }
+      const pass = enc.beginComputePass({ label: `${cfg.cell}.backward` });
+      for (const op of ops) op.record(pass);
+      pass.end();
+    });
+    return { ...done, dispatches: ops.reduce((n, op) => n + op.dispatches, 0) };
+  } catch (e) {
+    ctx.destroyBuffer(dx);
+    ctx.destroyBuffer(dh0);
+    ctx.destroyBuffer(dc0);
+    throw e;
+  } finally {
+    for (const op of ops) op.release();
+    for (const b of temps) ctx.destroyBuffer(b);
+  }
+}
+
+export function disposeTape(ctx: GpuContext, tape: RecurrentTape): void {
+  for (const b of tape.owned) ctx.destroyBuffer(b);
+  tape.owned.length = 0;
 }

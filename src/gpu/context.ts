@@ -113,6 +113,17 @@ export class GpuContext {
     return buf;
   }
 
+  /**
+   * A 16-byte storage buffer bound where a kernel declares a binding that its
+   * variant does not use (e.g. `gates` when not recording). Owned by the context,
+   * outside the live-buffer count.
+   */
+  get placeholder(): GPUBuffer {
+    this.placeholderBuf ??= this.device.createBuffer({ label: 'placeholder', size: 16, usage: Usage.STORAGE });
+    return this.placeholderBuf;
+  }
+  private placeholderBuf: GPUBuffer | null = null;
+
   destroyBuffer(buf: GPUBuffer | null | undefined): void {
     if (!buf || !this.live.has(buf)) return;
     this.live.delete(buf);
@@ -230,6 +241,7 @@ export class GpuContext {
     if (this.disposed) return;
     for (const b of this.live.keys()) b.destroy();
     this.live.clear();
+    this.placeholderBuf?.destroy();
     this.pipelines.clear();
     this.disposed = true;
     if (this.owned) this.device.destroy();

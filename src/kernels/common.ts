@@ -18,6 +18,8 @@ export const stepParams: BindingSpec = { binding: 0, type: 'uniform', dynamic: t
 export const seqParams: BindingSpec = { binding: 0, type: 'uniform' };
 /** Bindings every recurrent kernel has (LSTM adds cs, the Keras v1 GRU rh). */
 export type StateBindings = 'params' | 'xg' | 'whhT' | 'bhh' | 'lengths' | 'hs' | 'out';
+/** Bindings every step-backward kernel has (each cell adds what its formulas read). */
+export type BackwardBindings = 'params' | 'whhT' | 'dout' | 'lengths' | 'dA' | 'dxg' | 'carry';
 
 /** Activation codes shared with activate() in common.wgsl. */
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
@@ -59,7 +61,8 @@ export async function encodeSingle<B extends string, L extends UniformLayout>(
   };
 }
 
-// Per-step recurrent kernels: Params { B, T, H, step, reverse, outStride, outOffset }.
+// Per-step recurrent kernels: Params { B, T, H, step, reverse, outStride, outOffset, hasNext }
+// (hasNext: backward kernels only, 0 at the first step they run, T−1).
 export const STEP_PARAMS = [
   ['B', 'u32'],
   ['T', 'u32'],
@@ -68,7 +71,7 @@ export const STEP_PARAMS = [
   ['reverse', 'u32'],
   ['outStride', 'u32'],
   ['outOffset', 'u32'],
-  ['_pad', 'u32'],
+  ['hasNext', 'u32'],
 ] as const satisfies UniformLayout;
 
 // Persistent (whole-sequence) kernels: Params { B, T, H, reverse, outStride, outOffset }.
@@ -105,9 +108,9 @@ export interface StepStage<B extends string = string> {
  * Encodes T time steps of a per-step kernel (or a pair of kernels that make one
  * step, as the Keras reset_after=False GRU needs): one uniform buffer holds a
  * Params slot per step at the adapter's dynamic-offset alignment, and one bind
- * group per stage serves all steps.
+ * group per stage serves all steps. Backward kernels run the steps in reverse.
  */
-export async function encodeSteps(ctx: GpuContext, label: string, stages: StepStage[], dims: RecurrenceDims): Promise<EncodedOp> {
+export async function encodeSteps(ctx: GpuContext, label: string, stages: StepStage[], dims: RecurrenceDims, order: 'forward' | 'backward' = 'forward'): Promise<EncodedOp> {
   const { B, T, H } = dims;
   const pipelines = await Promise.all(stages.map((s) => ctx.pipeline(s.def, s.constants)));
   const align = Math.max(ctx.limits.minUniformBufferOffsetAlignment, uniformSize(STEP_PARAMS));
@@ -115,7 +118,7 @@ export async function encodeSteps(ctx: GpuContext, label: string, stages: StepSt
   for (let s = 0; s < T; s++) {
     packUniforms(
       STEP_PARAMS,
-      { B, T, H, step: s, reverse: dims.reverse ? 1 : 0, outStride: dims.outStride, outOffset: dims.outOffset, _pad: 0 },
+      { B, T, H, step: s, reverse: dims.reverse ? 1 : 0, outStride: dims.outStride, outOffset: dims.outOffset, hasNext: s < T - 1 ? 1 : 0 },
       data,
       s * align,
     );
@@ -128,7 +131,8 @@ export async function encodeSteps(ctx: GpuContext, label: string, stages: StepSt
     label,
     dispatches: T * stages.length,
     record(pass) {
-      for (let s = 0; s < T; s++) {
+      for (let i = 0; i < T; i++) {
+        const s = order === 'forward' ? i : T - 1 - i;
         for (let k = 0; k < stages.length; k++) dispatch(ctx, pass, pipelines[k], groups[k], wg, [s * align]);
       }
     },

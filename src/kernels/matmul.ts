@@ -1,5 +1,8 @@
-// Y = act(X · Wᵀ + bias): input projection of all time steps at once, and Dense.
+// Y = act(X · Wᵀ + bias): input projection of all time steps at once, and Dense;
+// and the gradient matmuls and bias sums of the backward pass.
 import wgsl from '../../shaders/matmul_bias_forward.wgsl?raw';
+import gradWgsl from '../../shaders/matmul_backward.wgsl?raw';
+import colsumWgsl from '../../shaders/colsum_backward.wgsl?raw';
 import type { GpuContext, KernelDef } from '../gpu/context';
 import { ACT, encodeSingle, withCommon, type Activation, type EncodedOp } from './common';
 
@@ -43,4 +46,48 @@ export function matmulBiasForward(ctx: GpuContext, a: MatmulBiasArgs): Promise<E
     { x: a.x, w: a.w, bias: a.bias ?? a.w, y: a.y },
     [Math.ceil(a.N / 16), Math.ceil(a.M / 16)],
   );
+}
+
+export const matmulGradKernel: KernelDef<'params' | 'a' | 'b' | 'c'> = {
+  name: 'matmul_backward',
+  wgsl: withCommon(gradWgsl),
+  bindings: {
+    params: { binding: 0, type: 'uniform' },
+    a: { binding: 1, type: 'read-only-storage' },
+    b: { binding: 2, type: 'read-only-storage' },
+    c: { binding: 3, type: 'storage' },
+  },
+};
+
+export const colsumKernel: KernelDef<'params' | 'y' | 'out'> = {
+  name: 'colsum_backward',
+  wgsl: withCommon(colsumWgsl),
+  bindings: {
+    params: { binding: 0, type: 'uniform' },
+    y: { binding: 1, type: 'read-only-storage' },
+    out: { binding: 2, type: 'storage' },
+  },
+};
+
+/** c (M, N) (+)= a (M, K) · b (K, N), or aᵀ·b with a stored (K, M) when transA. */
+export function matmulGrad(
+  ctx: GpuContext,
+  g: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer; M: number; N: number; K: number; transA: boolean; accumulate: boolean },
+): Promise<EncodedOp> {
+  const PARAMS = [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['_pad', 'u32']] as const;
+  return encodeSingle(
+    ctx,
+    matmulGradKernel,
+    { TRANS_A: g.transA ? 1 : 0, ACCUMULATE: g.accumulate ? 1 : 0 },
+    PARAMS,
+    { M: g.M, N: g.N, K: g.K, _pad: 0 },
+    { a: g.a, b: g.b, c: g.c },
+    [Math.ceil(g.N / 16), Math.ceil(g.M / 16)],
+  );
+}
+
+/** out (N) (+)= column sums of y (M, N). */
+export function colsumGrad(ctx: GpuContext, g: { y: GPUBuffer; out: GPUBuffer; M: number; N: number; accumulate: boolean }): Promise<EncodedOp> {
+  const PARAMS = [['M', 'u32'], ['N', 'u32'], ['_pad0', 'u32'], ['_pad1', 'u32']] as const;
+  return encodeSingle(ctx, colsumKernel, { ACCUMULATE: g.accumulate ? 1 : 0 }, PARAMS, { M: g.M, N: g.N, _pad0: 0, _pad1: 0 }, { y: g.y, out: g.out }, [Math.ceil(g.N / 64)]);
 }

@@ -4,12 +4,13 @@
 //   GRU:       gru_step_forward.wgsl  / gru_seq_forward.wgsl   (reset_after = true)
 //              gru_reset_forward.wgsl + gru_v1_step_forward.wgsl (reset_after = false, 2 dispatches)
 //   LSTM:      lstm_step_forward.wgsl / lstm_seq_forward.wgsl
-import type { GpuContext } from '../gpu/context';
+import stateGradWgsl from '../../shaders/state_grad_backward.wgsl?raw';
+import type { GpuContext, KernelDef } from '../gpu/context';
 import type { CellType } from '../weights/types';
-import { ACT, SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
-import { gruResetKernel, gruSeqKernel, gruStepKernel, gruV1StepKernel } from './gru';
-import { lstmSeqKernel, lstmStepKernel } from './lstm';
-import { rnnSeqKernel, rnnStepKernel } from './rnn';
+import { ACT, SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, ro, rw, seqParams, withCommon, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
+import { gruResetKernel, gruSeqKernel, gruStepBackwardKernel, gruStepKernel, gruV1StepKernel } from './gru';
+import { lstmSeqKernel, lstmStepBackwardKernel, lstmStepKernel } from './lstm';
+import { rnnSeqKernel, rnnStepBackwardKernel, rnnStepKernel } from './rnn';
 
 export interface RecurrenceKind {
   cell: CellType;
@@ -26,18 +27,21 @@ export interface RecurrenceBuffers {
   cs: GPUBuffer | null; // (T+1, B, H), LSTM only
   out: GPUBuffer; // (B, T, outStride)
   rh: GPUBuffer | null; // (B, H) scratch, Keras reset_after=False GRU per-step path only
+  gates: GPUBuffer | null; // (T, B, 4H) recorded activations when training (LSTM, GRU)
 }
 
 /** Per-step path: one dispatch per time step (two for the reset_after=False GRU). */
 export function recurrenceStepForward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
   const { xg, whhT, bhh, lengths, hs, out } = bufs;
+  const RECORD = bufs.gates ? 1 : 0;
+  const gates = bufs.gates ?? ctx.placeholder;
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepKernel, buffers: { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out } }];
+    stages = [{ def: lstmStepKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
   } else if (kind.cell === 'rnn') {
     stages = [{ def: rnnStepKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { xg, whhT, bhh, lengths, hs, out } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepKernel, buffers: { xg, whhT, bhh, lengths, hs, out } }];
+    stages = [{ def: gruStepKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, lengths, hs, out, gates } }];
   } else {
     const rh = need(bufs.rh, 'rh');
     stages = [
@@ -57,6 +61,8 @@ export function persistentFloats(kind: RecurrenceKind, B: number, H: number): nu
 export function recurrenceSeqForward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
   const { xg, whhT, bhh, lengths, hs, out } = bufs;
   const CAP = persistentCapacity(persistentFloats(kind, dims.B, dims.H));
+  const RECORD = bufs.gates ? 1 : 0;
+  const gates = bufs.gates ?? ctx.placeholder;
   const values = {
     B: dims.B,
     T: dims.T,
@@ -68,13 +74,64 @@ export function recurrenceSeqForward(ctx: GpuContext, kind: RecurrenceKind, bufs
     _pad1: 0,
   };
   if (kind.cell === 'lstm') {
-    return encodeSingle(ctx, lstmSeqKernel, { CAP }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out }, [1]);
+    return encodeSingle(ctx, lstmSeqKernel, { CAP, RECORD }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates }, [1]);
   }
   if (kind.cell === 'rnn') {
     return encodeSingle(ctx, rnnSeqKernel, { CAP, ACT: ACT[kind.nonlinearity] }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out }, [1]);
   }
-  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0 }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out }, [1]);
+  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0, RECORD }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out, gates }, [1]);
 }
+
+export interface RecurrenceGradBuffers {
+  whhT: GPUBuffer; // (H, G)
+  dout: GPUBuffer; // (B, T, outStride) gradient of the layer's output
+  lengths: GPUBuffer; // (B) u32
+  hs: GPUBuffer; // (T+1, B, H) recorded
+  cs: GPUBuffer | null; // (T+1, B, H) recorded, LSTM
+  gates: GPUBuffer | null; // (T, B, 4H) recorded, LSTM and GRU
+  dA: GPUBuffer; // (T, B, G) out: gradient of the recurrent pre-activations, by step
+  dxg: GPUBuffer; // (B, T, G) out: gradient of xg, by time
+  carry: GPUBuffer; // (2, B, H) in: ∂L/∂h_T, ∂L/∂c_T; out: what remains for the initial state
+}
+
+/** Backward of all T steps of one layer direction: one dispatch per step, in reverse. */
+export function recurrenceStepBackward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceGradBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
+  const { whhT, dout, lengths, hs, dA, dxg, carry } = bufs;
+  let stage: StepStage;
+  if (kind.cell === 'lstm') {
+    stage = { def: lstmStepBackwardKernel, buffers: { whhT, dout, lengths, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } };
+  } else if (kind.cell === 'rnn') {
+    stage = { def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { whhT, dout, lengths, hs, dA, dxg, carry } };
+  } else if (kind.resetAfter) {
+    stage = { def: gruStepBackwardKernel, buffers: { whhT, dout, lengths, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } };
+  } else {
+    throw new Error('recurrenceStepBackward: the Keras reset_after=False GRU has no backward kernel');
+  }
+  return encodeSteps(ctx, `${kind.cell}.steps.backward`, [stage], dims, 'backward');
+}
+
+/** ∂L/∂h0 (and ∂L/∂c0) of one layer direction, into rows `ld` of (L·D, B, H) buffers. */
+export function stateGradBackward(
+  ctx: GpuContext,
+  a: { whhT: GPUBuffer; dA: GPUBuffer; carry: GPUBuffer; dh0: GPUBuffer; dc0: GPUBuffer | null; B: number; H: number; G: number; ld: number },
+): Promise<EncodedOp> {
+  const PARAMS = [['B', 'u32'], ['H', 'u32'], ['G', 'u32'], ['offset', 'u32']] as const;
+  return encodeSingle(
+    ctx,
+    stateGradKernel,
+    { HAS_C: a.dc0 ? 1 : 0 },
+    PARAMS,
+    { B: a.B, H: a.H, G: a.G, offset: a.ld * a.B * a.H },
+    { whhT: a.whhT, dA: a.dA, carry: a.carry, dh0: a.dh0, dc0: a.dc0 ?? ctx.placeholder },
+    [Math.ceil(a.H / 64), a.B],
+  );
+}
+
+export const stateGradKernel: KernelDef<'params' | 'whhT' | 'dA' | 'carry' | 'dh0' | 'dc0'> = {
+  name: 'state_grad_backward',
+  wgsl: withCommon(stateGradWgsl),
+  bindings: { params: seqParams, whhT: ro(1), dA: ro(2), carry: ro(3), dh0: rw(4), dc0: rw(5) },
+};
 
 function need<T>(v: T | null, name: string): T {
   if (v === null) throw new Error(`recurrent kernel: buffer '${name}' is required for this cell`);

@@ -9,7 +9,17 @@ import { ShapeError, ValueError, WeightError, assertFinite, assertLength, assert
 import type { GpuContext } from '../gpu/context';
 import { matmulBiasRef } from '../reference/matmul';
 import { recurrenceRef } from '../reference/recurrent';
-import { recurrentForwardGpu, type GpuCellWeights, type RecurrentPath, type RecurrentRunStats } from '../scheduler';
+import { stackForwardBackwardRef, type CellGrads } from '../reference/stack_backward';
+import {
+  disposeTape,
+  recurrentBackwardGpu,
+  recurrentForwardGpu,
+  type GpuCellGrads,
+  type GpuCellWeights,
+  type RecurrentPath,
+  type RecurrentRunStats,
+  type RecurrentTape as GpuTape,
+} from '../scheduler';
 import { Tensor } from '../tensor';
 import { initKeras, initTorch } from '../weights/init';
 import { cellToKeras, kerasToCell, type KerasRecurrentArrays, type KerasRecurrentWeights } from '../weights/keras';
@@ -61,6 +71,60 @@ export interface RecurrentForwardOptions {
   lengths?: ArrayLike<number>;
   /** GPU path: 'auto' (default) picks by shape and limits. */
   path?: RecurrentPath;
+  /** Keep what backward() needs (training). The result then carries a tape. */
+  record?: boolean;
+}
+
+/**
+ * What a recorded forward pass keeps for its backward pass: on the GPU, the
+ * layer inputs, states and gate activations (in buffers the tape owns); on the
+ * CPU, the inputs (the reference recomputes the rest). backward() consumes it;
+ * dispose() frees it without a backward pass.
+ */
+export class RecurrentTape {
+  /** @internal */
+  constructor(
+    readonly layer: Recurrent,
+    /** @internal */ readonly data:
+      | { kind: 'gpu'; tape: GpuTape }
+      | { kind: 'cpu'; x: Float64Array; B: number; T: number; lengths: Uint32Array; h0: Float64Array | null; c0: Float64Array | null },
+  ) {}
+  private used = false;
+
+  get disposed(): boolean {
+    return this.used;
+  }
+
+  /** @internal marks the tape consumed; throws if it already was. */
+  take(op: string): void {
+    if (this.used) throw new ValueError(`${op}: this tape was already used or disposed; record a new forward pass.`);
+    this.used = true;
+  }
+
+  dispose(): void {
+    if (this.used) return;
+    this.used = true;
+    const be = this.layer.backendRef;
+    if (this.data.kind === 'gpu' && be.kind === 'webgpu') disposeTape(be.ctx, this.data.tape);
+  }
+}
+
+export interface RecurrentBackwardOptions {
+  /** ∂L/∂output (B, T, D·H). */
+  dOutput: Input;
+  /** ∂L/∂h (L·D, B, H) of the final states; zeros if absent. */
+  dh?: Input;
+  /** ∂L/∂c (L·D, B, H), LSTM; zeros if absent. */
+  dc?: Input;
+}
+
+export interface RecurrentBackwardResult {
+  /** ∂L/∂x (B, T, I); 0 at padded positions. */
+  dx: Tensor;
+  /** ∂L/∂h0 (L·D, B, H). */
+  dh0: Tensor;
+  /** ∂L/∂c0 (L·D, B, H), LSTM. */
+  dc0: Tensor | null;
 }
 
 export interface RecurrentOutput {
@@ -71,6 +135,8 @@ export interface RecurrentOutput {
   /** (L·D, B, H) final cell state, LSTM only. */
   c: Tensor | null;
   stats: RecurrentRunStats;
+  /** With { record: true }: what backward() needs; owned by the caller. */
+  tape: RecurrentTape | null;
 }
 
 const CELL_NAME: Record<CellType, string> = { rnn: 'SimpleRNN', gru: 'GRU', lstm: 'LSTM' };
@@ -81,6 +147,9 @@ export class Recurrent {
   private readonly backend: Backend;
   private weights: StackWeights; // CPU master copy (float32), PyTorch layout
   private gpuWeights: GpuCellWeights[][] | null = null;
+  /** Accumulated weight gradients: GPU layout on the GPU (whh transposed), PyTorch layout on the CPU. */
+  private gpuGrads: GpuCellGrads[][] | null = null;
+  private cpuGrads: CellGrads[][] | null = null;
   private disposed = false;
 
   constructor(backend: Backend, cell: CellType, opts: RecurrentOptions) {
@@ -184,12 +253,22 @@ export class Recurrent {
       throw new ValueError(`${op}: path must be 'auto', 'step' or 'persistent', got '${String(opts.path)}'.`);
     }
     if (opts.c0 !== undefined && cfg.cell !== 'lstm') throw new ValueError(`${op}: c0 is only for LSTM; a ${this.kind} has no cell state.`);
+    if (opts.record && cfg.cell === 'gru' && !cfg.resetAfter && this.backend.kind === 'webgpu') {
+      throw new ValueError(`${op}: training (record: true) on the GPU is not supported yet for the Keras reset_after=False GRU (the CPU backend supports it). Hint: use resetAfter: true (PyTorch's GRU).`);
+    }
     const hint = 'pass one row per layer and direction (L·D), then per sequence in the batch.';
     checkInput(op, 'x', x, [B, T, I], '(B, T, I)', this.backend, 'x is batch-first: (batch, steps, features).');
     if (opts.h0 !== undefined) checkInput(op, 'h0', opts.h0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
     if (opts.c0 !== undefined) checkInput(op, 'c0', opts.c0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
 
-    if (this.backend.kind === 'cpu') return this.forwardCpu(x, B, T, lengths, opts);
+    if (this.backend.kind === 'cpu') {
+      const res = this.forwardCpu(x, B, T, lengths, opts);
+      if (opts.record) {
+        const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op).slice() : Float64Array.from(v));
+        res.tape = new RecurrentTape(this, { kind: 'cpu', x: f64(x)!, B, T, lengths, h0: f64(opts.h0), c0: f64(opts.c0) });
+      }
+      return res;
+    }
     const ctx = this.backend.ctx;
     const owned: GPUBuffer[] = [];
     const toGpu = (v: Input | undefined, label: string): GPUBuffer | null => {
@@ -208,12 +287,14 @@ export class Recurrent {
         h0: toGpu(opts.h0, 'h0'),
         c0: toGpu(opts.c0, 'c0'),
         path: opts.path ?? 'auto',
+        record: !!opts.record,
       });
       return {
         output: Tensor.fromGpu(ctx, res.out, [B, T, this.outputSize]),
         h: Tensor.fromGpu(ctx, res.hN, [LD, B, H]),
         c: res.cN ? Tensor.fromGpu(ctx, res.cN, [LD, B, H]) : null,
         stats: res.stats,
+        tape: res.tape ? new RecurrentTape(this, { kind: 'gpu', tape: res.tape }) : null,
       };
     } finally {
       for (const b of owned) ctx.destroyBuffer(b);
@@ -226,9 +307,11 @@ export class Recurrent {
     return new RecurrentStream(this, batch);
   }
 
-  /** Frees the GPU weights. */
+  /** Frees the GPU weights and gradients. */
   dispose(): void {
     this.freeGpu();
+    if (this.gpuGrads && this.backend.kind === 'webgpu') freeGrads(this.backend.ctx, this.gpuGrads);
+    this.gpuGrads = null;
     this.disposed = true;
   }
 
@@ -284,7 +367,145 @@ export class Recurrent {
       h: Tensor.fromCpu(hN, [cfg.numLayers * D, B, H]),
       c: cN ? Tensor.fromCpu(cN, [cfg.numLayers * D, B, H]) : null,
       stats: { backend: 'cpu', path: 'cpu', dispatches: 0, dispatchesPerStep: 0 },
+      tape: null,
     };
+  }
+
+  /**
+   * Backpropagation through time over a recorded forward pass. Weight gradients
+   * accumulate into this layer's gradient buffers (see gradients(), zeroGrad());
+   * returns the gradients of the input and the initial states (caller owns them).
+   * Consumes the tape.
+   */
+  async backward(tape: RecurrentTape, g: RecurrentBackwardOptions): Promise<RecurrentBackwardResult> {
+    const op = `${this.kind}.backward`;
+    this.alive(op);
+    if (!(tape instanceof RecurrentTape) || tape.layer !== this) throw new ValueError(`${op}: tape must come from this layer's forward(x, { record: true }).`);
+    if (tape.disposed) throw new ValueError(`${op}: this tape was already used or disposed; record a new forward pass.`);
+    const cfg = this.config;
+    const H = cfg.hiddenSize;
+    const LD = cfg.numLayers * directions(cfg);
+    const { B, T } = tape.data.kind === 'gpu' ? tape.data.tape : tape.data;
+    if (!g || g.dOutput === undefined) throw new ValueError(`${op}: dOutput (B, T, D·H) = (${B}, ${T}, ${this.outputSize}) is required.`);
+    if (g.dc !== undefined && cfg.cell !== 'lstm') throw new ValueError(`${op}: dc is only for LSTM.`);
+    checkInput(op, 'dOutput', g.dOutput, [B, T, this.outputSize], '(B, T, D·H)', this.backend);
+    if (g.dh !== undefined) checkInput(op, 'dh', g.dh, [LD, B, H], '(L·D, B, H)', this.backend);
+    if (g.dc !== undefined) checkInput(op, 'dc', g.dc, [LD, B, H], '(L·D, B, H)', this.backend);
+    tape.take(op);
+
+    if (tape.data.kind === 'cpu') {
+      const t = tape.data;
+      const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op) : Float64Array.from(v));
+      const r = stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc) });
+      if (!this.cpuGrads) this.cpuGrads = r.grads;
+      else this.cpuGrads.forEach((row, l) => row.forEach((acc, d) => addCellGrads(acc, r.grads[l][d])));
+      return {
+        dx: Tensor.fromCpu(r.dx, [B, T, cfg.inputSize]),
+        dh0: Tensor.fromCpu(r.dh0, [LD, B, H]),
+        dc0: r.dc0 ? Tensor.fromCpu(r.dc0, [LD, B, H]) : null,
+      };
+    }
+    const ctx = (this.backend as { kind: 'webgpu'; ctx: GpuContext }).ctx;
+    const owned: GPUBuffer[] = [];
+    const toGpu = (v: Input | undefined, label: string): GPUBuffer | null => {
+      if (v === undefined) return null;
+      if (v instanceof Tensor) return v.gpuBuffer(op);
+      const b = ctx.createStorage(label, Float32Array.from(v));
+      owned.push(b);
+      return b;
+    };
+    try {
+      const grads = this.ensureGpuGrads(ctx);
+      const r = await recurrentBackwardGpu(ctx, cfg, this.gpuWeights!, grads, tape.data.tape, {
+        dOut: toGpu(g.dOutput, 'dOutput')!,
+        dhN: toGpu(g.dh, 'dh'),
+        dcN: toGpu(g.dc, 'dc'),
+      });
+      return {
+        dx: Tensor.fromGpu(ctx, r.dx, [B, T, cfg.inputSize]),
+        dh0: Tensor.fromGpu(ctx, r.dh0, [LD, B, H]),
+        dc0: r.dc0 ? Tensor.fromGpu(ctx, r.dc0, [LD, B, H]) : null,
+      };
+    } finally {
+      for (const b of owned) ctx.destroyBuffer(b);
+      disposeTape(ctx, tape.data.tape);
+    }
+  }
+
+  /**
+   * The accumulated weight gradients, copied to the CPU, by PyTorch state_dict
+   * name and layout. Single-bias (Keras) layers have no bias_hh entries.
+   */
+  async gradients(): Promise<Record<string, Float32Array | Float64Array>> {
+    this.alive('gradients');
+    const cfg = this.config;
+    const H = cfg.hiddenSize;
+    const G = gateCount(cfg.cell) * H;
+    const out: Record<string, Float32Array | Float64Array> = {};
+    for (let l = 0; l < cfg.numLayers; l++) {
+      const I = layerInputSize(cfg, l);
+      for (let d = 0; d < directions(cfg); d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        const single = cfg.bias === 'single';
+        if (this.backend.kind === 'cpu') {
+          const g = this.cpuGrads?.[l][d];
+          out['weight_ih' + sfx] = g ? g.dwih.slice() : new Float64Array(G * I);
+          out['weight_hh' + sfx] = g ? g.dwhh.slice() : new Float64Array(G * H);
+          out['bias_ih' + sfx] = g ? g.dbih.slice() : new Float64Array(G);
+          if (!single) out['bias_hh' + sfx] = g ? g.dbhh.slice() : new Float64Array(G);
+          continue;
+        }
+        const ctx = this.backend.ctx;
+        const g = this.gpuGrads?.[l][d];
+        out['weight_ih' + sfx] = g ? await ctx.readback(g.dwih, G * I) : new Float32Array(G * I);
+        const dwhhT = g ? await ctx.readback(g.dwhhT, H * G) : new Float32Array(H * G);
+        const dwhh = new Float32Array(G * H);
+        for (let k = 0; k < H; k++) for (let r = 0; r < G; r++) dwhh[r * H + k] = dwhhT[k * G + r];
+        out['weight_hh' + sfx] = dwhh;
+        out['bias_ih' + sfx] = g ? await ctx.readback(g.dbih, G) : new Float32Array(G);
+        if (!single) out['bias_hh' + sfx] = g?.dbhh ? await ctx.readback(g.dbhh, G) : new Float32Array(G);
+      }
+    }
+    return out;
+  }
+
+  /** Sets the accumulated weight gradients to zero. */
+  zeroGrad(): void {
+    this.alive('zeroGrad');
+    this.cpuGrads = null;
+    if (this.gpuGrads && this.backend.kind === 'webgpu') {
+      const enc = this.backend.ctx.device.createCommandEncoder({ label: 'zeroGrad' });
+      for (const row of this.gpuGrads) for (const g of row) for (const b of [g.dwih, g.dwhhT, g.dbih, g.dbhh]) if (b) enc.clearBuffer(b);
+      this.backend.ctx.device.queue.submit([enc.finish()]);
+    }
+  }
+
+  private ensureGpuGrads(ctx: GpuContext): GpuCellGrads[][] {
+    if (this.gpuGrads) return this.gpuGrads;
+    const cfg = this.config;
+    const H = cfg.hiddenSize;
+    const G = gateCount(cfg.cell) * H;
+    const grads: GpuCellGrads[][] = [];
+    try {
+      for (let l = 0; l < cfg.numLayers; l++) {
+        const row: GpuCellGrads[] = [];
+        grads.push(row);
+        for (let d = 0; d < directions(cfg); d++) {
+          const tag = `${cfg.cell}_l${l}_d${d}`;
+          row.push({
+            dwih: ctx.createStorage(`${tag}.dwih`, G * layerInputSize(cfg, l)),
+            dwhhT: ctx.createStorage(`${tag}.dwhhT`, H * G),
+            dbih: ctx.createStorage(`${tag}.dbih`, G),
+            dbhh: cfg.bias === 'double' ? ctx.createStorage(`${tag}.dbhh`, G) : null,
+          });
+        }
+      }
+    } catch (e) {
+      freeGrads(ctx, grads);
+      throw e;
+    }
+    this.gpuGrads = grads;
+    return grads;
   }
 
   private setWeights(stack: StackWeights): void {
@@ -332,6 +553,14 @@ export class Recurrent {
     if (this.disposed) throw new ValueError(`${op}: this layer was disposed.`);
     if (this.backend.kind === 'webgpu') this.backend.ctx.check(op);
   }
+}
+
+function freeGrads(ctx: GpuContext, grads: GpuCellGrads[][]): void {
+  for (const row of grads) for (const g of row) for (const b of [g.dwih, g.dwhhT, g.dbih, g.dbhh]) ctx.destroyBuffer(b);
+}
+
+function addCellGrads(acc: CellGrads, g: CellGrads): void {
+  for (const k of ['dwih', 'dwhh', 'dbih', 'dbhh'] as const) for (let i = 0; i < acc[k].length; i++) acc[k][i] += g[k][i];
 }
 
 function freeCells(ctx: GpuContext, cells: GpuCellWeights[][]): void {

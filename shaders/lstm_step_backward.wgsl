@@ -1,0 +1,109 @@
+// Backward of one LSTM time step for every (b, k), in reverse step order, one
+// dispatch per step. Forward (gate order i, f, g, o; activated gates recorded):
+//   c' = f ⊙ c + i ⊙ g        h' = o ⊙ tanh(c')
+// Let gH = ∂L/∂h' and dc = ∂L/∂c' (carried from later steps):
+//   gH = dout[b, t, k] + carry_h[b, k] + Σ_g W_hh[g, k] · dA[s+1, b, g]
+//   dc += gH ⊙ o ⊙ (1 − tanh²(c'))
+//   dA_i = dc·g·i(1−i)  dA_f = dc·c·f(1−f)  dA_g = dc·i·(1−g²)  dA_o = gH·tanh(c')·o(1−o)
+//   ∂L/∂c = dc ⊙ f  (carried to step s−1)
+// where dA = ∂L/∂(pre-activations) = ∂L/∂xg = ∂L/∂(W_hh·h + bhh). The W_hh term is
+// the gradient that flows from step s+1 into h' through its recurrent matmul: it
+// needs every gate of step s+1, which the previous dispatch finished.
+// A padded step (t ≥ lengths[b]) is the identity on (h, c): its dA is 0 and it
+// passes gH and dc through (carry_h = gH).
+//
+// Buffers:  whhT (H, G) · dout (B, T, outStride), this direction's columns at
+//           outOffset · lengths (B) u32 · cs (T+1, B, H) · gates (T, B, 4H) recorded ·
+//           dA (T, B, G) step-indexed: reads [s+1], writes [s] · dxg (B, T, G)
+//           time-indexed copy of dA (pairs with the layer input x) ·
+//           carry (2, B, H): [0] the part of ∂L/∂h' not yet in dA, [1] dc.
+//           Before step T−1 the scheduler puts ∂L/∂h_T, ∂L/∂c_T into carry.
+// Dispatch: (ceil(H / 64), B) workgroups of 64; dA[s+1, b, :] streamed through
+//           workgroup memory in tiles of 64. hasNext = 0 at step T−1.
+
+struct Params {
+  B: u32,
+  T: u32,
+  H: u32,
+  step: u32,
+  reverse: u32,
+  outStride: u32,
+  outOffset: u32,
+  hasNext: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> whhT: array<f32>;
+@group(0) @binding(2) var<storage, read> dout: array<f32>;
+@group(0) @binding(3) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> cs: array<f32>;
+@group(0) @binding(5) var<storage, read> gates: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dA: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dxg: array<f32>;
+@group(0) @binding(8) var<storage, read_write> carry: array<f32>;
+
+const WG: u32 = 64u;
+var<workgroup> tile: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let H = p.H;
+  let G = 4u * H;
+  let b = wid.y;
+  let k = wid.x * WG + lid.x;
+  let kr = min(k, H - 1u);
+  let s = p.step;
+  let t = select(s, p.T - 1u - s, p.reverse == 1u);
+
+  var fromNext = 0.0;
+  if (p.hasNext == 1u) {
+    let base = ((s + 1u) * p.B + b) * G;
+    for (var g0 = 0u; g0 < G; g0 += WG) {
+      if (g0 + lid.x < G) { tile[lid.x] = dA[base + g0 + lid.x]; }
+      workgroupBarrier();
+      let gn = min(WG, G - g0);
+      for (var gg = 0u; gg < gn; gg++) { fromNext += whhT[kr * G + g0 + gg] * tile[gg]; }
+      workgroupBarrier();
+    }
+  }
+  if (k >= H) { return; }
+
+  let ch = b * H + k;          // carry[0, b, k]
+  let cc = (p.B + b) * H + k;  // carry[1, b, k]
+  var gH = carry[ch] + fromNext;
+  var dc = carry[cc];
+  let ab = (s * p.B + b) * G;
+  let xb = (b * p.T + t) * G;
+  var ai = 0.0;
+  var af = 0.0;
+  var ag = 0.0;
+  var ao = 0.0;
+  if (t < lengths[b]) {
+    gH += dout[(b * p.T + t) * p.outStride + p.outOffset + k];
+    let i = gates[ab + k];
+    let f = gates[ab + H + k];
+    let g = gates[ab + 2u * H + k];
+    let o = gates[ab + 3u * H + k];
+    let BH = p.B * H;
+    let c = cs[(s + 1u) * BH + b * H + k];
+    let cPrev = cs[s * BH + b * H + k];
+    let tc = tanh_f(c);
+    dc += gH * o * (1.0 - tc * tc);
+    ai = dc * g * i * (1.0 - i);
+    af = dc * cPrev * f * (1.0 - f);
+    ag = dc * i * (1.0 - g * g);
+    ao = gH * tc * o * (1.0 - o);
+    dc = dc * f;
+    gH = 0.0; // all of ∂L/∂h (of the step before) now flows through dA and W_hh
+  }
+  dA[ab + k] = ai;
+  dA[ab + H + k] = af;
+  dA[ab + 2u * H + k] = ag;
+  dA[ab + 3u * H + k] = ao;
+  dxg[xb + k] = ai;
+  dxg[xb + H + k] = af;
+  dxg[xb + 2u * H + k] = ag;
+  dxg[xb + 3u * H + k] = ao;
+  carry[ch] = gH;
+  carry[cc] = dc;
+}
