@@ -2,14 +2,36 @@
 // Dense → Softmax), with Keras's summary() table and parameter counts.
 import type { Backend } from './backend';
 import { ShapeError, ValueError } from './errors';
-import { Dense } from './layers/dense';
-import { Embedding } from './layers/embedding';
-import { Recurrent, type Input } from './layers/recurrent';
+import { Dense, type DenseTape } from './layers/dense';
+import { Embedding, type EmbeddingTape } from './layers/embedding';
+import { Recurrent, RecurrentTape, type Input } from './layers/recurrent';
+import type { Param } from './params';
 import { Softmax } from './layers/softmax';
 import { Tensor } from './tensor';
 import { directions } from './weights/types';
 
 export type Layer = Recurrent | Dense | Embedding | Softmax;
+
+/** The per-layer tapes of one recorded forward pass, in forward order. */
+export interface SequentialTape {
+  entries: (
+    | { kind: 'embedding'; layer: Embedding; tape: EmbeddingTape }
+    | { kind: 'recurrent'; layer: Recurrent; tape: RecurrentTape; shape: [number, number] }
+    | { kind: 'dense'; layer: Dense; tape: DenseTape }
+  )[];
+  used: boolean;
+}
+
+function disposeTape(tape: SequentialTape): void {
+  for (const e of tape.entries) {
+    if (e.kind === 'recurrent') e.tape.dispose();
+    else if (e.kind === 'dense') {
+      e.tape.x.dispose();
+      e.tape.y?.dispose();
+    }
+  }
+  tape.entries.length = 0;
+}
 
 export interface PredictOptions {
   batch?: number;
@@ -79,9 +101,89 @@ export class Sequential {
    * else features (B, T, I). Returns the last layer's output (caller owns it).
    */
   async predict(x: Input | ArrayLike<number>, opts: PredictOptions = {}): Promise<Tensor> {
+    return (await this.run(x, opts, false)).output;
+  }
+
+  /**
+   * Forward pass that records what backward() needs, layer by layer. Returns the
+   * output and the tape (both owned by the caller; backward() consumes the tape).
+   */
+  async record(x: Input | ArrayLike<number>, opts: PredictOptions = {}): Promise<{ output: Tensor; tape: SequentialTape }> {
+    const r = await this.run(x, opts, true);
+    return { output: r.output, tape: r.tape! };
+  }
+
+  /**
+   * Backpropagation through every layer in exact reverse order of the recorded
+   * forward pass. Weight gradients accumulate in the layers (zeroGrad() clears).
+   */
+  async backward(tape: SequentialTape, dOutput: Input): Promise<void> {
+    if (tape.used) throw new ValueError('Sequential.backward: this tape was already used; record a new forward pass.');
+    tape.used = true;
+    let d: Tensor | Input = dOutput;
+    let owned: Tensor | null = null;
+    const take = (t: Tensor | null) => {
+      owned?.dispose();
+      owned = t;
+      if (t) d = t;
+    };
+    try {
+      for (let i = tape.entries.length - 1; i >= 0; i--) {
+        const e = tape.entries[i];
+        if (e.kind === 'dense') take(await e.layer.backward(e.tape, d));
+        else if (e.kind === 'embedding') await e.layer.backward(e.tape, (d as Tensor).view([e.tape.ids.length, e.layer.dim]));
+        else {
+          const { layer } = e;
+          const cfg = layer.config;
+          const D = directions(cfg);
+          const [B, T] = e.shape;
+          let dOut: Input;
+          let dh: Tensor | undefined;
+          if (layer.returnSequences) dOut = d;
+          else {
+            const g = await lastStepBackward(this.backend, d as Tensor, cfg.numLayers, D, B, T, cfg.hiddenSize);
+            dOut = g.dOut;
+            dh = g.dh;
+          }
+          try {
+            const r = await layer.backward(e.tape, { dOutput: dOut, dh });
+            r.dh0.dispose();
+            r.dc0?.dispose();
+            take(r.dx);
+          } finally {
+            if (!layer.returnSequences) {
+              (dOut as Tensor).dispose();
+              dh?.dispose();
+            }
+          }
+        }
+      }
+    } finally {
+      (owned as Tensor | null)?.dispose();
+      disposeTape(tape);
+    }
+  }
+
+  /** Every layer's trainable parameters, in layer order. */
+  parameters(): Param[] {
+    return this.layers.flatMap((l, i) => (l instanceof Softmax ? [] : l.parameters().map((p) => ({ ...p, name: `${i}.${p.name}` }))));
+  }
+
+  zeroGrad(): void {
+    for (const l of this.layers) if (!(l instanceof Softmax)) l.zeroGrad();
+  }
+
+  /** Copies GPU weights changed by training back into the copies that exports read. */
+  async syncWeights(): Promise<void> {
+    for (const l of this.layers) if (!(l instanceof Softmax)) await l.syncWeights();
+  }
+
+  private async run(x: Input | ArrayLike<number>, opts: PredictOptions, record: boolean): Promise<{ output: Tensor; tape: SequentialTape | null }> {
     let cur: Input | null = null;
     let owned: Tensor | null = null; // intermediate result to free once consumed
+    const tape: SequentialTape | null = record ? { entries: [], used: false } : null;
     const take = (t: Tensor) => {
+      // while recording, the layer tapes hold their own copies, so the chain can still free its results
       owned?.dispose();
       owned = t;
       cur = t;
@@ -95,11 +197,16 @@ export class Sequential {
           if (B === undefined && T === undefined) throw new ShapeError('Sequential.predict: token ids are flat; pass batch and/or seqLen.');
           B ??= ids.length / T!;
           T ??= ids.length / B;
-          take(await layer.forward(ids, [B, T]));
+          if (tape) {
+            const r = await layer.record(ids, [B, T]);
+            tape.entries.push({ kind: 'embedding', layer, tape: r.tape });
+            take(r.output);
+          } else take(await layer.forward(ids, [B, T]));
         } else if (layer instanceof Recurrent) {
-          const res = await layer.forward(cur ?? (x as Input), { batch: B, seqLen: T, lengths: opts.lengths });
+          const res = await layer.forward(cur ?? (x as Input), { batch: B, seqLen: T, lengths: opts.lengths, record });
           B = res.output.shape[0];
           T = res.output.shape[1];
+          if (res.tape) tape!.entries.push({ kind: 'recurrent', layer, tape: res.tape, shape: [B, T] });
           if (layer.returnSequences) {
             res.h.dispose();
             res.c?.dispose();
@@ -109,15 +216,23 @@ export class Sequential {
             res.c?.dispose();
             take(await lastStep(this.backend, res.h, layer.config.numLayers, directions(layer.config)));
           }
+        } else if (layer instanceof Dense) {
+          if (tape) {
+            const r = await layer.record(cur ?? (x as Input));
+            tape.entries.push({ kind: 'dense', layer, tape: r.tape });
+            take(r.output);
+          } else take(await layer.forward(cur ?? (x as Input)));
         } else {
+          if (tape) throw new ValueError('Sequential.record: a Softmax layer cannot be trained through; end the model with logits and use softmaxCrossEntropy.');
           take(await layer.forward(cur ?? (x as Input)));
         }
       }
     } catch (e) {
       (owned as Tensor | null)?.dispose();
+      if (tape) disposeTape(tape);
       throw e;
     }
-    return owned!;
+    return { output: owned!, tape };
   }
 
   dispose(): void {
@@ -156,4 +271,34 @@ async function lastStep(backend: Backend, h: Tensor, L: number, D: number): Prom
     h.dispose();
   }
   return Tensor.fromGpu(ctx, out, [B, D * H]);
+}
+
+/**
+ * Backward of lastStep(): ∂L/∂(last step features) (B, D·H) becomes ∂L/∂h_n
+ * (L·D, B, H), nonzero only in the top layer's rows, and a zero ∂L/∂output.
+ * On the GPU these are buffer copies, no readback.
+ */
+async function lastStepBackward(backend: Backend, d: Tensor, L: number, D: number, B: number, T: number, H: number): Promise<{ dOut: Tensor; dh: Tensor }> {
+  const first = (L - 1) * D;
+  if (backend.kind === 'cpu') {
+    const src = d.cpuData('lastStepBackward');
+    const dh = new Float64Array(L * D * B * H);
+    for (let dir = 0; dir < D; dir++) for (let b = 0; b < B; b++) dh.set(src.subarray((b * D + dir) * H, (b * D + dir + 1) * H), ((first + dir) * B + b) * H);
+    return { dOut: Tensor.fromCpu(new Float64Array(B * T * D * H), [B, T, D * H]), dh: Tensor.fromCpu(dh, [L * D, B, H]) };
+  }
+  const ctx = backend.ctx;
+  const dOut = ctx.createStorage('last_step.dout', B * T * D * H);
+  const dh = ctx.createStorage('last_step.dh', L * D * B * H);
+  try {
+    await ctx.submit('lastStepBackward', (enc) => {
+      for (let dir = 0; dir < D; dir++) {
+        for (let b = 0; b < B; b++) enc.copyBufferToBuffer(d.gpuBuffer('lastStepBackward'), (b * D + dir) * H * 4, dh, ((first + dir) * B + b) * H * 4, H * 4);
+      }
+    });
+  } catch (e) {
+    ctx.destroyBuffer(dOut);
+    ctx.destroyBuffer(dh);
+    throw e;
+  }
+  return { dOut: Tensor.fromGpu(ctx, dOut, [B, T, D * H]), dh: Tensor.fromGpu(ctx, dh, [L * D, B, H]) };
 }

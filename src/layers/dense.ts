@@ -1,10 +1,14 @@
 // Dense (nn.Linear / keras Dense): y = act(x · Wᵀ + b) over the last dimension.
 import type { Backend } from '../backend';
 import { ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
-import { submitOps } from '../kernels/common';
-import { matmulBiasForward } from '../kernels/matmul';
+import { submitOps, type EncodedOp } from '../kernels/common';
+import { activationBackward } from '../kernels/heads';
+import { colsumGrad, matmulBiasForward, matmulGrad } from '../kernels/matmul';
+import type { Param } from '../params';
+import { activationBackwardRef } from '../reference/heads';
 import { matmulBiasRef } from '../reference/matmul';
 import type { ActivationName } from '../reference/math';
+import type { GpuContext } from '../gpu/context';
 import { Tensor } from '../tensor';
 import { initDense } from '../weights/init';
 import { denseToKeras, kerasToDense, type KerasTensor } from '../weights/keras';
@@ -22,6 +26,12 @@ export interface DenseOptions {
 
 const ACTIVATIONS: ActivationName[] = ['none', 'relu', 'sigmoid', 'tanh'];
 
+/** What Dense.record() keeps for backward(): its input and (nonlinear activations) its output. */
+export interface DenseTape {
+  x: Tensor;
+  y: Tensor | null;
+}
+
 export class Dense {
   readonly kind = 'Dense';
   readonly inputSize: number;
@@ -36,6 +46,8 @@ export class Dense {
   private weight: Float32Array; // (units, inputSize)
   private bias: Float32Array; // (units)
   private gpu: { weight: GPUBuffer; bias: GPUBuffer } | null = null;
+  private grads: { kind: 'webgpu'; weight: GPUBuffer; bias: GPUBuffer } | { kind: 'cpu'; weight: Float64Array; bias: Float64Array } | null = null;
+  private cpuStale = false;
 
   constructor(backend: Backend, opts: DenseOptions) {
     const op = 'Dense';
@@ -72,6 +84,7 @@ export class Dense {
   }
 
   torchStateDict(): { weight: { data: Float32Array; shape: number[] }; bias: { data: Float32Array; shape: number[] } } {
+    if (this.cpuStale) throw new ValueError('Dense.torchStateDict: the GPU weights may have changed (training); call await layer.syncWeights() first.');
     return { weight: { data: this.weight.slice(), shape: [this.units, this.inputSize] }, bias: { data: this.bias.slice(), shape: [this.units] } };
   }
 
@@ -84,6 +97,7 @@ export class Dense {
   }
 
   kerasWeights(): { kernel: Float32Array; bias: Float32Array } {
+    if (this.cpuStale) throw new ValueError('Dense.kerasWeights: the GPU weights may have changed (training); call await layer.syncWeights() first.');
     return denseToKeras({ weight: this.weight, bias: this.bias }, { inputSize: this.inputSize, units: this.units }, 'Dense.kerasWeights');
   }
 
@@ -115,7 +129,151 @@ export class Dense {
     return Tensor.fromGpu(ctx, y, outShape);
   }
 
+  /**
+   * Forward that keeps what backward() needs: a copy of the input and, for a
+   * nonlinear activation, of the output. The tape is owned by the caller.
+   */
+  async record(x: Input, shape?: readonly number[]): Promise<{ output: Tensor; tape: DenseTape }> {
+    const output = await this.forward(x, shape);
+    const inShape = [...output.shape.slice(0, -1), this.inputSize];
+    const copy = async (v: Input, s: readonly number[]): Promise<Tensor> => {
+      if (this.backend.kind === 'cpu') return Tensor.fromCpu(v instanceof Tensor ? v.cpuData('Dense.record').slice() : Float64Array.from(v), s);
+      const ctx = this.backend.ctx;
+      const n = s.reduce((a, b) => a * b, 1);
+      const buf = ctx.createStorage('dense.tape', n);
+      if (v instanceof Tensor) {
+        const enc = ctx.device.createCommandEncoder();
+        enc.copyBufferToBuffer(v.gpuBuffer('Dense.record'), 0, buf, 0, n * 4);
+        ctx.device.queue.submit([enc.finish()]);
+      } else ctx.device.queue.writeBuffer(buf, 0, Float32Array.from(v));
+      return Tensor.fromGpu(ctx, buf, s);
+    };
+    const xs = await copy(x, inShape);
+    const ys = this.activation === 'none' ? null : await copy(output, output.shape);
+    return { output, tape: { x: xs, y: ys } };
+  }
+
+  /**
+   * Backward of a recorded forward: accumulates ∂L/∂W and ∂L/∂b, returns ∂L/∂x
+   * (caller owns it), and frees the tape.
+   *   da = dy ⊙ act'   dW += daᵀ·x   db += Σ da   dx = da·W
+   */
+  async backward(tape: DenseTape, dOutput: Input): Promise<Tensor> {
+    const op = 'Dense.backward';
+    const M = tape.x.size / this.inputSize;
+    const outShape = [...tape.x.shape.slice(0, -1), this.units];
+    checkInput(op, 'dOutput', dOutput, outShape, '(..., units)', this.backend);
+    try {
+      if (this.backend.kind === 'cpu') {
+        const dy = dOutput instanceof Tensor ? dOutput.cpuData(op) : Float64Array.from(dOutput);
+        const da = tape.y ? activationBackwardRef(this.activation, tape.y.cpuData(op), dy) : dy;
+        const g = this.cpuGrads();
+        const x = tape.x.cpuData(op);
+        const dx = new Float64Array(M * this.inputSize);
+        for (let m = 0; m < M; m++) {
+          for (let n = 0; n < this.units; n++) {
+            const d = da[m * this.units + n];
+            g.bias[n] += d;
+            for (let k = 0; k < this.inputSize; k++) {
+              g.weight[n * this.inputSize + k] += d * x[m * this.inputSize + k];
+              dx[m * this.inputSize + k] += d * this.weight[n * this.inputSize + k];
+            }
+          }
+        }
+        return Tensor.fromCpu(dx, tape.x.shape);
+      }
+      const ctx = this.backend.ctx;
+      const g = this.gpuGrads();
+      const dy = dOutput instanceof Tensor ? dOutput.gpuBuffer(op) : ctx.createStorage('dense.dy', Float32Array.from(dOutput));
+      const temps: GPUBuffer[] = dOutput instanceof Tensor ? [] : [dy];
+      const ops: EncodedOp[] = [];
+      let da = dy;
+      if (tape.y) {
+        da = ctx.createStorage('dense.da', M * this.units);
+        temps.push(da);
+        ops.push(await activationBackward(ctx, { y: tape.y.gpuBuffer(op), dy, da, N: M * this.units, activation: this.activation }));
+      }
+      const dx = ctx.createStorage('dense.dx', M * this.inputSize);
+      try {
+        const x = tape.x.gpuBuffer(op);
+        ops.push(await matmulGrad(ctx, { a: da, b: x, c: g.weight, M: this.units, N: this.inputSize, K: M, transA: true, accumulate: true }));
+        ops.push(await colsumGrad(ctx, { y: da, out: g.bias, M, N: this.units, accumulate: true }));
+        ops.push(await matmulGrad(ctx, { a: da, b: this.gpu!.weight, c: dx, M, N: this.inputSize, K: this.units, transA: false, accumulate: false }));
+        await submitOps(ctx, op, ops);
+      } catch (e) {
+        ctx.destroyBuffer(dx);
+        throw e;
+      } finally {
+        for (const b of temps) ctx.destroyBuffer(b);
+      }
+      return Tensor.fromGpu(ctx, dx, tape.x.shape);
+    } finally {
+      tape.x.dispose();
+      tape.y?.dispose();
+    }
+  }
+
+  /** weight (units, inputSize) and bias (units) with their gradients. */
+  parameters(): Param[] {
+    if (this.backend.kind === 'cpu') {
+      const g = this.cpuGrads();
+      return [
+        { name: 'weight', size: this.weight.length, kind: 'cpu', value: this.weight, grad: g.weight },
+        { name: 'bias', size: this.units, kind: 'cpu', value: this.bias, grad: g.bias },
+      ];
+    }
+    const g = this.gpuGrads();
+    this.cpuStale = true;
+    return [
+      { name: 'weight', size: this.weight.length, kind: 'webgpu', value: this.gpu!.weight, grad: g.weight },
+      { name: 'bias', size: this.units, kind: 'webgpu', value: this.gpu!.bias, grad: g.bias },
+    ];
+  }
+
+  zeroGrad(): void {
+    if (!this.grads) return;
+    if (this.grads.kind === 'cpu') {
+      this.grads.weight.fill(0);
+      this.grads.bias.fill(0);
+    } else if (this.backend.kind === 'webgpu') {
+      const enc = this.backend.ctx.device.createCommandEncoder();
+      enc.clearBuffer(this.grads.weight);
+      enc.clearBuffer(this.grads.bias);
+      this.backend.ctx.device.queue.submit([enc.finish()]);
+    }
+  }
+
+  /** Copies GPU weights changed by training back to the CPU copy that exports read. */
+  async syncWeights(): Promise<void> {
+    if (this.backend.kind !== 'webgpu' || !this.cpuStale) return;
+    this.weight = await this.backend.ctx.readback(this.gpu!.weight, this.weight.length);
+    this.bias = await this.backend.ctx.readback(this.gpu!.bias, this.units);
+    this.cpuStale = false;
+  }
+
   dispose(): void {
+    this.freeWeights();
+    if (this.grads?.kind === 'webgpu' && this.backend.kind === 'webgpu') {
+      this.backend.ctx.destroyBuffer(this.grads.weight);
+      this.backend.ctx.destroyBuffer(this.grads.bias);
+    }
+    this.grads = null;
+  }
+
+  private cpuGrads(): { weight: Float64Array; bias: Float64Array } {
+    if (this.grads?.kind !== 'cpu') this.grads = { kind: 'cpu', weight: new Float64Array(this.weight.length), bias: new Float64Array(this.units) };
+    return this.grads;
+  }
+
+  private gpuGrads(): { weight: GPUBuffer; bias: GPUBuffer } {
+    if (this.grads?.kind !== 'webgpu') {
+      const ctx = (this.backend as { kind: 'webgpu'; ctx: GpuContext }).ctx;
+      this.grads = { kind: 'webgpu', weight: ctx.createStorage('dense.dweight', this.weight.length), bias: ctx.createStorage('dense.dbias', this.units) };
+    }
+    return this.grads;
+  }
+
+  private freeWeights(): void {
     if (this.gpu && this.backend.kind === 'webgpu') {
       this.backend.ctx.destroyBuffer(this.gpu.weight);
       this.backend.ctx.destroyBuffer(this.gpu.bias);
@@ -124,10 +282,11 @@ export class Dense {
   }
 
   private upload(): void {
+    this.cpuStale = false;
     if (this.backend.kind !== 'webgpu') return;
     const ctx = this.backend.ctx;
     const fresh = { weight: ctx.createStorage('dense.weight', this.weight), bias: ctx.createStorage('dense.bias', this.bias) };
-    this.dispose();
+    this.freeWeights();
     this.gpu = fresh;
   }
 }

@@ -2,9 +2,12 @@
 import type { Backend } from '../backend';
 import { ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
 import { submitOps } from '../kernels/common';
-import { embeddingForward } from '../kernels/heads';
-import { embeddingRef } from '../reference/heads';
+import { embeddingBackward, embeddingForward } from '../kernels/heads';
+import type { Param } from '../params';
+import { embeddingBackwardRef, embeddingRef } from '../reference/heads';
+import type { GpuContext } from '../gpu/context';
 import { Tensor } from '../tensor';
+import { checkInput, type Input } from './recurrent';
 import { initEmbedding } from '../weights/init';
 import { toFloat32 } from '../weights/torch';
 import type { ArrayLikeTensor } from '../weights/types';
@@ -14,6 +17,11 @@ export interface EmbeddingOptions {
   dim: number;
   convention?: 'pytorch' | 'keras';
   seed?: number;
+}
+
+/** What Embedding.record() keeps: the validated ids. */
+export interface EmbeddingTape {
+  ids: Uint32Array;
 }
 
 export class Embedding {
@@ -28,6 +36,8 @@ export class Embedding {
   }
   private table: Float32Array; // (V, D)
   private gpuTable: GPUBuffer | null = null;
+  private grad: GPUBuffer | Float64Array | null = null; // (V, D)
+  private cpuStale = false;
 
   constructor(backend: Backend, opts: EmbeddingOptions) {
     assertPositiveInt('Embedding', 'vocabSize', opts?.vocabSize);
@@ -54,22 +64,15 @@ export class Embedding {
   }
 
   torchStateDict(): { weight: { data: Float32Array; shape: number[] } } {
+    if (this.cpuStale) throw new ValueError('Embedding.torchStateDict: the GPU weights may have changed (training); call await layer.syncWeights() first.');
     return { weight: { data: this.table.slice(), shape: [this.vocabSize, this.dim] } };
   }
 
   /** ids: integers in [0, vocabSize), shape (B, T) (or any shape: `shape` defaults to [ids.length]). */
   async forward(ids: ArrayLike<number>, shape: readonly number[] = [ids.length]): Promise<Tensor> {
     const op = 'Embedding.forward';
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (!ids || ids.length !== n) throw new ShapeError(`${op}: ids has ${ids?.length} values, expected shape ${fmtShape(shape)} = ${n}.`);
-    const u = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const v = ids[i];
-      if (!Number.isInteger(v) || v < 0 || v >= this.vocabSize) {
-        throw new ValueError(`${op}: ids[${i}] = ${v} is out of range; token ids must be integers in [0, vocabSize) = [0, ${this.vocabSize}). Hint: map unknown tokens to an out-of-vocabulary id.`);
-      }
-      u[i] = v;
-    }
+    const u = this.checkIds(op, ids, shape);
+    const n = u.length;
     const outShape = [...shape, this.dim];
     if (this.backend.kind === 'cpu') return Tensor.fromCpu(embeddingRef(u, this.table, this.dim), outShape);
     const ctx = this.backend.ctx;
@@ -86,15 +89,93 @@ export class Embedding {
     return Tensor.fromGpu(ctx, out, outShape);
   }
 
+  /** Forward that keeps the ids for backward(). */
+  async record(ids: ArrayLike<number>, shape: readonly number[] = [ids.length]): Promise<{ output: Tensor; tape: EmbeddingTape }> {
+    const output = await this.forward(ids, shape);
+    return { output, tape: { ids: this.checkIds('Embedding.record', ids, shape) } };
+  }
+
+  /** Accumulates ∂L/∂table: a scatter-add of dOutput (…, D) rows to the recorded ids. */
+  async backward(tape: EmbeddingTape, dOutput: Input): Promise<void> {
+    const op = 'Embedding.backward';
+    const N = tape.ids.length;
+    checkInput(op, 'dOutput', dOutput, [N, this.dim], '(N, D)', this.backend);
+    if (this.backend.kind === 'cpu') {
+      if (!(this.grad instanceof Float64Array)) this.grad = new Float64Array(this.vocabSize * this.dim);
+      embeddingBackwardRef(tape.ids, dOutput instanceof Tensor ? dOutput.cpuData(op) : dOutput, this.grad, this.dim);
+      return;
+    }
+    const ctx = this.backend.ctx;
+    const grad = this.gpuGrad();
+    const ids = ctx.createStorage('embedding.ids', tape.ids);
+    const dy = dOutput instanceof Tensor ? dOutput.gpuBuffer(op) : ctx.createStorage('embedding.dy', Float32Array.from(dOutput));
+    try {
+      await submitOps(ctx, op, [await embeddingBackward(ctx, { ids, dOut: dy, dTable: grad, N, D: this.dim })]);
+    } finally {
+      ctx.destroyBuffer(ids);
+      if (!(dOutput instanceof Tensor)) ctx.destroyBuffer(dy);
+    }
+  }
+
+  parameters(): Param[] {
+    if (this.backend.kind === 'cpu') {
+      if (!(this.grad instanceof Float64Array)) this.grad = new Float64Array(this.vocabSize * this.dim);
+      return [{ name: 'weight', size: this.table.length, kind: 'cpu', value: this.table, grad: this.grad }];
+    }
+    this.cpuStale = true;
+    return [{ name: 'weight', size: this.table.length, kind: 'webgpu', value: this.gpuTable!, grad: this.gpuGrad() }];
+  }
+
+  zeroGrad(): void {
+    if (this.grad instanceof Float64Array) this.grad.fill(0);
+    else if (this.grad && this.backend.kind === 'webgpu') {
+      const enc = this.backend.ctx.device.createCommandEncoder();
+      enc.clearBuffer(this.grad);
+      this.backend.ctx.device.queue.submit([enc.finish()]);
+    }
+  }
+
+  async syncWeights(): Promise<void> {
+    if (this.backend.kind !== 'webgpu' || !this.cpuStale) return;
+    this.table = await this.backend.ctx.readback(this.gpuTable!, this.table.length);
+    this.cpuStale = false;
+  }
+
   dispose(): void {
+    this.freeTable();
+    if (this.grad && !(this.grad instanceof Float64Array) && this.backend.kind === 'webgpu') this.backend.ctx.destroyBuffer(this.grad);
+    this.grad = null;
+  }
+
+  private gpuGrad(): GPUBuffer {
+    if (!this.grad || this.grad instanceof Float64Array) this.grad = (this.backend as { kind: 'webgpu'; ctx: GpuContext }).ctx.createStorage('embedding.dweight', this.table.length);
+    return this.grad;
+  }
+
+  private checkIds(op: string, ids: ArrayLike<number>, shape: readonly number[]): Uint32Array {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (!ids || ids.length !== n) throw new ShapeError(`${op}: ids has ${ids?.length} values, expected shape ${fmtShape(shape)} = ${n}.`);
+    const u = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = ids[i];
+      if (!Number.isInteger(v) || v < 0 || v >= this.vocabSize) {
+        throw new ValueError(`${op}: ids[${i}] = ${v} is out of range; token ids must be integers in [0, vocabSize) = [0, ${this.vocabSize}). Hint: map unknown tokens to an out-of-vocabulary id.`);
+      }
+      u[i] = v;
+    }
+    return u;
+  }
+
+  private freeTable(): void {
     if (this.gpuTable && this.backend.kind === 'webgpu') this.backend.ctx.destroyBuffer(this.gpuTable);
     this.gpuTable = null;
   }
 
   private upload(): void {
+    this.cpuStale = false;
     if (this.backend.kind !== 'webgpu') return;
     const fresh = this.backend.ctx.createStorage('embedding.table', this.table);
-    this.dispose();
+    this.freeTable();
     this.gpuTable = fresh;
   }
 }

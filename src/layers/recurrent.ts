@@ -7,6 +7,7 @@
 import type { Backend } from '../backend';
 import { ShapeError, ValueError, WeightError, assertFinite, assertLength, assertPositiveInt, fmtShape } from '../errors';
 import type { GpuContext } from '../gpu/context';
+import type { Param } from '../params';
 import { matmulBiasRef } from '../reference/matmul';
 import { recurrenceRef } from '../reference/recurrent';
 import { stackForwardBackwardRef, type CellGrads } from '../reference/stack_backward';
@@ -150,6 +151,8 @@ export class Recurrent {
   /** Accumulated weight gradients: GPU layout on the GPU (whh transposed), PyTorch layout on the CPU. */
   private gpuGrads: GpuCellGrads[][] | null = null;
   private cpuGrads: CellGrads[][] | null = null;
+  /** True once GPU weights may differ from the CPU master copy (after parameters() was handed out). */
+  private cpuStale = false;
   private disposed = false;
 
   constructor(backend: Backend, cell: CellType, opts: RecurrentOptions) {
@@ -205,6 +208,7 @@ export class Recurrent {
   /** The weights in PyTorch's state_dict naming and layout. */
   torchStateDict(): Record<string, { data: Float32Array; shape: number[] }> {
     this.alive('torchStateDict');
+    this.checkFresh('torchStateDict');
     return toTorchStateDict(this.config, this.weights);
   }
 
@@ -232,6 +236,7 @@ export class Recurrent {
   /** The weights in Keras layout, one [kernel, recurrent_kernel, bias] per layer (per direction if bidirectional). */
   kerasWeights(): KerasRecurrentArrays[][] {
     this.alive('kerasWeights');
+    this.checkFresh('kerasWeights');
     return this.weights.map((row, l) =>
       row.map((w) =>
         cellToKeras(this.config.cell, this.config.resetAfter, w, { inputSize: layerInputSize(this.config, l), hiddenSize: this.config.hiddenSize }, `${this.kind}.kerasWeights: layer ${l}`),
@@ -469,10 +474,52 @@ export class Recurrent {
     return out;
   }
 
+  /**
+   * The trainable parameters with their gradient buffers (allocated, zeroed, on
+   * first use), by PyTorch name. Single-bias layers have no bias_hh. An optimizer
+   * updates the values in place; call weightsChanged() afterwards on the GPU.
+   */
+  parameters(): Param[] {
+    this.alive('parameters');
+    const cfg = this.config;
+    const out: Param[] = [];
+    const H = cfg.hiddenSize;
+    const G = gateCount(cfg.cell) * H;
+    if (this.backend.kind === 'webgpu') {
+      const grads = this.ensureGpuGrads(this.backend.ctx);
+      this.gpuWeights!.forEach((row, l) =>
+        row.forEach((w, d) => {
+          const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+          const g = grads[l][d];
+          out.push({ name: 'weight_ih' + sfx, size: G * layerInputSize(cfg, l), kind: 'webgpu', value: w.wih, grad: g.dwih });
+          out.push({ name: 'weight_hh' + sfx, size: G * H, kind: 'webgpu', value: w.whhT, grad: g.dwhhT });
+          out.push({ name: 'bias_ih' + sfx, size: G, kind: 'webgpu', value: w.bih, grad: g.dbih });
+          if (g.dbhh) out.push({ name: 'bias_hh' + sfx, size: G, kind: 'webgpu', value: w.bhh, grad: g.dbhh });
+        }),
+      );
+      this.cpuStale = true; // the caller may now change the GPU values
+      return out;
+    }
+    if (!this.cpuGrads) {
+      this.cpuGrads = this.weights.map((row) => row.map((w) => ({ dwih: new Float64Array(w.wih.length), dwhh: new Float64Array(w.whh.length), dbih: new Float64Array(G), dbhh: new Float64Array(G) })));
+    }
+    this.weights.forEach((row, l) =>
+      row.forEach((w, d) => {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        const g = this.cpuGrads![l][d];
+        out.push({ name: 'weight_ih' + sfx, size: w.wih.length, kind: 'cpu', value: w.wih, grad: g.dwih });
+        out.push({ name: 'weight_hh' + sfx, size: w.whh.length, kind: 'cpu', value: w.whh, grad: g.dwhh });
+        out.push({ name: 'bias_ih' + sfx, size: G, kind: 'cpu', value: w.bih, grad: g.dbih });
+        if (cfg.bias === 'double') out.push({ name: 'bias_hh' + sfx, size: G, kind: 'cpu', value: w.bhh, grad: g.dbhh });
+      }),
+    );
+    return out;
+  }
+
   /** Sets the accumulated weight gradients to zero. */
   zeroGrad(): void {
     this.alive('zeroGrad');
-    this.cpuGrads = null;
+    for (const row of this.cpuGrads ?? []) for (const g of row) for (const a of [g.dwih, g.dwhh, g.dbih, g.dbhh]) a.fill(0);
     if (this.gpuGrads && this.backend.kind === 'webgpu') {
       const enc = this.backend.ctx.device.createCommandEncoder({ label: 'zeroGrad' });
       for (const row of this.gpuGrads) for (const g of row) for (const b of [g.dwih, g.dwhhT, g.dbih, g.dbhh]) if (b) enc.clearBuffer(b);
@@ -508,10 +555,38 @@ export class Recurrent {
     return grads;
   }
 
+  /** Copies GPU weights (changed by an optimizer) back into the CPU copy that exports read. */
+  async syncWeights(): Promise<void> {
+    this.alive('syncWeights');
+    if (this.backend.kind !== 'webgpu' || !this.cpuStale) return;
+    const ctx = this.backend.ctx;
+    const H = this.config.hiddenSize;
+    const G = gateCount(this.config.cell) * H;
+    const fresh: StackWeights = [];
+    for (const [l, row] of this.gpuWeights!.entries()) {
+      const out = [];
+      const I = layerInputSize(this.config, l);
+      for (const w of row) {
+        const whhT = await ctx.readback(w.whhT, H * G);
+        const whh = new Float32Array(G * H);
+        for (let k = 0; k < H; k++) for (let g = 0; g < G; g++) whh[g * H + k] = whhT[k * G + g];
+        out.push({ wih: await ctx.readback(w.wih, G * I), whh, bih: await ctx.readback(w.bih, G), bhh: await ctx.readback(w.bhh, G) });
+      }
+      fresh.push(out);
+    }
+    this.weights = fresh;
+    this.cpuStale = false;
+  }
+
+  private checkFresh(op: string): void {
+    if (this.cpuStale) throw new ValueError(`${this.kind}.${op}: the GPU weights may have changed (training); call await layer.syncWeights() first.`);
+  }
+
   private setWeights(stack: StackWeights): void {
     // Everything was validated before this point; replace atomically.
     this.weights = stack;
     this.upload();
+    this.cpuStale = false;
   }
 
   private upload(): void {

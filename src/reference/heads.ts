@@ -1,4 +1,6 @@
-// CPU twins of embedding_forward.wgsl and softmax_forward.wgsl, float64.
+// CPU twins of embedding_forward/backward.wgsl, softmax_forward.wgsl and
+// activation_backward.wgsl, float64.
+import type { ActivationName } from './math';
 
 /** out (N, D) = table (V, D) [ids]. */
 export function embeddingRef(ids: ArrayLike<number>, table: ArrayLike<number>, D: number): Float64Array {
@@ -20,4 +22,22 @@ export function softmaxRef(x: ArrayLike<number>, R: number, C: number): Float64A
     for (let c = 0; c < C; c++) y[r * C + c] = Math.exp(x[r * C + c] - m) / sum;
   }
   return y;
+}
+
+/** dTable (V, D) += Σ_n one-hot(ids[n]) ⊗ dOut[n, :], in place. */
+export function embeddingBackwardRef(ids: ArrayLike<number>, dOut: ArrayLike<number>, dTable: Float64Array, D: number): void {
+  for (let n = 0; n < ids.length; n++) {
+    for (let d = 0; d < D; d++) dTable[ids[n] * D + d] += dOut[n * D + d];
+  }
+}
+
+/** da = dy ⊙ act'(a), from the activation's output y. */
+export function activationBackwardRef(kind: ActivationName, y: ArrayLike<number>, dy: ArrayLike<number>): Float64Array {
+  const da = new Float64Array(y.length);
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    const slope = kind === 'relu' ? (v > 0 ? 1 : 0) : kind === 'sigmoid' ? v * (1 - v) : kind === 'tanh' ? 1 - v * v : 1;
+    da[i] = dy[i] * slope;
+  }
+  return da;
 }
