@@ -22,7 +22,33 @@ export {
 export { Dense, type DenseOptions } from './layers/dense';
 export { Embedding, type EmbeddingOptions } from './layers/embedding';
 export { Softmax } from './layers/softmax';
-export { Sequential, type Layer, type PredictOptions } from './model';
+export { Sequential, type Layer, type PredictOptions, type SequentialTape } from './model';
+export {
+  Optimizer,
+  SGD,
+  Adam,
+  AdamW,
+  RMSprop,
+  clipGradNorm,
+  clipGradValue,
+  type SGDOptions,
+  type AdamOptions,
+  type RMSpropOptions,
+  type ClipGradNormOptions,
+  type BackendOptions,
+} from './optim';
+export type { Param } from './params';
+export {
+  mseLoss,
+  bceLoss,
+  softmaxCrossEntropy,
+  binaryAccuracy,
+  categoricalAccuracy,
+  perplexity,
+  type LossResult,
+  type BceOptions,
+  type RowOptions,
+} from './losses';
 export type { RecurrentPath, RecurrentRunStats } from './scheduler';
 export type { CellType, StateDict, ArrayLikeTensor } from './weights/types';
 export type { KerasRecurrentWeights, KerasRecurrentArrays } from './weights/keras';

@@ -1,8 +1,11 @@
 // A trainable parameter as optimizers see it: a value and its accumulated
 // gradient, both flat arrays of `size` floats, on the layer's backend. Layers
 // own both (and free them); optimizers own only their own state (moments).
+// GPU parameters carry the context (device) they live on.
 // Layout is whatever the layer keeps (e.g. W_hh transposed on the GPU): updates
 // are elementwise, so they do not care.
+import type { GpuContext } from './gpu/context';
+
 export type Param =
-  | { name: string; size: number; kind: 'webgpu'; value: GPUBuffer; grad: GPUBuffer }
+  | { name: string; size: number; kind: 'webgpu'; value: GPUBuffer; grad: GPUBuffer; ctx: GpuContext }
   | { name: string; size: number; kind: 'cpu'; value: Float32Array; grad: Float64Array };

@@ -225,8 +225,8 @@ export class Dense {
     const g = this.gpuGrads();
     this.cpuStale = true;
     return [
-      { name: 'weight', size: this.weight.length, kind: 'webgpu', value: this.gpu!.weight, grad: g.weight },
-      { name: 'bias', size: this.units, kind: 'webgpu', value: this.gpu!.bias, grad: g.bias },
+      { name: 'weight', size: this.weight.length, kind: 'webgpu', value: this.gpu!.weight, grad: g.weight, ctx: this.backend.ctx },
+      { name: 'bias', size: this.units, kind: 'webgpu', value: this.gpu!.bias, grad: g.bias, ctx: this.backend.ctx },
     ];
   }
 

@@ -123,7 +123,7 @@ export class Embedding {
       return [{ name: 'weight', size: this.table.length, kind: 'cpu', value: this.table, grad: this.grad }];
     }
     this.cpuStale = true;
-    return [{ name: 'weight', size: this.table.length, kind: 'webgpu', value: this.gpuTable!, grad: this.gpuGrad() }];
+    return [{ name: 'weight', size: this.table.length, kind: 'webgpu', value: this.gpuTable!, grad: this.gpuGrad(), ctx: this.backend.ctx }];
   }
 
   zeroGrad(): void {

@@ -486,15 +486,16 @@ export class Recurrent {
     const H = cfg.hiddenSize;
     const G = gateCount(cfg.cell) * H;
     if (this.backend.kind === 'webgpu') {
-      const grads = this.ensureGpuGrads(this.backend.ctx);
+      const ctx = this.backend.ctx;
+      const grads = this.ensureGpuGrads(ctx);
       this.gpuWeights!.forEach((row, l) =>
         row.forEach((w, d) => {
           const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
           const g = grads[l][d];
-          out.push({ name: 'weight_ih' + sfx, size: G * layerInputSize(cfg, l), kind: 'webgpu', value: w.wih, grad: g.dwih });
-          out.push({ name: 'weight_hh' + sfx, size: G * H, kind: 'webgpu', value: w.whhT, grad: g.dwhhT });
-          out.push({ name: 'bias_ih' + sfx, size: G, kind: 'webgpu', value: w.bih, grad: g.dbih });
-          if (g.dbhh) out.push({ name: 'bias_hh' + sfx, size: G, kind: 'webgpu', value: w.bhh, grad: g.dbhh });
+          out.push({ name: 'weight_ih' + sfx, size: G * layerInputSize(cfg, l), kind: 'webgpu', value: w.wih, grad: g.dwih, ctx });
+          out.push({ name: 'weight_hh' + sfx, size: G * H, kind: 'webgpu', value: w.whhT, grad: g.dwhhT, ctx });
+          out.push({ name: 'bias_ih' + sfx, size: G, kind: 'webgpu', value: w.bih, grad: g.dbih, ctx });
+          if (g.dbhh) out.push({ name: 'bias_hh' + sfx, size: G, kind: 'webgpu', value: w.bhh, grad: g.dbhh, ctx });
         }),
       );
       this.cpuStale = true; // the caller may now change the GPU values
