@@ -38,6 +38,7 @@ export {
   type BackendOptions,
 } from './optim';
 export type { Param } from './params';
+export type { FitData, FitOptions, EvaluateOptions, History, LossName, MetricName } from './train';
 export {
   mseLoss,
   bceLoss,

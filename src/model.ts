@@ -6,6 +6,8 @@ import { Dense, type DenseTape } from './layers/dense';
 import { Embedding, type EmbeddingTape } from './layers/embedding';
 import { Recurrent, RecurrentTape, type Input } from './layers/recurrent';
 import type { Param } from './params';
+import type { Runtime } from './runtime';
+import { evaluate, fit, type EvaluateOptions, type FitData, type FitOptions, type History } from './train';
 import { Softmax } from './layers/softmax';
 import { Tensor } from './tensor';
 import { directions } from './weights/types';
@@ -22,7 +24,8 @@ export interface SequentialTape {
   used: boolean;
 }
 
-function disposeTape(tape: SequentialTape): void {
+/** Frees a tape without running backward. */
+export function disposeTape(tape: SequentialTape): void {
   for (const e of tape.entries) {
     if (e.kind === 'recurrent') e.tape.dispose();
     else if (e.kind === 'dense') {
@@ -38,6 +41,13 @@ export interface PredictOptions {
   seqLen?: number;
   /** Valid steps per sample (B), passed to every recurrent layer. */
   lengths?: ArrayLike<number>;
+  /**
+   * Initial states per recurrent layer (e.g. the final states of the previous
+   * window in truncated BPTT); zeros for layers not in the map.
+   */
+  initialStates?: Map<Recurrent, { h: Tensor; c: Tensor | null }>;
+  /** If given, receives each recurrent layer's final states (owned by the caller). */
+  finalStates?: Map<Recurrent, { h: Tensor; c: Tensor | null }>;
 }
 
 const SNAKE: Record<string, string> = { Embedding: 'embedding', SimpleRNN: 'simple_rnn', GRU: 'gru', LSTM: 'lstm', Dense: 'dense', Softmax: 'softmax' };
@@ -45,8 +55,12 @@ const SNAKE: Record<string, string> = { Embedding: 'embedding', SimpleRNN: 'simp
 export class Sequential {
   readonly layers: readonly Layer[];
   private readonly backend: Backend;
+  private readonly runtime: Runtime;
+  /** Set to true (e.g. from a callback or a Stop button) to end fit() after the current batch. */
+  stopTraining = false;
 
-  constructor(backend: Backend, layers: Layer[]) {
+  constructor(runtime: Runtime, layers: Layer[]) {
+    const backend = runtime.backendRef;
     if (!Array.isArray(layers) || layers.length === 0) throw new ValueError('sequential: pass a non-empty array of layers.');
     let width: number | null = null; // feature size flowing between layers
     let seq = true; // whether a time axis is still present
@@ -68,6 +82,21 @@ export class Sequential {
     });
     this.layers = layers;
     this.backend = backend;
+    this.runtime = runtime;
+  }
+
+  /**
+   * Trains the model (Keras's fit): see FitOptions. Returns the history of the
+   * loss and metrics per epoch. The optimizer is the caller's:
+   *   await model.fit({ x, y, seqLen }, { loss: 'bce', optimizer: new Adam(model.parameters(), { lr: 0.01 }), epochs: 20 })
+   */
+  fit(data: FitData, opts: FitOptions): Promise<History> {
+    return fit(this.runtime, this, data, opts);
+  }
+
+  /** Loss and metrics on data, without training. */
+  evaluate(data: FitData, opts: EvaluateOptions): Promise<Record<string, number>> {
+    return evaluate(this.runtime, this, data, opts);
   }
 
   get paramCount(): number {
@@ -203,18 +232,22 @@ export class Sequential {
             take(r.output);
           } else take(await layer.forward(ids, [B, T]));
         } else if (layer instanceof Recurrent) {
-          const res = await layer.forward(cur ?? (x as Input), { batch: B, seqLen: T, lengths: opts.lengths, record });
+          const init = opts.initialStates?.get(layer);
+          const res = await layer.forward(cur ?? (x as Input), { batch: B, seqLen: T, lengths: opts.lengths, record, h0: init?.h, c0: init?.c ?? undefined });
           B = res.output.shape[0];
           T = res.output.shape[1];
           if (res.tape) tape!.entries.push({ kind: 'recurrent', layer, tape: res.tape, shape: [B, T] });
+          let h: Tensor | null = res.h;
+          if (opts.finalStates) {
+            opts.finalStates.set(layer, { h: res.h, c: res.c });
+            h = layer.returnSequences ? null : res.h.view(res.h.shape);
+          } else res.c?.dispose();
           if (layer.returnSequences) {
-            res.h.dispose();
-            res.c?.dispose();
+            if (!opts.finalStates) res.h.dispose();
             take(res.output);
           } else {
             res.output.dispose();
-            res.c?.dispose();
-            take(await lastStep(this.backend, res.h, layer.config.numLayers, directions(layer.config)));
+            take(await lastStep(this.backend, h!, layer.config.numLayers, directions(layer.config)));
           }
         } else if (layer instanceof Dense) {
           if (tape) {

@@ -54,7 +54,7 @@ export class Runtime {
     return new Softmax(this.be);
   }
   sequential(layers: Layer[]): Sequential {
-    return new Sequential(this.be, layers);
+    return new Sequential(this, layers);
   }
 
   /** Copies data to this backend as a Tensor of `shape` (caller owns it). */

@@ -1,0 +1,295 @@
+// The training loop behind Sequential.fit() / evaluate(), built from the same
+// pieces a user drives by hand:
+//   const { output, tape } = await model.record(x, { batch, seqLen, lengths });
+//   const { loss, grad } = await softmaxCrossEntropy(rt, output, labels);
+//   await model.backward(tape, grad); await opt.step(); model.zeroGrad();
+// One readback per batch (the loss, to report it and to stop on NaN before the
+// optimizer step, leaving the weights as they were before that step).
+import { ShapeError, ValueError, assertPositiveInt } from './errors';
+import { Recurrent } from './layers/recurrent';
+import { Embedding } from './layers/embedding';
+import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy, type LossResult } from './losses';
+import { disposeTape, type Sequential } from './model';
+import { clipGradNorm, clipGradValue, type Optimizer } from './optim';
+import type { Runtime } from './runtime';
+import type { Tensor } from './tensor';
+import { Rng } from './weights/random';
+
+export type LossName = 'mse' | 'bce' | 'bceWithLogits' | 'softmaxCrossEntropy';
+export type MetricName = 'accuracy' | 'perplexity';
+
+export interface FitData {
+  /** Token ids (N·T) for a model that starts with an Embedding, else features (N·T·I), batch-first. */
+  x: ArrayLike<number>;
+  /**
+   * Targets: integer labels for softmaxCrossEntropy, (N) many-to-one or (N·T)
+   * many-to-many; floats (N·K) or (N·T·K) for mse and bce.
+   */
+  y: ArrayLike<number>;
+  /** Steps per sample, T. */
+  seqLen: number;
+  /** Valid steps per sample (N), each in [1, T]; padded steps are ignored by the loss. */
+  lengths?: ArrayLike<number>;
+}
+
+export interface EvaluateOptions {
+  loss: LossName;
+  batchSize?: number;
+  metrics?: MetricName[];
+}
+
+export interface FitOptions extends EvaluateOptions {
+  optimizer: Optimizer;
+  epochs?: number;
+  /** Shuffle the training samples every epoch (default true), seeded. */
+  shuffle?: boolean;
+  seed?: number;
+  /** Fraction of samples (the last ones, as Keras) held out for validation. */
+  validationSplit?: number;
+  /** Truncated BPTT: train on windows of k steps, carrying the state forward without backpropagating across windows. */
+  tbptt?: number;
+  clipNorm?: number;
+  clipValue?: number;
+  earlyStopping?: { monitor?: string; patience?: number; minDelta?: number; mode?: 'min' | 'max'; restoreBest?: never };
+  onBatchEnd?: (e: { epoch: number; batch: number; loss: number }) => void | Promise<void>;
+  onEpochEnd?: (e: { epoch: number; logs: Record<string, number> }) => void | Promise<void>;
+}
+
+export interface History {
+  epoch: number[];
+  history: Record<string, number[]>;
+  /** Why training ended early, if it did. */
+  stopped?: string;
+}
+
+const IGNORE = -100;
+
+interface Layout {
+  perSample: number; // x values per sample: T or T·I
+  manyToMany: boolean;
+  targetWidth: number; // y values per sample
+}
+
+function layout(model: Sequential, d: FitData, loss: LossName, op: string): { N: number } & Layout {
+  assertPositiveInt(op, 'seqLen', d.seqLen);
+  const first = model.layers[0];
+  const I = first instanceof Embedding ? 1 : first instanceof Recurrent ? first.config.inputSize : NaN;
+  if (Number.isNaN(I)) throw new ValueError(`${op}: the model must start with an Embedding or a recurrent layer.`);
+  const perSample = d.seqLen * I;
+  if (!d.x || d.x.length === 0 || d.x.length % perSample !== 0) {
+    throw new ShapeError(`${op}: x has ${d.x?.length} values, not a positive multiple of ${first instanceof Embedding ? 'T' : 'T·I'} = ${perSample}.`);
+  }
+  const N = d.x.length / perSample;
+  const manyToMany = model.layers.some((l) => l instanceof Recurrent) && [...model.layers].reverse().find((l) => l instanceof Recurrent)!.returnSequences;
+  const outWidth = (() => {
+    const last = model.layers[model.layers.length - 1] as { outputSize?: number };
+    return last.outputSize ?? 1;
+  })();
+  const targetWidth = (manyToMany ? d.seqLen : 1) * (loss === 'softmaxCrossEntropy' ? 1 : outWidth);
+  if (!d.y || d.y.length !== N * targetWidth) {
+    throw new ShapeError(
+      `${op}: y has ${d.y?.length} values, expected ${N * targetWidth} = N (${N}) × ${manyToMany ? 'T × ' : ''}${loss === 'softmaxCrossEntropy' ? 'one label' : `${outWidth} outputs`}.`,
+    );
+  }
+  if (d.lengths !== undefined && d.lengths.length !== N) throw new ShapeError(`${op}: lengths has ${d.lengths.length} entries, expected one per sample (N = ${N}).`);
+  return { N, perSample, manyToMany, targetWidth };
+}
+
+function gather(src: ArrayLike<number>, idx: number[], width: number): Float32Array {
+  const out = new Float32Array(idx.length * width);
+  idx.forEach((n, i) => {
+    for (let k = 0; k < width; k++) out[i * width + k] = src[n * width + k];
+  });
+  return out;
+}
+
+/** Steps [t0, t0 + k) of each sample in a batch-first (B, T, W) array. */
+function window(src: Float32Array, B: number, T: number, W: number, t0: number, k: number): Float32Array {
+  const out = new Float32Array(B * k * W);
+  for (let b = 0; b < B; b++) out.set(src.subarray((b * T + t0) * W, (b * T + t0 + k) * W), b * k * W);
+  return out;
+}
+
+async function lossOf(rt: Runtime, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<LossResult> {
+  if (loss === 'softmaxCrossEntropy') {
+    const labels = Float64Array.from(y);
+    if (manyToMany && lengths) {
+      const B = labels.length / T;
+      for (let b = 0; b < B; b++) for (let t = lengths[b]; t < T; t++) labels[b * T + t] = IGNORE;
+    }
+    return softmaxCrossEntropy(rt, out, labels, { ignoreIndex: IGNORE });
+  }
+  if (manyToMany && lengths && Array.from(lengths).some((l) => l !== T)) {
+    throw new ValueError(`fit: padded sequences with a per-step ${loss} loss are not supported; use softmaxCrossEntropy or equal lengths.`);
+  }
+  if (loss === 'mse') return mseLoss(rt, out, y);
+  return bceLoss(rt, out, y, { fromLogits: loss === 'bceWithLogits' });
+}
+
+async function metricOf(rt: Runtime, m: MetricName, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<Tensor> {
+  if (loss === 'softmaxCrossEntropy') {
+    const labels = Float64Array.from(y);
+    if (manyToMany && lengths) for (let b = 0; b < labels.length / T; b++) for (let t = lengths[b]; t < T; t++) labels[b * T + t] = IGNORE;
+    return m === 'accuracy' ? categoricalAccuracy(rt, out, labels, { ignoreIndex: IGNORE }) : perplexity(rt, out, labels, { ignoreIndex: IGNORE });
+  }
+  if (m === 'perplexity') throw new ValueError(`fit: the perplexity metric needs the softmaxCrossEntropy loss.`);
+  return binaryAccuracy(rt, out, y, { fromLogits: loss === 'bceWithLogits' });
+}
+
+/** Loss (and metrics) of the model on data, batch by batch, without training. */
+export async function evaluate(rt: Runtime, model: Sequential, d: FitData, opts: EvaluateOptions): Promise<Record<string, number>> {
+  const op = 'evaluate';
+  const L = layout(model, d, opts.loss, op);
+  const idx = Array.from({ length: L.N }, (_, i) => i);
+  return runEpoch(rt, model, d, L, idx, { ...opts, train: false });
+}
+
+async function runEpoch(
+  rt: Runtime,
+  model: Sequential,
+  d: FitData,
+  L: Layout,
+  idx: number[],
+  o: EvaluateOptions & { train: boolean; fit?: FitOptions; epoch?: number },
+): Promise<Record<string, number>> {
+  const batchSize = o.batchSize ?? 32;
+  assertPositiveInt('fit', 'batchSize', batchSize);
+  const T = d.seqLen;
+  const sums: Record<string, number> = { loss: 0 };
+  let seen = 0;
+  for (let start = 0, batch = 0; start < idx.length; start += batchSize, batch++) {
+    const rows = idx.slice(start, start + batchSize);
+    const B = rows.length;
+    const xb = gather(d.x, rows, L.perSample);
+    const yb = gather(d.y, rows, L.targetWidth);
+    const lengths = d.lengths ? rows.map((n) => d.lengths![n]) : undefined;
+    const k = o.train && o.fit?.tbptt ? o.fit.tbptt : T;
+    const W = L.perSample / T; // x values per step
+    const Y = L.targetWidth / (L.manyToMany ? T : 1); // y values per step
+    let states: Map<Recurrent, { h: Tensor; c: Tensor | null }> | undefined;
+    let batchLoss = 0;
+    try {
+      for (let t0 = 0; t0 < T; t0 += k) {
+        const kk = Math.min(k, T - t0);
+        const xw = kk === T ? xb : window(xb, B, T, W, t0, kk);
+        const yw = kk === T || !L.manyToMany ? yb : window(yb, B, T, Y, t0, kk);
+        const finals = new Map<Recurrent, { h: Tensor; c: Tensor | null }>();
+        const runOpts = { batch: B, seqLen: kk, lengths: kk === T ? lengths : undefined, initialStates: states, finalStates: k < T ? finals : undefined };
+        // many-to-one with TBPTT: only the last window has a target, earlier ones only carry the state
+        const hasTarget = L.manyToMany || t0 + kk === T;
+        const { output, tape } = o.train && hasTarget ? await model.record(xw, runOpts) : { output: await model.predict(xw, runOpts), tape: null };
+        try {
+          if (hasTarget) {
+            const { loss, grad } = await lossOf(rt, o.loss, output, yw, L.manyToMany, kk === T ? lengths : undefined, kk);
+            const value = (await loss.read())[0];
+            loss.dispose();
+            if (!Number.isFinite(value)) {
+              grad.dispose();
+              if (tape) disposeTape(tape);
+              model.zeroGrad();
+              throw new ValueError(`fit: the loss is ${value} at epoch ${o.epoch ?? 0}, batch ${batch}; training stopped before that step, so the weights are as they were. Hint: lower the learning rate or clip gradients (clipNorm).`);
+            }
+            batchLoss += value * (L.manyToMany ? kk / T : 1);
+            if (tape) {
+              await model.backward(tape, grad);
+              const params = model.parameters();
+              if (o.fit?.clipValue !== undefined) await clipGradValue(params, o.fit.clipValue);
+              if (o.fit?.clipNorm !== undefined) await clipGradNorm(params, o.fit.clipNorm);
+              await o.fit!.optimizer.step();
+              model.zeroGrad();
+            }
+            grad.dispose();
+            if (!o.train || t0 + kk === T) {
+              for (const m of o.metrics ?? []) {
+                const t = await metricOf(rt, m, o.loss, output, yw, L.manyToMany, kk === T ? lengths : undefined, kk);
+                sums[m] = (sums[m] ?? 0) + (await t.read())[0] * B;
+                t.dispose();
+              }
+            }
+          }
+        } finally {
+          output.dispose();
+        }
+        for (const s of states?.values() ?? []) {
+          s.h.dispose();
+          s.c?.dispose();
+        }
+        states = k < T ? finals : undefined;
+      }
+    } finally {
+      for (const s of states?.values() ?? []) {
+        s.h.dispose();
+        s.c?.dispose();
+      }
+    }
+    sums.loss += batchLoss * B;
+    seen += B;
+    if (o.train) await o.fit?.onBatchEnd?.({ epoch: o.epoch ?? 0, batch, loss: batchLoss });
+    if (model.stopTraining) break;
+  }
+  const logs: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sums)) logs[k] = v / Math.max(seen, 1);
+  return logs;
+}
+
+/** Keras-style training: epochs of shuffled mini-batches, validation, callbacks, early stopping. */
+export async function fit(rt: Runtime, model: Sequential, d: FitData, opts: FitOptions): Promise<History> {
+  const op = 'fit';
+  if (!opts || !opts.optimizer) throw new ValueError(`${op}: pass { loss, optimizer }.`);
+  if (!['mse', 'bce', 'bceWithLogits', 'softmaxCrossEntropy'].includes(opts.loss)) {
+    throw new ValueError(`${op}: loss must be 'mse', 'bce', 'bceWithLogits' or 'softmaxCrossEntropy', got '${String(opts.loss)}'.`);
+  }
+  const epochs = opts.epochs ?? 1;
+  assertPositiveInt(op, 'epochs', epochs);
+  if (opts.tbptt !== undefined) {
+    assertPositiveInt(op, 'tbptt', opts.tbptt);
+    if (d.lengths && Array.from(d.lengths).some((l) => l !== d.seqLen)) throw new ValueError(`${op}: tbptt needs sequences of equal length (no lengths shorter than seqLen).`);
+  }
+  const split = opts.validationSplit ?? 0;
+  if (!(split >= 0 && split < 1)) throw new ValueError(`${op}: validationSplit must be in [0, 1), got ${split}.`);
+  const L = layout(model, d, opts.loss, op);
+  const nVal = Math.floor(L.N * split);
+  const trainIdx = Array.from({ length: L.N - nVal }, (_, i) => i);
+  const valIdx = Array.from({ length: nVal }, (_, i) => L.N - nVal + i);
+  const rng = new Rng(opts.seed ?? 0);
+  const history: History = { epoch: [], history: {} };
+  const es = opts.earlyStopping;
+  const monitor = es?.monitor ?? (nVal ? 'val_loss' : 'loss');
+  const sign = (es?.mode ?? (monitor.includes('acc') ? 'max' : 'min')) === 'min' ? 1 : -1;
+  let best = Infinity;
+  let wait = 0;
+  model.stopTraining = false;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = [...trainIdx];
+    if (opts.shuffle ?? true) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rng.next() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+    }
+    const logs = await runEpoch(rt, model, d, L, order, { ...opts, train: true, fit: opts, epoch });
+    if (nVal) {
+      const v = await runEpoch(rt, model, d, L, valIdx, { ...opts, train: false, epoch });
+      for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
+    }
+    history.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (history.history[k] ??= []).push(v);
+    await opts.onEpochEnd?.({ epoch, logs });
+    if (model.stopTraining) {
+      history.stopped = 'stopTraining was set';
+      break;
+    }
+    if (es) {
+      const v = logs[monitor];
+      if (v === undefined) throw new ValueError(`${op}: earlyStopping monitors '${monitor}', which is not among the logs (${Object.keys(logs).join(', ')}).`);
+      if (sign * v < best - (es.minDelta ?? 0)) {
+        best = sign * v;
+        wait = 0;
+      } else if (++wait > (es.patience ?? 0)) {
+        history.stopped = `early stopping: ${monitor} did not improve for ${wait} epochs`;
+        break;
+      }
+    }
+  }
+  return history;
+}
