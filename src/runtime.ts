@@ -2,7 +2,7 @@
 // the caller passed one), every pipeline and, through the layers it creates,
 // every GPU buffer; rt.dispose() frees them all.
 import type { Backend } from './backend';
-import { ValueError } from './errors';
+import { ShapeError, ValueError } from './errors';
 import { GpuContext } from './gpu/context';
 import { acquireDevice, type DeviceRequest } from './gpu/device';
 import { Dense, type DenseOptions } from './layers/dense';
@@ -60,7 +60,7 @@ export class Runtime {
   /** Copies data to this backend as a Tensor of `shape` (caller owns it). */
   tensor(data: ArrayLike<number>, shape: readonly number[]): Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== n) throw new ValueError(`tensor: data has ${data.length} values, shape (${shape.join(', ')}) needs ${n}.`);
+    if (data.length !== n) throw new ShapeError(`tensor: data has ${data.length} values, shape (${shape.join(', ')}) needs ${n}.`);
     if (this.be.kind === 'cpu') return Tensor.fromCpu(Float64Array.from(data), shape);
     return Tensor.fromGpu(this.be.ctx, this.be.ctx.createStorage('tensor', Float32Array.from(data)), shape);
   }

@@ -2,7 +2,7 @@
 // owns) or on the CPU (float64, the reference backend's precision). Results of
 // the runtime are Tensors so that GPU results stay on the GPU until the caller
 // asks for them with read().
-import { DisposedError, fmtShape } from './errors';
+import { DisposedError, ShapeError, fmtShape } from './errors';
 import type { GpuContext } from './gpu/context';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -98,5 +98,5 @@ export class Tensor {
 
 function checkSameSize(from: readonly number[], to: readonly number[]): void {
   const n = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-  if (n(from) !== n(to)) throw new Error(`reshape: ${fmtShape(from)} and ${fmtShape(to)} differ in size`);
+  if (n(from) !== n(to)) throw new ShapeError(`reshape: cannot view ${fmtShape(from)} as ${fmtShape(to)}: they differ in size.`);
 }

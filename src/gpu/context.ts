@@ -104,7 +104,7 @@ export class GpuContext {
   createBuffer(label: string, bytes: number, usage: number): GPUBuffer {
     this.check(label);
     const size = Math.max(16, Math.ceil(bytes / 4) * 4);
-    this.checkSize(label, label, size, (usage & Usage.STORAGE) !== 0);
+    this.checkSize('createBuffer', `buffer '${label}'`, size, (usage & Usage.STORAGE) !== 0);
     const buf = this.device.createBuffer({ label, size, usage });
     this.live.set(buf, size);
     return buf;
@@ -226,11 +226,17 @@ export class GpuContext {
     const device = this.device;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const enc = device.createCommandEncoder({ label: op });
-    record(enc);
-    device.queue.submit([enc.finish()]);
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
+    let validation: GPUError | null;
+    let oom: GPUError | null;
+    try {
+      const enc = device.createCommandEncoder({ label: op });
+      record(enc);
+      device.queue.submit([enc.finish()]);
+    } finally {
+      // always close both scopes, so errors of other code on this device are not swallowed
+      validation = await device.popErrorScope();
+      oom = await device.popErrorScope();
+    }
     this.check(op);
     if (validation) throw new KernelError(`${op}: GPU validation error: ${validation.message}`);
     if (oom) throw new LimitError(`${op}: the GPU ran out of memory: ${oom.message}`);

@@ -38,22 +38,18 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node;
 }
 
+// Dawn in Node: one GPU instance per process, created on first use and never
+// released. Letting an instance be garbage-collected (after a runtime is disposed
+// or dropped) aborts or hangs the process.
+let nodeGpu: Promise<GPU> | null = null;
+
 async function findGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (isNode()) {
-    let mod: { create: (flags: string[]) => GPU; globals: object };
-    try {
-      const name = 'webgpu'; // a variable keeps bundlers from pulling Dawn into browser builds
-      mod = await import(/* @vite-ignore */ name);
-    } catch (e) {
-      throw new WebGPUUnavailableError(
-        `createRuntime: no WebGPU in this Node process and the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. ` +
-          `Hint: npm install webgpu, or pass { backend: 'cpu' } for the CPU reference.`,
-      );
-    }
-    Object.assign(globalThis, mod.globals);
-    return mod.create([]);
+    nodeGpu ??= loadDawn();
+    nodeGpu.catch(() => (nodeGpu = null));
+    return nodeGpu;
   }
   const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext;
   throw new WebGPUUnavailableError(
@@ -61,6 +57,21 @@ async function findGpu(): Promise<GPU> {
       (secure === false ? ' in an insecure context (serve the page over https or from localhost)' : '') +
       ". Hint: pass { backend: 'cpu' } to use the CPU reference.",
   );
+}
+
+async function loadDawn(): Promise<GPU> {
+  let mod: { create: (flags: string[]) => GPU; globals: object };
+  try {
+    const name = 'webgpu'; // a variable keeps bundlers from pulling Dawn into browser builds
+    mod = await import(/* @vite-ignore */ name);
+  } catch (e) {
+    throw new WebGPUUnavailableError(
+      `createRuntime: no WebGPU in this Node process and the 'webgpu' package (Dawn) could not be loaded: ${(e as Error).message}. ` +
+        `Hint: npm install webgpu, or pass { backend: 'cpu' } for the CPU reference.`,
+    );
+  }
+  Object.assign(globalThis, mod.globals);
+  return mod.create([]);
 }
 
 export async function acquireDevice(req: DeviceRequest): Promise<AcquiredDevice> {

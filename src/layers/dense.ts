@@ -1,6 +1,6 @@
 // Dense (nn.Linear / keras Dense): y = act(x · Wᵀ + b) over the last dimension.
 import type { Backend } from '../backend';
-import { ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
 import { submitOps, type EncodedOp } from '../kernels/common';
 import { activationBackward } from '../kernels/heads';
 import { colsumGrad, matmulBiasForward, matmulGrad } from '../kernels/matmul';
@@ -104,6 +104,10 @@ export class Dense {
   /** x is (..., inputSize); returns (..., units). For arrays, `rows` = product of leading dims (inferred). */
   async forward(x: Input, shape?: readonly number[]): Promise<Tensor> {
     const op = 'Dense.forward';
+    this.alive(op);
+    if (!(x instanceof Tensor) && !shape && (x.length === 0 || x.length % this.inputSize !== 0)) {
+      throw new ShapeError(`${op}: x has ${x.length} values, not a positive multiple of inputSize = ${this.inputSize}. Hint: x is (..., inputSize).`);
+    }
     const inShape = x instanceof Tensor ? x.shape : (shape ?? [x.length / this.inputSize, this.inputSize]);
     if (inShape[inShape.length - 1] !== this.inputSize || !Number.isInteger(inShape[0])) {
       throw new ShapeError(`${op}: x has shape ${fmtShape(inShape)}, expected (..., inputSize) with inputSize = ${this.inputSize}.`);
@@ -160,6 +164,7 @@ export class Dense {
    */
   async backward(tape: DenseTape, dOutput: Input): Promise<Tensor> {
     const op = 'Dense.backward';
+    this.alive(op);
     const M = tape.x.size / this.inputSize;
     const outShape = [...tape.x.shape.slice(0, -1), this.units];
     checkInput(op, 'dOutput', dOutput, outShape, '(..., units)', this.backend);
@@ -251,7 +256,15 @@ export class Dense {
     this.cpuStale = false;
   }
 
+  private disposed = false;
+
+  private alive(op: string): void {
+    if (this.disposed) throw new DisposedError(`${op}: this layer was disposed.`);
+    if (this.backend.kind === 'webgpu') this.backend.ctx.check(op);
+  }
+
   dispose(): void {
+    this.disposed = true;
     this.freeWeights();
     if (this.grads?.kind === 'webgpu' && this.backend.kind === 'webgpu') {
       this.backend.ctx.destroyBuffer(this.grads.weight);

@@ -1,6 +1,6 @@
 // Embedding (nn.Embedding / keras Embedding): token ids (B, T) -> vectors (B, T, D).
 import type { Backend } from '../backend';
-import { ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
 import { submitOps } from '../kernels/common';
 import { embeddingBackward, embeddingForward } from '../kernels/heads';
 import type { Param } from '../params';
@@ -71,6 +71,7 @@ export class Embedding {
   /** ids: integers in [0, vocabSize), shape (B, T) (or any shape: `shape` defaults to [ids.length]). */
   async forward(ids: ArrayLike<number>, shape: readonly number[] = [ids.length]): Promise<Tensor> {
     const op = 'Embedding.forward';
+    this.alive(op);
     const u = this.checkIds(op, ids, shape);
     const n = u.length;
     const outShape = [...shape, this.dim];
@@ -98,6 +99,7 @@ export class Embedding {
   /** Accumulates ∂L/∂table: a scatter-add of dOutput (…, D) rows to the recorded ids. */
   async backward(tape: EmbeddingTape, dOutput: Input): Promise<void> {
     const op = 'Embedding.backward';
+    this.alive(op);
     const N = tape.ids.length;
     checkInput(op, 'dOutput', dOutput, [N, this.dim], '(N, D)', this.backend);
     if (this.backend.kind === 'cpu') {
@@ -141,7 +143,15 @@ export class Embedding {
     this.cpuStale = false;
   }
 
+  private disposed = false;
+
+  private alive(op: string): void {
+    if (this.disposed) throw new DisposedError(`${op}: this layer was disposed.`);
+    if (this.backend.kind === 'webgpu') this.backend.ctx.check(op);
+  }
+
   dispose(): void {
+    this.disposed = true;
     this.freeTable();
     if (this.grad && !(this.grad instanceof Float64Array) && this.backend.kind === 'webgpu') this.backend.ctx.destroyBuffer(this.grad);
     this.grad = null;
