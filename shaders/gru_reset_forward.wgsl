@@ -3,9 +3,13 @@
 // start (so this variant takes two dispatches per step on the per-step path).
 //   r = σ(xg_r + bhh_r + W_hr · h_prev[b])      rh[b, k] = r_k · h_prev[b, k]
 //
-// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · hs (T+1, B, H) · rh (B, H) out.
+// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · hs (T+1, B, H) · rh (B, H) out ·
+//           gates (T, B, 4H) (RECORD only; else a placeholder).
 // Dispatch: (ceil(H / 64), B) workgroups of 64; thread k of row b.
 // No masking here: gru_v1_step_forward.wgsl ignores rh for padded steps.
+// RECORD:   (training) r to block 0 and r ⊙ h to block 3 of gates at step s, for
+//           every (b, k), padded steps included (their dA is 0, so the backward's
+//           dW_hn = Σ (r ⊙ h)ᵀ·dA_n never uses them); z, n: gru_v1_step_forward.wgsl.
 
 struct Params {
   B: u32,
@@ -24,6 +28,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bhh: array<f32>;
 @group(0) @binding(4) var<storage, read> hs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> rh: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gates: array<f32>;
+
+override RECORD: bool = false;
 
 const WG: u32 = 64u;
 var<workgroup> htile: array<f32, 64>;
@@ -50,5 +57,12 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     workgroupBarrier();
   }
   if (j >= H) { return; }
-  rh[b * H + j] = sigmoid_f(ar) * hs[prev + j];
+  let r = sigmoid_f(ar);
+  let v = r * hs[prev + j];
+  rh[b * H + j] = v;
+  if (RECORD) {
+    let gb = (p.step * p.B + b) * 4u * H;
+    gates[gb + j] = r;
+    gates[gb + 3u * H + j] = v;
+  }
 }

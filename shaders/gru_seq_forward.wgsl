@@ -9,7 +9,9 @@
 //           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
 // Dispatch: (1, 1, 1), 256 threads striding over the B·H units.
 // CAP:      override, ≥ 2·B·H (RESET_AFTER) or 3·B·H (the extra third holds r ⊙ h).
-// RECORD:   (training, RESET_AFTER only) r, z, n, hn to gates (T, B, 4H) at step s.
+// RECORD:   (training) to gates (T, B, 4H) at step s: r, z, n, hn (RESET_AFTER, valid
+//           steps), or r, z, n, r ⊙ h (Keras v1; z, n at valid steps, r and r ⊙ h at
+//           every step, as gru_reset_forward.wgsl + gru_v1_step_forward.wgsl record them).
 
 struct Params {
   B: u32,
@@ -57,7 +59,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
         let j = u % H;
         var ar = xg[(b * p.T + t) * G + j] + bhh[j];
         for (var k = 0u; k < H; k++) { ar += whhT[k * G + j] * sh[cur + b * H + k]; }
-        sh[RH + u] = sigmoid_f(ar) * sh[cur + u];
+        let r = sigmoid_f(ar);
+        let v = r * sh[cur + u];
+        sh[RH + u] = v;
+        if (RECORD) {
+          let gb = (s * p.B + b) * 4u * H;
+          gates[gb + j] = r;
+          gates[gb + 3u * H + j] = v;
+        }
       }
       workgroupBarrier();
     }
@@ -101,8 +110,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
         }
         if (t < lengths[b]) {
           let z = sigmoid_f(az);
-          h = (1.0 - z) * tanh_f(xg[xrow + 2u * H + j] + hn) + z * h;
+          let n = tanh_f(xg[xrow + 2u * H + j] + hn);
+          h = (1.0 - z) * n + z * h;
           o = h;
+          if (RECORD) {
+            let gb = (s * p.B + b) * 4u * H;
+            gates[gb + H + j] = z;
+            gates[gb + 2u * H + j] = n;
+          }
         }
       }
       sh[nxt + u] = h;

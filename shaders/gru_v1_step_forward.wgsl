@@ -4,9 +4,12 @@
 // Steps and padding as lstm_step_forward.wgsl.
 //
 // Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 · rh (B, H) ·
-//           hs (T+1, B, H) · out (B, T, outStride) at column outOffset.
+//           hs (T+1, B, H) · out (B, T, outStride) at column outOffset ·
+//           gates (T, B, 4H) (RECORD only; else a placeholder).
 // Dispatch: (ceil(H / 64), B) workgroups of 64; h_prev[b] and rh[b] streamed
 //           through workgroup memory in tiles of 64.
+// RECORD:   (training) z and n to blocks 1 and 2 of gates at step s, valid steps
+//           only (gru_reset_forward.wgsl records r and r ⊙ h to blocks 0 and 3).
 
 struct Params {
   B: u32,
@@ -27,6 +30,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read> rh: array<f32>;
 @group(0) @binding(6) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gates: array<f32>;
+
+override RECORD: bool = false;
 
 const WG: u32 = 64u;
 var<workgroup> htile: array<f32, 64>;
@@ -66,8 +72,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   var o = 0.0;
   if (t < lengths[b]) {
     let z = sigmoid_f(az);
-    h = (1.0 - z) * tanh_f(an) + z * h;
+    let n = tanh_f(an);
+    h = (1.0 - z) * n + z * h;
     o = h;
+    if (RECORD) {
+      let gb = (p.step * p.B + b) * 4u * H;
+      gates[gb + H + j] = z;
+      gates[gb + 2u * H + j] = n;
+    }
   }
   hs[next + j] = h;
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;

@@ -14,8 +14,11 @@
 // Backward (recurrentBackwardGpu) walks the tape in exact reverse order:
 //   for l = L−1 … 0, each direction d:
 //     step backward × T (reverse)   dA (T, B, G), dxg (B, T, G), carry (2, B, H)
+//                                   (2 dispatches per step for Keras reset_after=False GRU)
 //     state_grad_backward           ∂L/∂h0, ∂L/∂c0 rows of (l, d)
 //     dW_ih += dxgᵀ·x_l   db_ih += Σ dxg   dW_hhᵀ += hsᵀ·dA   db_hh += Σ dA
+//                                   (Keras reset_after=False GRU: dW_hhᵀ in two column
+//                                   blocks, [0, 2H) += hsᵀ·dA_rz, [2H, 3H) += (r ⊙ h)ᵀ·dA_n)
 //     dx_l (+)= dxg·W_ih                    (the gradient passed to layer l−1)
 // Weight gradients accumulate in buffers the layer owns until it zeroes them.
 import { LimitError } from './errors';
@@ -85,13 +88,13 @@ export interface RecurrentRunResult {
 /** Largest B·H handled by the single-workgroup persistent kernel under 'auto'. */
 export const PERSISTENT_MAX_UNITS = 1024;
 
-export function choosePath(ctx: GpuContext, kind: RecurrenceKind, B: number, H: number, requested: RecurrentPath): 'step' | 'persistent' {
+export function choosePath(ctx: GpuContext, kind: RecurrenceKind, B: number, H: number, requested: RecurrentPath, op = 'forward'): 'step' | 'persistent' {
   const bytes = persistentFloats(kind, B, H) * 4;
   const fits = bytes <= ctx.limits.maxComputeWorkgroupStorageSize;
   if (requested === 'persistent') {
     if (!fits) {
       throw new LimitError(
-        `forward: the persistent kernel needs ${bytes} bytes of workgroup memory for B·H = ${B}·${H}, over this adapter's maxComputeWorkgroupStorageSize ${ctx.limits.maxComputeWorkgroupStorageSize}. Hint: use path 'step' or 'auto'.`,
+        `${op}: the persistent kernel needs ${bytes} bytes of workgroup memory for B·H = ${B}·${H}, over this adapter's maxComputeWorkgroupStorageSize ${ctx.limits.maxComputeWorkgroupStorageSize}. Hint: use path 'step' or 'auto'.`,
       );
     }
     return 'persistent';
@@ -107,7 +110,7 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
   const L = cfg.numLayers;
   const G = gateCount(cfg.cell) * H;
   const kind: RecurrenceKind = { cell: cfg.cell, nonlinearity: cfg.nonlinearity, resetAfter: cfg.resetAfter };
-  const path = choosePath(ctx, kind, B, H, a.path);
+  const path = choosePath(ctx, kind, B, H, a.path, `${{ rnn: 'SimpleRNN', gru: 'GRU', lstm: 'LSTM' }[cfg.cell]}.forward`);
   const BH = B * H;
 
   const temps: GPUBuffer[] = [];
@@ -230,6 +233,9 @@ export async function recurrentBackwardGpu(
   const G = gateCount(cfg.cell) * H;
   const BH = B * H;
   const kind: RecurrenceKind = { cell: cfg.cell, nonlinearity: cfg.nonlinearity, resetAfter: cfg.resetAfter };
+  // Keras reset_after=False GRU: its n rows of W_hh multiply r ⊙ h (block 3 of the
+  // recorded gates), not h; their h term reaches carry inside the step backward.
+  const v1 = cfg.cell === 'gru' && !cfg.resetAfter;
   const temps: GPUBuffer[] = [];
   const temp = (label: string, floats: number) => {
     const b = ctx.createStorage(label, floats);
@@ -263,11 +269,20 @@ export async function recurrentBackwardGpu(
         ops.push(
           await recurrenceStepBackward(ctx, kind, { whhT: w.whhT, dout: dOut, lengths: tape.lengths, hs: rec.hs, cs: rec.cs, gates: rec.gates, dA, dxg, carry }, dims),
         );
-        ops.push(await stateGradBackward(ctx, { whhT: w.whhT, dA, carry, dh0, dc0, B, H, G, ld }));
+        ops.push(await stateGradBackward(ctx, { whhT: w.whhT, dA, carry, dh0, dc0, B, H, G, cols: v1 ? 2 * H : G, ld }));
         const x = tape.inputs[l];
         ops.push(await matmulGrad(ctx, { a: dxg, b: x, c: g.dwih, M: G, N: I, K: B * T, transA: true, accumulate: true }));
         ops.push(await colsumGrad(ctx, { y: dxg, out: g.dbih, M: B * T, N: G, accumulate: true }));
-        ops.push(await matmulGrad(ctx, { a: rec.hs, b: dA, c: g.dwhhT, M: H, N: G, K: T * B, transA: true, accumulate: true }));
+        if (v1 && rec.gates) {
+          // dW_hhᵀ (H, G) in two column blocks of dA (T·B, G): r, z pair with h, n with r ⊙ h.
+          const rz = { ld: G, offset: 0 };
+          const n = { ld: G, offset: 2 * H };
+          const rh = { ld: 4 * H, offset: 3 * H }; // block 3 of gates (T·B, 4H)
+          ops.push(await matmulGrad(ctx, { a: rec.hs, b: dA, c: g.dwhhT, M: H, N: 2 * H, K: T * B, transA: true, accumulate: true, bView: rz, cView: rz }));
+          ops.push(await matmulGrad(ctx, { a: rec.gates, b: dA, c: g.dwhhT, M: H, N: H, K: T * B, transA: true, accumulate: true, aView: rh, bView: n, cView: n }));
+        } else {
+          ops.push(await matmulGrad(ctx, { a: rec.hs, b: dA, c: g.dwhhT, M: H, N: G, K: T * B, transA: true, accumulate: true }));
+        }
         if (g.dbhh) ops.push(await colsumGrad(ctx, { y: dA, out: g.dbhh, M: T * B, N: G, accumulate: true }));
         ops.push(await matmulGrad(ctx, { a: dxg, b: w.wih, c: dIn, M: B * T, N: I, K: G, transA: false, accumulate: d > 0 }));
       }

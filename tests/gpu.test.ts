@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelError, type Runtime } from '../src/index';
 import type { GpuContext, KernelDef } from '../src/gpu/context';
 import { withCommon } from '../src/kernels/common';
-import { gruResetKernel, gruSeqKernel, gruStepKernel, gruV1StepKernel } from '../src/kernels/gru';
+import { gruResetKernel, gruSeqKernel, gruStepBackwardKernel, gruStepKernel, gruV1ResetBackwardKernel, gruV1StepBackwardKernel, gruV1StepKernel } from '../src/kernels/gru';
 import { embeddingKernel, softmaxKernel } from '../src/kernels/heads';
 import { lstmSeqKernel, lstmStepKernel } from '../src/kernels/lstm';
-import { matmulBiasKernel } from '../src/kernels/matmul';
+import { matmulBiasKernel, matmulGradKernel } from '../src/kernels/matmul';
+import { stateGradKernel } from '../src/kernels/recurrent';
 import { rnnSeqKernel, rnnStepKernel } from '../src/kernels/rnn';
 import { gpuRuntime } from './helpers/runtimes';
 
@@ -28,15 +29,23 @@ describe('kernels', () => {
     [rnnSeqKernel, { ACT: 3, CAP: 512 }],
     [gruStepKernel, {}],
     [gruSeqKernel, { CAP: 1024, RESET_AFTER: 0 }],
+    [gruSeqKernel, { CAP: 1024, RESET_AFTER: 0, RECORD: 1 }],
     [gruResetKernel, {}],
+    [gruResetKernel, { RECORD: 1 }],
     [gruV1StepKernel, {}],
+    [gruV1StepKernel, { RECORD: 1 }],
+    [gruStepBackwardKernel, {}],
+    [gruV1StepBackwardKernel, {}],
+    [gruV1ResetBackwardKernel, {}],
+    [stateGradKernel, {}],
+    [matmulGradKernel, { TRANS_A: 1, ACCUMULATE: 1 }],
     [lstmStepKernel, {}],
     [lstmSeqKernel, { CAP: 512 }],
     [embeddingKernel, {}],
     [softmaxKernel, {}],
   ];
   for (const [def, constants] of all) {
-    it(`${def.name} compiles and validates with its declared bind-group layout`, async () => {
+    it(`${def.name}${constants.RECORD ? ' (RECORD)' : ''} compiles and validates with its declared bind-group layout`, async () => {
       const p = await ctx.pipeline(def, constants);
       expect(p.label).toBe(def.name);
       // cached: the same variant is compiled once
@@ -82,6 +91,35 @@ describe('dispatches per time step', () => {
         res.output.dispose();
         res.h.dispose();
         res.c?.dispose();
+      }
+      layer.dispose();
+    });
+  }
+
+  // Backward of one layer direction: the step kernels (1 per step; 2 for the Keras
+  // reset_after=False GRU, whose dA_r needs W_hnᵀ·dA_n of all units), the initial
+  // state's gradient, dW_ih, db_ih, dW_hhᵀ (2 column blocks for the v1 GRU: r, z
+  // with h, n with r ⊙ h), db_hh (double-bias layers) and dx.
+  const backwardCases = [
+    ['gru reset_after=true', { resetAfter: true }, 1, 1],
+    ['gru reset_after=false', { resetAfter: false }, 2, 2],
+    ['gru reset_after=false, Keras single bias', { resetAfter: false, convention: 'keras' }, 2, 2],
+  ] as const;
+  for (const [label, extra, perStep, whhMatmuls] of backwardCases) {
+    it(`${label}: backward ${perStep} per step + state gradient + matmuls, after either forward path`, async () => {
+      const opts = { inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, ...extra };
+      const layer = rt.gru(opts);
+      const T = 6;
+      const B = 2;
+      const LD = 4; // 2 layers × 2 directions
+      const bhh = 'convention' in extra ? 0 : 1; // db_hh colsum
+      const perDirection = perStep * T + 1 + 2 + whhMatmuls + bhh + 1;
+      for (const path of ['step', 'persistent'] as const) {
+        const res = await layer.forward(x(B * T * 3), { batch: B, seqLen: T, path, record: true });
+        const before = rt.stats().dispatches;
+        const back = await layer.backward(res.tape!, { dOutput: x(B * T * 2 * 5) });
+        expect(rt.stats().dispatches - before).toBe(LD * perDirection);
+        for (const t of [res.output, res.h, back.dx, back.dh0]) t.dispose();
       }
       layer.dispose();
     });

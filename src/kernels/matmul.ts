@@ -69,18 +69,66 @@ export const colsumKernel: KernelDef<'params' | 'y' | 'out'> = {
   },
 };
 
-/** c (M, N) (+)= a (M, K) · b (K, N), or aᵀ·b with a stored (K, M) when transA. */
+/** Where a gradient matmul operand sits in its buffer: row stride and first element (floats). */
+export interface MatrixView {
+  ld?: number; // row stride; default the dense one
+  offset?: number; // default 0
+}
+
+/**
+ * c (M, N) (+)= a (M, K) · b (K, N), or aᵀ·b with a stored (K, M) when transA.
+ * aView, bView, cView pick a column block of a wider buffer (defaults: dense).
+ */
 export function matmulGrad(
   ctx: GpuContext,
-  g: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer; M: number; N: number; K: number; transA: boolean; accumulate: boolean },
+  g: {
+    a: GPUBuffer;
+    b: GPUBuffer;
+    c: GPUBuffer;
+    M: number;
+    N: number;
+    K: number;
+    transA: boolean;
+    accumulate: boolean;
+    aView?: MatrixView;
+    bView?: MatrixView;
+    cView?: MatrixView;
+  },
 ): Promise<EncodedOp> {
-  const PARAMS = [['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['_pad', 'u32']] as const;
+  const PARAMS = [
+    ['M', 'u32'],
+    ['N', 'u32'],
+    ['K', 'u32'],
+    ['lda', 'u32'],
+    ['ldb', 'u32'],
+    ['ldc', 'u32'],
+    ['offA', 'u32'],
+    ['offB', 'u32'],
+    ['offC', 'u32'],
+    ['_pad0', 'u32'],
+    ['_pad1', 'u32'],
+    ['_pad2', 'u32'],
+  ] as const;
+  const values = {
+    M: g.M,
+    N: g.N,
+    K: g.K,
+    lda: g.aView?.ld ?? (g.transA ? g.M : g.K),
+    ldb: g.bView?.ld ?? g.N,
+    ldc: g.cView?.ld ?? g.N,
+    offA: g.aView?.offset ?? 0,
+    offB: g.bView?.offset ?? 0,
+    offC: g.cView?.offset ?? 0,
+    _pad0: 0,
+    _pad1: 0,
+    _pad2: 0,
+  };
   return encodeSingle(
     ctx,
     matmulGradKernel,
     { TRANS_A: g.transA ? 1 : 0, ACCUMULATE: g.accumulate ? 1 : 0 },
     PARAMS,
-    { M: g.M, N: g.N, K: g.K, _pad: 0 },
+    values,
     { a: g.a, b: g.b, c: g.c },
     [Math.ceil(g.N / 16), Math.ceil(g.M / 16)],
   );

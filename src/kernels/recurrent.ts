@@ -4,11 +4,14 @@
 //   GRU:       gru_step_forward.wgsl  / gru_seq_forward.wgsl   (reset_after = true)
 //              gru_reset_forward.wgsl + gru_v1_step_forward.wgsl (reset_after = false, 2 dispatches)
 //   LSTM:      lstm_step_forward.wgsl / lstm_seq_forward.wgsl
+// and backward, per step in reverse: <cell>_step_backward.wgsl (1 dispatch), or for
+// the reset_after = false GRU gru_v1_step_backward.wgsl + gru_v1_reset_backward.wgsl
+// (2 dispatches), then state_grad_backward.wgsl once.
 import stateGradWgsl from '../../shaders/state_grad_backward.wgsl?raw';
 import type { GpuContext, KernelDef } from '../gpu/context';
 import type { CellType } from '../weights/types';
 import { ACT, SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, ro, rw, seqParams, withCommon, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
-import { gruResetKernel, gruSeqKernel, gruStepBackwardKernel, gruStepKernel, gruV1StepKernel } from './gru';
+import { gruResetKernel, gruSeqKernel, gruStepBackwardKernel, gruStepKernel, gruV1ResetBackwardKernel, gruV1StepBackwardKernel, gruV1StepKernel } from './gru';
 import { lstmSeqKernel, lstmStepBackwardKernel, lstmStepKernel } from './lstm';
 import { rnnSeqKernel, rnnStepBackwardKernel, rnnStepKernel } from './rnn';
 
@@ -27,7 +30,7 @@ export interface RecurrenceBuffers {
   cs: GPUBuffer | null; // (T+1, B, H), LSTM only
   out: GPUBuffer; // (B, T, outStride)
   rh: GPUBuffer | null; // (B, H) scratch, Keras reset_after=False GRU per-step path only
-  gates: GPUBuffer | null; // (T, B, 4H) recorded activations when training (LSTM, GRU)
+  gates: GPUBuffer | null; // (T, B, 4H) recorded activations when training (LSTM, GRU; the v1 GRU's block 3 is r ⊙ h)
 }
 
 /** Per-step path: one dispatch per time step (two for the reset_after=False GRU). */
@@ -45,8 +48,8 @@ export function recurrenceStepForward(ctx: GpuContext, kind: RecurrenceKind, buf
   } else {
     const rh = need(bufs.rh, 'rh');
     stages = [
-      { def: gruResetKernel, buffers: { xg, whhT, bhh, hs, rh } },
-      { def: gruV1StepKernel, buffers: { xg, whhT, bhh, lengths, rh, hs, out } },
+      { def: gruResetKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, hs, rh, gates } },
+      { def: gruV1StepKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, lengths, rh, hs, out, gates } },
     ];
   }
   return encodeSteps(ctx, `${kind.cell}.steps`, stages, dims);
@@ -89,39 +92,58 @@ export interface RecurrenceGradBuffers {
   hs: GPUBuffer; // (T+1, B, H) recorded
   cs: GPUBuffer | null; // (T+1, B, H) recorded, LSTM
   gates: GPUBuffer | null; // (T, B, 4H) recorded, LSTM and GRU
-  dA: GPUBuffer; // (T, B, G) out: gradient of the recurrent pre-activations, by step
+  dA: GPUBuffer; // (T, B, G) out: gradient of the recurrent pre-activations (W_hh·v + b_hh), by step
   dxg: GPUBuffer; // (B, T, G) out: gradient of xg, by time
   carry: GPUBuffer; // (2, B, H) in: ∂L/∂h_T, ∂L/∂c_T; out: what remains for the initial state
 }
 
-/** Backward of all T steps of one layer direction: one dispatch per step, in reverse. */
+/**
+ * Backward of all T steps of one layer direction, in reverse: one dispatch per step
+ * (two for the Keras reset_after=False GRU, whose dA_r needs W_hnᵀ·dA_n of all units).
+ */
 export function recurrenceStepBackward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceGradBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
   const { whhT, dout, lengths, hs, dA, dxg, carry } = bufs;
-  let stage: StepStage;
+  let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stage = { def: lstmStepBackwardKernel, buffers: { whhT, dout, lengths, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } };
+    stages = [{ def: lstmStepBackwardKernel, buffers: { whhT, dout, lengths, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else if (kind.cell === 'rnn') {
-    stage = { def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { whhT, dout, lengths, hs, dA, dxg, carry } };
+    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { whhT, dout, lengths, hs, dA, dxg, carry } }];
   } else if (kind.resetAfter) {
-    stage = { def: gruStepBackwardKernel, buffers: { whhT, dout, lengths, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } };
+    stages = [{ def: gruStepBackwardKernel, buffers: { whhT, dout, lengths, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else {
-    throw new Error('recurrenceStepBackward: the Keras reset_after=False GRU has no backward kernel');
+    const gates = need(bufs.gates, 'gates');
+    stages = [
+      { def: gruV1StepBackwardKernel, buffers: { whhT, dout, lengths, hs, gates, dA, dxg, carry } },
+      { def: gruV1ResetBackwardKernel, buffers: { whhT, lengths, hs, gates, dA, dxg, carry } },
+    ];
   }
-  return encodeSteps(ctx, `${kind.cell}.steps.backward`, [stage], dims, 'backward');
+  return encodeSteps(ctx, `${kind.cell}.steps.backward`, stages, dims, 'backward');
 }
 
-/** ∂L/∂h0 (and ∂L/∂c0) of one layer direction, into rows `ld` of (L·D, B, H) buffers. */
+/**
+ * ∂L/∂h0 (and ∂L/∂c0) of one layer direction, into rows `ld` of (L·D, B, H) buffers.
+ * `cols`: the gate columns of dA summed, G (2H for the Keras reset_after=False GRU).
+ */
 export function stateGradBackward(
   ctx: GpuContext,
-  a: { whhT: GPUBuffer; dA: GPUBuffer; carry: GPUBuffer; dh0: GPUBuffer; dc0: GPUBuffer | null; B: number; H: number; G: number; ld: number },
+  a: { whhT: GPUBuffer; dA: GPUBuffer; carry: GPUBuffer; dh0: GPUBuffer; dc0: GPUBuffer | null; B: number; H: number; G: number; cols: number; ld: number },
 ): Promise<EncodedOp> {
-  const PARAMS = [['B', 'u32'], ['H', 'u32'], ['G', 'u32'], ['offset', 'u32']] as const;
+  const PARAMS = [
+    ['B', 'u32'],
+    ['H', 'u32'],
+    ['G', 'u32'],
+    ['offset', 'u32'],
+    ['cols', 'u32'],
+    ['_pad0', 'u32'],
+    ['_pad1', 'u32'],
+    ['_pad2', 'u32'],
+  ] as const;
   return encodeSingle(
     ctx,
     stateGradKernel,
     { HAS_C: a.dc0 ? 1 : 0 },
     PARAMS,
-    { B: a.B, H: a.H, G: a.G, offset: a.ld * a.B * a.H },
+    { B: a.B, H: a.H, G: a.G, offset: a.ld * a.B * a.H, cols: a.cols, _pad0: 0, _pad1: 0, _pad2: 0 },
     { whhT: a.whhT, dA: a.dA, carry: a.carry, dh0: a.dh0, dc0: a.dc0 ?? ctx.placeholder },
     [Math.ceil(a.H / 64), a.B],
   );

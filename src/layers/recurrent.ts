@@ -5,7 +5,7 @@
 // nothing), then runs either recurrentForwardGpu (scheduler → kernels → WGSL) or
 // recurrentForwardCpu (reference), and returns Tensors the caller owns.
 import type { Backend } from '../backend';
-import { ShapeError, ValueError, WeightError, assertFinite, assertLength, assertPositiveInt, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, WeightError, assertFinite, assertLength, assertPositiveInt, fmtShape } from '../errors';
 import type { GpuContext } from '../gpu/context';
 import type { Param } from '../params';
 import { matmulBiasRef } from '../reference/matmul';
@@ -207,7 +207,7 @@ export class Recurrent {
 
   /** The weights in PyTorch's state_dict naming and layout. */
   torchStateDict(): Record<string, { data: Float32Array; shape: number[] }> {
-    this.alive('torchStateDict');
+    this.notDisposed('torchStateDict'); // works after device loss: the CPU copy is intact
     this.checkFresh('torchStateDict');
     return toTorchStateDict(this.config, this.weights);
   }
@@ -235,7 +235,7 @@ export class Recurrent {
 
   /** The weights in Keras layout, one [kernel, recurrent_kernel, bias] per layer (per direction if bidirectional). */
   kerasWeights(): KerasRecurrentArrays[][] {
-    this.alive('kerasWeights');
+    this.notDisposed('kerasWeights');
     this.checkFresh('kerasWeights');
     return this.weights.map((row, l) =>
       row.map((w) =>
@@ -258,9 +258,6 @@ export class Recurrent {
       throw new ValueError(`${op}: path must be 'auto', 'step' or 'persistent', got '${String(opts.path)}'.`);
     }
     if (opts.c0 !== undefined && cfg.cell !== 'lstm') throw new ValueError(`${op}: c0 is only for LSTM; a ${this.kind} has no cell state.`);
-    if (opts.record && cfg.cell === 'gru' && !cfg.resetAfter && this.backend.kind === 'webgpu') {
-      throw new ValueError(`${op}: training (record: true) on the GPU is not supported yet for the Keras reset_after=False GRU (the CPU backend supports it). Hint: use resetAfter: true (PyTorch's GRU).`);
-    }
     const hint = 'pass one row per layer and direction (L·D), then per sequence in the batch.';
     checkInput(op, 'x', x, [B, T, I], '(B, T, I)', this.backend, 'x is batch-first: (batch, steps, features).');
     if (opts.h0 !== undefined) checkInput(op, 'h0', opts.h0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
@@ -580,7 +577,14 @@ export class Recurrent {
   }
 
   private checkFresh(op: string): void {
-    if (this.cpuStale) throw new ValueError(`${this.kind}.${op}: the GPU weights may have changed (training); call await layer.syncWeights() first.`);
+    if (this.cpuStale) {
+      const lost = this.backend.kind === 'webgpu' && this.backend.ctx.isLost;
+      throw new ValueError(
+        lost
+          ? `${this.kind}.${op}: the GPU device was lost after training changed the weights; changes since the last syncWeights() are gone.`
+          : `${this.kind}.${op}: the GPU weights may have changed (training); call await layer.syncWeights() first.`,
+      );
+    }
   }
 
   private setWeights(stack: StackWeights): void {
@@ -626,8 +630,12 @@ export class Recurrent {
   }
 
   private alive(op: string): void {
-    if (this.disposed) throw new ValueError(`${op}: this layer was disposed.`);
+    this.notDisposed(op);
     if (this.backend.kind === 'webgpu') this.backend.ctx.check(op);
+  }
+
+  private notDisposed(op: string): void {
+    if (this.disposed) throw new DisposedError(`${this.kind}.${op}: this layer was disposed.`);
   }
 }
 
@@ -688,7 +696,7 @@ export function checkLengths(op: string, lengths: ArrayLike<number> | undefined,
 /** Shape, finiteness and backend checks of an input array or tensor. */
 export function checkInput(op: string, arg: string, v: Input, shape: number[], names: string, backend: Backend, hint?: string): void {
   if (v instanceof Tensor) {
-    if (v.disposed) throw new ValueError(`${op}: ${arg} is a disposed tensor.`);
+    if (v.disposed) throw new DisposedError(`${op}: ${arg} is a disposed tensor.`);
     if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`${op}: ${arg} has shape ${fmtShape(v.shape)}, expected ${names} = ${fmtShape(shape)}.` + (hint ? ` Hint: ${hint}` : ''));
     }
