@@ -9,8 +9,10 @@
 // with r ⊙ h read from block 3 of the recorded gates (T·B, 4H).
 // ACCUMULATE = true adds into C (weight gradients accumulate over directions,
 // windows and batches until the optimizer zeroes them); false overwrites.
-// Dispatch: (ceil(N / 16), ceil(M / 16)) workgroups of 16 × 16, one C element per
-//           thread; K walked in tiles of 16 staged in workgroup memory.
+// Dispatch: (ceil(N / 64), M) workgroups of 64, one C element per thread, a plain
+//           loop over K (neighbouring threads read neighbouring B columns). No
+//           workgroup-memory tiling: on SwiftShader, barrier-heavy 16×16 tiles
+//           measured 2–9× slower (see matmul_bias_forward.wgsl).
 
 struct Params {
   M: u32,
@@ -35,37 +37,17 @@ struct Params {
 override TRANS_A: bool = false;
 override ACCUMULATE: bool = false;
 
-const TILE: u32 = 16u;
-var<workgroup> as_: array<array<f32, 16>, 16>; // as_[row m][k]
-var<workgroup> bs: array<array<f32, 16>, 16>;  // bs[k][col n]
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let row = wid.y * TILE + lid.y;
-  let col = wid.x * TILE + lid.x;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let col = gid.x;
+  let row = gid.y;
+  if (col >= p.N || row >= p.M) { return; }
   var acc = 0.0;
-  let tiles = (p.K + TILE - 1u) / TILE;
-  for (var t = 0u; t < tiles; t++) {
-    // A tile: element (m = wid.y·16 + ly, k = t·16 + lx)
-    let k = t * TILE + lid.x;
-    var av = 0.0;
-    if (row < p.M && k < p.K) {
-      if (TRANS_A) { av = a[p.offA + k * p.lda + row]; } else { av = a[p.offA + row * p.lda + k]; }
-    }
-    as_[lid.y][lid.x] = av;
-    // B tile: element (k = t·16 + ly, n = col)
-    let kb = t * TILE + lid.y;
-    var bv = 0.0;
-    if (kb < p.K && col < p.N) { bv = bm[p.offB + kb * p.ldb + col]; }
-    bs[lid.y][lid.x] = bv;
-    workgroupBarrier();
-    for (var kk = 0u; kk < TILE; kk++) {
-      acc += as_[lid.y][kk] * bs[kk][lid.x];
-    }
-    workgroupBarrier();
+  for (var k = 0u; k < p.K; k++) {
+    var av: f32;
+    if (TRANS_A) { av = a[p.offA + k * p.lda + row]; } else { av = a[p.offA + row * p.lda + k]; }
+    acc += av * bm[p.offB + k * p.ldb + col];
   }
-  if (row < p.M && col < p.N) {
-    let ci = p.offC + row * p.ldc + col;
-    if (ACCUMULATE) { c[ci] += acc; } else { c[ci] = acc; }
-  }
+  let ci = p.offC + row * p.ldc + col;
+  if (ACCUMULATE) { c[ci] += acc; } else { c[ci] = acc; }
 }
