@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, SGD, ValueError, type Runtime } from '../src/index';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { charData as sharedCharData } from './parity/loss_curve_cases';
 
 const runtimes: Record<string, Runtime> = {};
 beforeAll(async () => {
@@ -14,22 +15,9 @@ beforeAll(async () => {
 });
 afterAll(() => runtimes.webgpu.dispose());
 
-const SENTENCES = ['hey how are you', 'good i am fine', 'have a nice day'];
-
 function charData() {
-  const T = Math.max(...SENTENCES.map((s) => s.length));
-  const padded = SENTENCES.map((s) => s.padEnd(T, ' '));
-  const chars = [...new Set(padded.join(''))].sort();
-  const id = (c: string) => chars.indexOf(c);
-  const x: number[] = [];
-  const y: number[] = [];
-  for (const s of padded) {
-    for (let t = 0; t < T - 1; t++) {
-      x.push(id(s[t]));
-      y.push(id(s[t + 1]));
-    }
-  }
-  return { chars, id, x, y, seqLen: T - 1 };
+  const d = sharedCharData();
+  return { ...d, id: (c: string) => d.chars.indexOf(c) };
 }
 
 for (const backend of ['webgpu', 'cpu'] as const) {

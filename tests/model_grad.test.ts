@@ -1,8 +1,12 @@
 // Gradients through a whole Sequential model (Embedding → GRU → LSTM → Dense):
-// the CPU model against central finite differences, and the GPU against the CPU.
+// the CPU model against central finite differences, and the GPU against the CPU
+// (parity/model_grad_cases.ts, shared with the headless-Chrome page); then a
+// short training run whose GPU and CPU loss curves must agree
+// (parity/loss_curve_cases.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime, Sequential } from '../src/index';
-import { compare } from './parity/compare';
+import type { Runtime } from '../src/index';
+import { build, ids, opts, rand, runModelGradCase } from './parity/model_grad_cases';
+import { CURVE_EPOCHS, runLossCurveCase } from './parity/loss_curve_cases';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
 
 let gpu: Runtime;
@@ -12,28 +16,6 @@ beforeAll(async () => {
   cpu = await cpuRuntime();
 });
 afterAll(() => gpu.dispose());
-
-const ids = [1, 5, 6, 3, 0, 2, 6, 6, 2, 4, 4, 1];
-const opts = { batch: 2, seqLen: 6, lengths: [4, 6] };
-
-function build(rt: Runtime, lastOnly: boolean, act: 'tanh' | 'relu' | 'sigmoid' | 'none' = 'tanh'): Sequential {
-  return rt.sequential([
-    rt.embedding({ vocabSize: 7, dim: 3, seed: 1 }),
-    rt.gru({ inputSize: 3, hiddenSize: 4, bidirectional: true, returnSequences: true, seed: 2 }),
-    rt.lstm({ inputSize: 8, hiddenSize: 3, returnSequences: !lastOnly, seed: 3 }),
-    rt.dense({ inputSize: 3, units: 2, activation: act, seed: 4 }),
-  ]);
-}
-
-function rand(n: number, seed: number): Float64Array {
-  const a = new Float64Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 16807) % 2147483647;
-    a[i] = (s / 2147483647) * 2 - 1;
-  }
-  return a;
-}
 
 for (const lastOnly of [false, true]) {
   describe(`Sequential backward (${lastOnly ? 'many-to-one' : 'many-to-many'})`, () => {
@@ -74,39 +56,26 @@ for (const lastOnly of [false, true]) {
     });
 
     it('GPU gradients of every parameter match the CPU reference', async () => {
-      const g = build(gpu, lastOnly, 'relu');
-      const c = build(cpu, lastOnly, 'relu');
-      const R = rand(lastOnly ? 4 : 24, 9);
-      const before = gpu.stats().readbacks;
-      const rg = await g.record(ids, opts);
-      g.zeroGrad();
-      await g.backward(rg.tape, Float32Array.from(R));
-      expect(gpu.stats().readbacks - before).toBe(0); // the whole backward stays on the GPU
-      const rc = await c.record(ids, opts);
-      await c.backward(rc.tape, R);
-      const pg = g.parameters();
-      const pc = c.parameters();
-      expect(pg.map((p) => p.name)).toEqual(pc.map((p) => p.name));
-      for (let i = 0; i < pg.length; i++) {
-        const a = pg[i];
-        const b = pc[i];
-        if (a.kind !== 'webgpu' || b.kind !== 'cpu') throw new Error('backends');
-        let got = await (gpu.backendRef as { kind: 'webgpu'; ctx: { readback(b: GPUBuffer, n: number): Promise<Float32Array> } }).ctx.readback(a.grad, a.size);
-        if (a.name.includes('weight_hh')) {
-          // the GPU keeps W_hh transposed, (H, G); the CPU keeps PyTorch's (G, H)
-          const layer = g.layers[Number(a.name.split('.')[0])] as { config: { hiddenSize: number } };
-          const H = layer.config.hiddenSize;
-          const G = a.size / H;
-          const t = new Float32Array(a.size);
-          for (let k = 0; k < H; k++) for (let r = 0; r < G; r++) t[r * H + k] = got[k * G + r];
-          got = t;
-        }
-        // float32 GPU vs float64 CPU: gradients are O(1) here; 1e-5 abs + 1e-4 rel.
-        const cmp = compare(`d${a.name}`, b.grad, got, { atol: 1e-5, rtol: 1e-4 });
-        expect(cmp.ok, cmp.detail).toBe(true);
-      }
-      rg.output.dispose();
-      g.dispose();
+      const r = await runModelGradCase(gpu, cpu, lastOnly);
+      expect(r.readbacksDuringBackward).toBe(0); // the whole backward stays on the GPU
+      expect(r.gpuNames).toEqual(r.cpuNames);
+      expect(r.rows.length).toBe(r.gpuNames.length);
+      // float32 GPU vs float64 CPU: gradients are O(1) here; 1e-5 abs + 1e-4 rel (MODEL_GRAD_TOL).
+      for (const row of r.rows) expect(row.ok, row.detail).toBe(true);
+      const worst = Math.max(...r.rows.map((row) => row.relErr));
+      console.log(`model GPU vs CPU gradients, max |Δ| / max |cpu| (${lastOnly ? 'many-to-one' : 'many-to-many'}):`, worst.toExponential(2));
     });
   });
 }
+
+describe('a short training run on both backends', () => {
+  it(`char model, ${CURVE_EPOCHS} epochs: GPU and CPU loss curves agree within 1e-4 relative per epoch`, async () => {
+    const r = await runLossCurveCase(gpu, cpu);
+    console.log(`loss curve gpu: ${r.gpu.map((v) => v.toFixed(4)).join(' ')}`);
+    console.log(`loss curve cpu: ${r.cpu.map((v) => v.toFixed(4)).join(' ')}`);
+    console.log('loss curve max |gpu − cpu| / cpu:', Math.max(...r.rows.map((row) => row.relErr)).toExponential(2));
+    expect(r.rows.length).toBe(CURVE_EPOCHS);
+    for (const row of r.rows) expect(row.ok, `${row.name}: ${row.detail}`).toBe(true);
+    expect(r.cpu.at(-1)!).toBeLessThan(r.cpu[0] / 2); // it did train
+  });
+});

@@ -1,7 +1,9 @@
 // Optimizers and gradient clipping against torch.optim trajectories
 // (tests/fixtures/optim.json), on the float64 twins, the CPU backend and the GPU
 // (Node, Dawn on SwiftShader); plus memory, validation, and an LSTM trained one
-// step on both backends.
+// step on both backends. The fixture cases live in parity/optim_cases.ts, shared
+// with the headless-Chrome page (browser_training.test.ts); this file adds what
+// only Node checks: submits, dispatches, readbacks and GPU memory.
 //
 // Tolerances, per tensor, relative to the largest |value| of the reference (p0
 // and the gradients are O(1), so this is about the f32 resolution of the values):
@@ -14,117 +16,47 @@
 //    measured errors are printed in afterAll).
 //  - clipping on the CPU: gradients are Float64Array there, so 1e-12; on the GPU
 //    f32 sums of squares, 1e-6 relative.
+// (OPTIM_TOL and CLIP_TOL in parity/optim_cases.ts hold these numbers.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fixtures from './fixtures/optim.json';
 import { DisposedError, ValueError, type Runtime } from '../src/index';
-import type { GpuContext } from '../src/gpu/context';
 import type { Param } from '../src/params';
 import { Adam, AdamW, RMSprop, SGD, clipGradNorm, clipGradValue } from '../src/optim';
-import { adamStepRef, clipGradNormRef, clipGradValueRef, rmspropStepRef, sgdStepRef } from '../src/reference/optim';
+import { clipGradNormRef, clipGradValueRef } from '../src/reference/optim';
 import { compare } from './parity/compare';
+import {
+  AWKWARD_CONFIGS,
+  AWKWARD_SIZES,
+  cpuParam,
+  freeParams,
+  gpuCtx,
+  gpuParam,
+  lcg,
+  maxAbs,
+  relErr,
+  runClipGradNormCase,
+  runClipGradNormLarge,
+  runClipGradValueCase,
+  runOptimAwkwardSizes,
+  runOptimTrajectory,
+  twinStepper,
+  type OptConfig,
+  type Optim,
+  type OptimFixtures,
+  type OptimRow,
+} from './parity/optim_cases';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
 
-interface OptConfig {
-  name: string;
-  optimizer: 'SGD' | 'Adam' | 'AdamW' | 'RMSprop';
-  kwargs: Record<string, unknown>;
-  steps: number[][];
-}
-const configs = fixtures.optimizers as unknown as OptConfig[];
-const p0 = fixtures.p0;
-const grads = fixtures.grads;
+const fx = fixtures as unknown as OptimFixtures;
+const configs = fx.optimizers as OptConfig[];
+const p0 = fx.p0;
+const grads = fx.grads;
 const N = p0.length;
 
-type Optim = SGD | Adam | AdamW | RMSprop;
-type GpuParam = Extract<Param, { kind: 'webgpu' }>;
-type CpuParam = Extract<Param, { kind: 'cpu' }>;
-
-/** torch kwargs → our options. */
-function options(kw: Record<string, unknown>): Record<string, unknown> {
-  const map: Record<string, string> = { weight_decay: 'weightDecay' };
-  return Object.fromEntries(Object.entries(kw).map(([k, v]) => [map[k] ?? k, v]));
-}
-
-function makeOptimizer(cfg: OptConfig, params: Param[], runtime: Runtime): Optim {
-  const o = { ...options(cfg.kwargs), runtime };
-  switch (cfg.optimizer) {
-    case 'SGD':
-      return new SGD(params, o);
-    case 'Adam':
-      return new Adam(params, o);
-    case 'AdamW':
-      return new AdamW(params, o);
-    case 'RMSprop':
-      return new RMSprop(params, o);
-  }
-}
-
-/** The float64 twin of one config for a parameter of n elements, stepping `theta` in place. */
-function twinStepper(cfg: OptConfig, n = N): (theta: Float64Array, g: ArrayLike<number>, t: number) => void {
-  const kw = cfg.kwargs as { lr: number; momentum?: number; nesterov?: boolean; weight_decay?: number };
-  const wd = kw.weight_decay ?? 0;
-  const s1 = new Float64Array(n);
-  const s2 = new Float64Array(n);
-  switch (cfg.optimizer) {
-    case 'SGD': {
-      const h = { lr: kw.lr, momentum: kw.momentum ?? 0, dampening: 0, weightDecay: wd, nesterov: !!kw.nesterov };
-      return (th, g, t) => sgdStepRef(th, g, h.momentum ? s1 : null, h, t);
-    }
-    case 'Adam':
-    case 'AdamW': {
-      const h = { lr: kw.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd, decoupled: cfg.optimizer === 'AdamW' };
-      return (th, g, t) => adamStepRef(th, g, s1, s2, h, t);
-    }
-    case 'RMSprop': {
-      const h = { lr: kw.lr, alpha: 0.99, eps: 1e-8, weightDecay: wd, momentum: kw.momentum ?? 0 };
-      return (th, g) => rmspropStepRef(th, g, s1, h.momentum ? s2 : null, h);
-    }
-  }
-}
-
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-/** Largest |got − ref| / max|ref|. */
-function relErr(ref: ArrayLike<number>, got: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < ref.length; i++) d = Math.max(d, Math.abs(got[i] - ref[i]));
-  return d / maxAbs(ref);
-}
-
-function gpuCtx(rt: Runtime): GpuContext {
-  const be = rt.backendRef;
-  if (be.kind !== 'webgpu') throw new Error('expected a webgpu runtime');
-  return be.ctx;
-}
-
-function gpuParam(ctx: GpuContext, name: string, value: ArrayLike<number>, grad?: ArrayLike<number>): GpuParam {
-  const size = value.length;
-  return {
-    name,
-    size,
-    kind: 'webgpu',
-    value: ctx.createStorage(`${name}.value`, Float32Array.from(value)),
-    grad: grad ? ctx.createStorage(`${name}.grad`, Float32Array.from(grad)) : ctx.createStorage(`${name}.grad`, size),
-    ctx,
-  };
-}
-
-function cpuParam(name: string, value: ArrayLike<number>, grad?: ArrayLike<number>): CpuParam {
-  return { name, size: value.length, kind: 'cpu', value: Float32Array.from(value), grad: grad ? Float64Array.from(grad) : new Float64Array(value.length) };
-}
-
-function freeParams(ctx: GpuContext, params: GpuParam[]): void {
-  for (const p of params) for (const b of [p.value, p.grad]) ctx.destroyBuffer(b);
-}
-
-/** Deterministic values in (−scale, scale). */
-function lcg(seed: number, n: number, scale = 1): Float32Array<ArrayBuffer> {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return out;
+/** Every row within its tolerance; the message lists the ones that are not. */
+function expectRowsOk(rows: OptimRow[]): void {
+  const bad = rows.filter((r) => !r.ok).map((r) => r.detail);
+  expect(bad, bad.join('\n')).toEqual([]);
 }
 
 describe('optimizers vs torch.optim (optim.json)', () => {
@@ -145,7 +77,7 @@ describe('optimizers vs torch.optim (optim.json)', () => {
   for (const cfg of configs) {
     it(`${cfg.name}: float64 twin within 1e-12`, () => {
       const theta = Float64Array.from(p0);
-      const step = twinStepper(cfg);
+      const step = twinStepper(cfg, N);
       cfg.steps.forEach((ref, k) => {
         step(theta, grads[k], k + 1);
         const c = compare(`${cfg.name}.p[step ${k + 1}]`, ref, theta, { atol: 1e-12 * maxAbs(ref) });
@@ -155,82 +87,52 @@ describe('optimizers vs torch.optim (optim.json)', () => {
     });
 
     it(`${cfg.name}: cpu backend within 1e-6 (f32 parameter storage)`, async () => {
-      const p = cpuParam('p', p0);
-      const opt = makeOptimizer(cfg, [p], cpu);
-      for (const [k, ref] of cfg.steps.entries()) {
-        p.grad.set(grads[k]);
-        await opt.step();
-        const c = compare(`${cfg.name}.p[step ${k + 1}]`, ref, p.value, { atol: 1e-6 * maxAbs(ref) });
-        note(`${cfg.name} cpu`, relErr(ref, p.value));
-        expect(c.ok, c.detail).toBe(true);
-      }
-      expect(opt.stepCount).toBe(4);
-      opt.dispose();
+      const { rows, stepCount } = await runOptimTrajectory(cpu, fx, cfg);
+      for (const r of rows) note(`${cfg.name} cpu`, r.relErr);
+      expect(rows.length).toBe(cfg.steps.length);
+      expectRowsOk(rows);
+      expect(stepCount).toBe(4);
     });
 
     it(`${cfg.name}: gpu within 1e-6, one submit and no readback per step`, async () => {
       const ctx = gpuCtx(gpu);
       const before = ctx.memory();
-      const p = gpuParam(ctx, 'p', p0);
-      const opt = makeOptimizer(cfg, [p], gpu);
       const queue = ctx.device.queue;
       const submit = queue.submit;
       let submits = 0;
       try {
-        for (const [k, ref] of cfg.steps.entries()) {
-          queue.writeBuffer(p.grad, 0, Float32Array.from(grads[k]));
+        const { rows } = await runOptimTrajectory(gpu, fx, cfg, async (step) => {
           const stats = gpu.stats();
           queue.submit = (cbs: Iterable<GPUCommandBuffer>) => {
             submits++;
             return submit.call(queue, cbs);
           };
-          await opt.step();
-          queue.submit = submit;
+          try {
+            await step();
+          } finally {
+            queue.submit = submit;
+          }
           expect(gpu.stats().readbacks).toBe(stats.readbacks);
           expect(gpu.stats().dispatches - stats.dispatches).toBe(1);
-          const got = await ctx.readback(p.value, N);
-          const c = compare(`${cfg.name}.p[step ${k + 1}]`, ref, got, { atol: 1e-6 * maxAbs(ref) });
-          note(`${cfg.name} gpu`, relErr(ref, got));
-          expect(c.ok, c.detail).toBe(true);
-        }
+        });
+        for (const r of rows) note(`${cfg.name} gpu`, r.relErr);
+        expect(rows.length).toBe(cfg.steps.length);
+        expectRowsOk(rows);
         expect(submits).toBe(4);
       } finally {
         queue.submit = submit;
-        opt.dispose();
-        freeParams(ctx, [p]);
       }
       expect(ctx.memory()).toEqual(before);
     });
   }
 
   it('several parameters of awkward sizes: gpu = float64 twin within 1e-6, one dispatch per parameter', async () => {
-    const ctx = gpuCtx(gpu);
-    const sizes = [1, 255, 257, 70_001];
-    for (const cfg of configs.filter((c) => ['sgd_nesterov', 'adamw', 'rmsprop_momentum'].includes(c.name))) {
-      const values = sizes.map((n, i) => lcg(11 + i, n));
-      const gs = [0, 1, 2].map((k) => sizes.map((n, i) => lcg(100 * k + i, n, 2)));
-      const params = sizes.map((_, i) => gpuParam(ctx, `p${i}`, values[i]));
-      const opt = makeOptimizer(cfg, params, gpu);
-      const twins = sizes.map((n) => twinStepper(cfg, n));
-      const theta = values.map((v) => Float64Array.from(v));
-      try {
-        for (let k = 0; k < 3; k++) {
-          params.forEach((p, i) => ctx.device.queue.writeBuffer(p.grad, 0, gs[k][i]));
-          const d0 = gpu.stats().dispatches;
-          await opt.step();
-          expect(gpu.stats().dispatches - d0).toBe(sizes.length);
-          theta.forEach((th, i) => twins[i](th, gs[k][i], k + 1));
-        }
-        for (const [i, p] of params.entries()) {
-          const got = await ctx.readback(p.value, p.size);
-          const c = compare(`${cfg.name}.p${i}`, theta[i], got, { atol: 1e-6 * maxAbs(theta[i]) });
-          note(`${cfg.name} gpu (sizes ${sizes.join('/')})`, relErr(theta[i], got));
-          expect(c.ok, c.detail).toBe(true);
-        }
-      } finally {
-        opt.dispose();
-        freeParams(ctx, params);
-      }
+    for (const cfg of configs.filter((c) => AWKWARD_CONFIGS.includes(c.name))) {
+      const { rows, dispatchesPerStep } = await runOptimAwkwardSizes(gpu, cfg);
+      expect(dispatchesPerStep).toEqual([AWKWARD_SIZES.length, AWKWARD_SIZES.length, AWKWARD_SIZES.length]);
+      for (const r of rows) note(`${cfg.name} gpu (sizes ${AWKWARD_SIZES.join('/')})`, r.relErr);
+      expect(rows.length).toBe(AWKWARD_SIZES.length);
+      expectRowsOk(rows);
     }
   });
 });
@@ -239,6 +141,7 @@ describe('gradient clipping vs torch.nn.utils (optim.json)', () => {
   let gpu: Runtime;
   let cpu: Runtime;
   const errs: Record<string, number> = {};
+  const note = (key: string, e: number) => (errs[key] = Math.max(errs[key] ?? 0, e));
   beforeAll(async () => {
     gpu = await gpuRuntime();
     cpu = await cpuRuntime();
@@ -248,7 +151,7 @@ describe('gradient clipping vs torch.nn.utils (optim.json)', () => {
     gpu?.dispose();
   });
 
-  for (const c of fixtures.clipGradNorm) {
+  for (const c of fx.clipGradNorm) {
     it(`clipGradNorm ${c.name}: float64 twin within 1e-12`, () => {
       const gs = c.gradsIn.map((g) => Float64Array.from(g));
       const norm = clipGradNormRef(gs, c.maxNorm);
@@ -257,94 +160,51 @@ describe('gradient clipping vs torch.nn.utils (optim.json)', () => {
     });
 
     it(`clipGradNorm ${c.name}: cpu backend within 1e-12, norm returned when asked`, async () => {
-      const params = c.gradsIn.map((g, i) => cpuParam(`p${i}`, new Float32Array(g.length), g));
-      expect(await clipGradNorm(params, c.maxNorm)).toBeNull();
-      for (const [i, p] of params.entries()) {
-        const e = relErr(c.gradsOut[i], p.grad);
-        errs[`norm ${c.name} cpu`] = Math.max(errs[`norm ${c.name} cpu`] ?? 0, e);
-        expect(e).toBeLessThanOrEqual(1e-12);
-        p.grad.set(c.gradsIn[i]);
-      }
-      const norm = await clipGradNorm(params, c.maxNorm, { returnNorm: true });
-      expect(Math.abs(norm - c.totalNorm)).toBeLessThanOrEqual(1e-12 * c.totalNorm);
+      const r = await runClipGradNormCase(cpu, c);
+      expect(r.returned).toBeNull();
+      for (const row of r.rows) note(`norm ${c.name} cpu${row.name.endsWith('totalNorm') ? ' (returned norm)' : ''}`, row.relErr);
+      expect(r.rows.length).toBe(c.gradsIn.length + 1); // every gradient and the norm
+      expectRowsOk(r.rows);
     });
 
     it(`clipGradNorm ${c.name}: gpu within 1e-6, no readback unless the norm is asked for`, async () => {
       const ctx = gpuCtx(gpu);
       const before = ctx.memory();
-      const params = c.gradsIn.map((g, i) => gpuParam(ctx, `p${i}`, new Float32Array(g.length), g));
-      try {
-        const s0 = gpu.stats();
-        expect(await clipGradNorm(params, c.maxNorm, { runtime: gpu })).toBeNull();
-        const s1 = gpu.stats();
-        expect(s1.readbacks).toBe(s0.readbacks);
-        expect(s1.dispatches - s0.dispatches).toBe(2 * params.length + 1);
-        for (const [i, p] of params.entries()) {
-          const got = await ctx.readback(p.grad, p.size);
-          const e = relErr(c.gradsOut[i], got);
-          errs[`norm ${c.name} gpu`] = Math.max(errs[`norm ${c.name} gpu`] ?? 0, e);
-          const cmp = compare(`clip.${c.name}.grad${i}`, c.gradsOut[i], got, { atol: 1e-6 * maxAbs(c.gradsOut[i]) });
-          expect(cmp.ok, cmp.detail).toBe(true);
-          ctx.device.queue.writeBuffer(p.grad, 0, Float32Array.from(c.gradsIn[i]));
-        }
-        const s2 = gpu.stats();
-        const norm = await clipGradNorm(params, c.maxNorm, { runtime: gpu, returnNorm: true });
-        expect(gpu.stats().readbacks - s2.readbacks).toBe(1);
-        errs[`norm ${c.name} gpu (returned norm)`] = Math.abs(norm - c.totalNorm) / c.totalNorm;
-        expect(Math.abs(norm - c.totalNorm)).toBeLessThanOrEqual(1e-6 * c.totalNorm);
-      } finally {
-        freeParams(ctx, params);
-      }
+      const r = await runClipGradNormCase(gpu, c);
+      expect(r.returned).toBeNull();
+      expect(r.plainCall.readbacks).toBe(0);
+      expect(r.plainCall.dispatches).toBe(2 * c.gradsIn.length + 1);
+      expect(r.normCall.readbacks).toBe(1);
+      for (const row of r.rows) note(`norm ${c.name} gpu${row.name.endsWith('totalNorm') ? ' (returned norm)' : ''}`, row.relErr);
+      expect(r.rows.length).toBe(c.gradsIn.length + 1);
+      expectRowsOk(r.rows);
       expect(ctx.memory()).toEqual(before); // partials and total freed
     });
   }
 
   it('clipGradNorm on large awkward sizes: gpu = float64 twin within 1e-6', async () => {
-    const ctx = gpuCtx(gpu);
-    const sizes = [1, 255, 257, 16_385, 100_003]; // the last needs the grid-stride loop (> 64 workgroups × 256)
-    const gs = sizes.map((n, i) => lcg(7 + i, n, 0.01));
-    const params = gs.map((g, i) => gpuParam(ctx, `p${i}`, new Float32Array(g.length), g));
-    try {
-      const ref = gs.map((g) => Float64Array.from(g));
-      const refNorm = clipGradNormRef(ref, 1.0);
-      expect(refNorm).toBeGreaterThan(1); // clipping happens
-      const norm = await clipGradNorm(params, 1.0, { runtime: gpu, returnNorm: true });
-      errs['norm large gpu (returned norm)'] = Math.abs(norm - refNorm) / refNorm;
-      expect(Math.abs(norm - refNorm)).toBeLessThanOrEqual(1e-6 * refNorm);
-      for (const [i, p] of params.entries()) {
-        const got = await ctx.readback(p.grad, p.size);
-        const cmp = compare(`clip.large.grad${i}`, ref[i], got, { atol: 1e-6 * maxAbs(ref[i]) });
-        errs['norm large gpu'] = Math.max(errs['norm large gpu'] ?? 0, relErr(ref[i], got));
-        expect(cmp.ok, cmp.detail).toBe(true);
-      }
-    } finally {
-      freeParams(ctx, params);
-    }
+    const { rows, refNorm } = await runClipGradNormLarge(gpu);
+    expect(refNorm).toBeGreaterThan(1); // clipping happens
+    for (const row of rows) note(`norm large gpu${row.name.endsWith('totalNorm') ? ' (returned norm)' : ''}`, row.relErr);
+    expect(rows.length).toBe(6); // the norm and 5 gradients
+    expectRowsOk(rows);
   });
 
   it('clipGradValue: twin, cpu and gpu exact', async () => {
-    const c = fixtures.clipGradValue;
+    const c = fx.clipGradValue;
     const twin = c.gradsIn.map((g) => Float64Array.from(g));
     clipGradValueRef(twin, c.clipValue);
     twin.forEach((g, i) => expect(Array.from(g)).toEqual(c.gradsOut[i]));
 
-    const cpuParams = c.gradsIn.map((g, i) => cpuParam(`p${i}`, new Float32Array(g.length), g));
-    await clipGradValue(cpuParams, c.clipValue, { runtime: cpu });
-    cpuParams.forEach((p, i) => expect(Array.from(p.grad)).toEqual(c.gradsOut[i]));
+    const onCpu = await runClipGradValueCase(cpu, c);
+    expect(onCpu.rows.length).toBe(c.gradsIn.length);
+    expectRowsOk(onCpu.rows);
 
-    const ctx = gpuCtx(gpu);
-    const params = c.gradsIn.map((g, i) => gpuParam(ctx, `p${i}`, new Float32Array(g.length), g));
-    try {
-      const s0 = gpu.stats();
-      await clipGradValue(params, c.clipValue, { runtime: gpu });
-      expect(gpu.stats().readbacks).toBe(s0.readbacks);
-      for (const [i, p] of params.entries()) {
-        // gradsIn and ±0.5 are f32-exact, so the GPU result is exact too.
-        expect(Array.from(await ctx.readback(p.grad, p.size))).toEqual(c.gradsOut[i]);
-      }
-    } finally {
-      freeParams(ctx, params);
-    }
+    // gradsIn and ±0.5 are f32-exact, so the GPU result is exact too.
+    const onGpu = await runClipGradValueCase(gpu, c);
+    expect(onGpu.readbacks).toBe(0);
+    expect(onGpu.rows.length).toBe(c.gradsIn.length);
+    expectRowsOk(onGpu.rows);
   });
 });
 

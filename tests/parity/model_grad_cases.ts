@@ -1,0 +1,104 @@
+// Gradients through a whole Sequential model (Embedding → bidirectional GRU →
+// LSTM → Dense), GPU against the CPU reference, shared by the Node test
+// (model_grad.test.ts) and the headless-Chrome page (tests/browser/training.ts).
+// One backward of L = Σ output ⊙ R runs every training kernel a model uses: Dense's
+// activation_backward, matmul_backward and colsum_backward, the GRU and LSTM
+// step-backward kernels and state_grad_backward through two stacked layers (one
+// bidirectional, with padded lengths), and embedding_backward. Both shapes of model:
+// many-to-many (the LSTM returns sequences) and many-to-one (its last step only).
+import type { Runtime, Sequential } from '../../src/index';
+import { compare } from './compare';
+
+/** Token ids (B, T) = (2, 6); the first sequence has 4 valid steps. */
+export const ids = [1, 5, 6, 3, 0, 2, 6, 6, 2, 4, 4, 1];
+export const opts = { batch: 2, seqLen: 6, lengths: [4, 6] };
+
+// float32 GPU vs float64 CPU: gradients are O(1) here; 1e-5 abs + 1e-4 rel.
+export const MODEL_GRAD_TOL = { atol: 1e-5, rtol: 1e-4 };
+
+export function build(rt: Runtime, lastOnly: boolean, act: 'tanh' | 'relu' | 'sigmoid' | 'none' = 'tanh'): Sequential {
+  return rt.sequential([
+    rt.embedding({ vocabSize: 7, dim: 3, seed: 1 }),
+    rt.gru({ inputSize: 3, hiddenSize: 4, bidirectional: true, returnSequences: true, seed: 2 }),
+    rt.lstm({ inputSize: 8, hiddenSize: 3, returnSequences: !lastOnly, seed: 3 }),
+    rt.dense({ inputSize: 3, units: 2, activation: act, seed: 4 }),
+  ]);
+}
+
+/** Deterministic values in (−1, 1) (Park–Miller). */
+export function rand(n: number, seed: number): Float64Array {
+  const a = new Float64Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (s * 16807) % 2147483647;
+    a[i] = (s / 2147483647) * 2 - 1;
+  }
+  return a;
+}
+
+export interface ModelGradRow {
+  /** 'many-to-many' | 'many-to-one' */
+  group: string;
+  /** `d${parameter name}` */
+  name: string;
+  ok: boolean;
+  /** max |gpu − cpu| / max |cpu| over the tensor */
+  relErr: number;
+  maxAbs: number;
+  detail: string;
+}
+
+export interface ModelGradResult {
+  rows: ModelGradRow[];
+  /** GPU→CPU copies during the GPU model's record + backward (0: it stays on the GPU). */
+  readbacksDuringBackward: number;
+  gpuNames: string[];
+  cpuNames: string[];
+}
+
+/**
+ * The model built from the same seeds on both runtimes (Dense 'relu'), one
+ * record + backward with the same R on each, every parameter's gradient compared.
+ * Frees everything it created on the GPU.
+ */
+export async function runModelGradCase(gpu: Runtime, cpu: Runtime, lastOnly: boolean): Promise<ModelGradResult> {
+  const group = lastOnly ? 'many-to-one' : 'many-to-many';
+  const g = build(gpu, lastOnly, 'relu');
+  const c = build(cpu, lastOnly, 'relu');
+  try {
+    const R = rand(lastOnly ? 4 : 24, 9);
+    const before = gpu.stats().readbacks;
+    const rg = await g.record(ids, opts);
+    g.zeroGrad();
+    await g.backward(rg.tape, Float32Array.from(R));
+    const readbacksDuringBackward = gpu.stats().readbacks - before;
+    rg.output.dispose();
+    const rc = await c.record(ids, opts);
+    await c.backward(rc.tape, R);
+    const pg = g.parameters();
+    const pc = c.parameters();
+    const rows: ModelGradRow[] = [];
+    for (let i = 0; i < Math.min(pg.length, pc.length); i++) {
+      const a = pg[i];
+      const b = pc[i];
+      if (a.kind !== 'webgpu' || b.kind !== 'cpu') throw new Error(`runModelGradCase: expected a webgpu and a cpu parameter, got ${a.kind} and ${b.kind}`);
+      let got = await a.ctx.readback(a.grad, a.size);
+      if (a.name.includes('weight_hh')) {
+        // the GPU keeps W_hh transposed, (H, G); the CPU keeps PyTorch's (G, H)
+        const layer = g.layers[Number(a.name.split('.')[0])] as { config: { hiddenSize: number } };
+        const H = layer.config.hiddenSize;
+        const G = a.size / H;
+        const t = new Float32Array(a.size);
+        for (let k = 0; k < H; k++) for (let r = 0; r < G; r++) t[r * H + k] = got[k * G + r];
+        got = t;
+      }
+      const cmp = compare(`d${a.name}`, b.grad, got, MODEL_GRAD_TOL);
+      let maxRef = 0;
+      for (const v of b.grad) maxRef = Math.max(maxRef, Math.abs(v));
+      rows.push({ group, name: cmp.name, ok: cmp.ok, relErr: cmp.maxAbs / Math.max(maxRef, 1e-30), maxAbs: cmp.maxAbs, detail: cmp.detail });
+    }
+    return { rows, readbacksDuringBackward, gpuNames: pg.map((p) => p.name), cpuNames: pc.map((p) => p.name) };
+  } finally {
+    g.dispose();
+  }
+}
