@@ -7,7 +7,7 @@
 //
 // Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 ·
 //           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
-// Dispatch: (1, 1, 1), 256 threads striding over the B·H units.
+// Dispatch: (1, 1, 1), WG threads (override, 32…256) striding over the B·H units.
 // CAP:      override, ≥ 2·B·H (RESET_AFTER) or 3·B·H (the extra third holds r ⊙ h).
 // RECORD:   (training) to gates (T, B, 4H) at step s: r, z, n, hn (RESET_AFTER, valid
 //           steps), or r, z, n, r ⊙ h (Keras v1; z, n at valid steps, r and r ⊙ h at
@@ -37,10 +37,10 @@ override RECORD: bool = false;
 
 override CAP: u32 = 512u;
 override RESET_AFTER: bool = true;
-const WG: u32 = 256u;
+override WG: u32 = 256u; // threads: 32…256, sized to B·H by the launcher (barriers cost per thread on SwiftShader)
 var<workgroup> sh: array<f32, CAP>; // [0, 2BH): ping-pong state; [2BH, 3BH): r ⊙ h (v1 only)
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3u) {
   let H = p.H;
   let G = 3u * H;

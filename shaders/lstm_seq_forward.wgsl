@@ -7,7 +7,7 @@
 // Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 ·
 //           hs, cs (T+1, B, H): hs[0], cs[0] hold the initial state and every step's
 //           state is written (the final state is hs[T]) · out (B, T, outStride).
-// Dispatch: (1, 1, 1), 256 threads; thread u handles units u, u+256, ... of the
+// Dispatch: (1, 1, 1), WG threads (override, 32…256); thread u handles units u, u+WG, … of the
 //           B·H units (b = u / H, j = u % H). The cell state of a unit is only
 //           ever touched by its own thread, so it lives in global memory (cs).
 // CAP:      override, ≥ 2·B·H.
@@ -37,10 +37,10 @@ struct Params {
 override RECORD: bool = false;
 
 override CAP: u32 = 512u;
-const WG: u32 = 256u;
+override WG: u32 = 256u; // threads: 32…256, sized to B·H by the launcher (barriers cost per thread on SwiftShader)
 var<workgroup> hsh: array<f32, CAP>; // [0, BH): state of even steps, [BH, 2BH): odd steps
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3u) {
   let H = p.H;
   let G = 4u * H;

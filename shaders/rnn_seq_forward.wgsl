@@ -5,7 +5,7 @@
 //
 // Buffers:  xg (B, T, H) · whhT (H, H) · bhh (H) · lengths (B) u32 ·
 //           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
-// Dispatch: (1, 1, 1), 256 threads striding over the B·H units.
+// Dispatch: (1, 1, 1), WG threads (override, 32…256) striding over the B·H units.
 // CAP:      override, ≥ 2·B·H.
 
 struct Params {
@@ -29,10 +29,10 @@ struct Params {
 
 override CAP: u32 = 512u;
 override ACT: u32 = 3u;
-const WG: u32 = 256u;
+override WG: u32 = 256u; // threads: 32…256, sized to B·H by the launcher (barriers cost per thread on SwiftShader)
 var<workgroup> hsh: array<f32, CAP>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3u) {
   let H = p.H;
   let BH = p.B * H;

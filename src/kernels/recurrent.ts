@@ -64,6 +64,8 @@ export function persistentFloats(kind: RecurrenceKind, B: number, H: number): nu
 export function recurrenceSeqForward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
   const { xg, whhT, bhh, lengths, hs, out } = bufs;
   const CAP = persistentCapacity(persistentFloats(kind, dims.B, dims.H));
+  // One thread per unit up to 256: idle threads still pay for every step's barrier.
+  const WG = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(dims.B * dims.H))));
   const RECORD = bufs.gates ? 1 : 0;
   const gates = bufs.gates ?? ctx.placeholder;
   const values = {
@@ -77,12 +79,12 @@ export function recurrenceSeqForward(ctx: GpuContext, kind: RecurrenceKind, bufs
     _pad1: 0,
   };
   if (kind.cell === 'lstm') {
-    return encodeSingle(ctx, lstmSeqKernel, { CAP, RECORD }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates }, [1]);
+    return encodeSingle(ctx, lstmSeqKernel, { CAP, RECORD, WG }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates }, [1]);
   }
   if (kind.cell === 'rnn') {
-    return encodeSingle(ctx, rnnSeqKernel, { CAP, ACT: ACT[kind.nonlinearity] }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out }, [1]);
+    return encodeSingle(ctx, rnnSeqKernel, { CAP, ACT: ACT[kind.nonlinearity], WG }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out }, [1]);
   }
-  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0, RECORD }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out, gates }, [1]);
+  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0, RECORD, WG }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out, gates }, [1]);
 }
 
 export interface RecurrenceGradBuffers {
