@@ -1,0 +1,152 @@
+// Messages between the page (demo/main.ts) and the worker (demo/worker.ts).
+// The page sends a Request and gets exactly one Reply with the same id; while a
+// request runs the worker may also send Events (training progress, generated
+// characters, streamed time-series points) tagged with that id.
+import type { BackendName } from '../src/index';
+
+export type PanelId = 'char' | 'sentiment' | 'series';
+export type CellName = 'rnn' | 'gru' | 'lstm';
+
+/** Everything needed to rebuild a panel's model (saved with its weights). */
+export interface ModelSpec {
+  panel: PanelId;
+  cell: CellName;
+  /** Embedding front (char and sentiment): vocabulary size and width. */
+  vocabSize?: number;
+  embDim?: number;
+  /** Input features of the recurrent layer (embDim, or 1 for the time series). */
+  inputSize: number;
+  hidden: number;
+  layers: number;
+  returnSequences: boolean;
+  units: number;
+  activation: 'none' | 'sigmoid';
+  /** Characters (char panel) or words (sentiment panel, with <pad> and <oov> first). */
+  vocab: string[];
+  seqLen: number;
+  seed: number;
+}
+
+export interface TrainCharArgs {
+  text: string;
+  cell: CellName;
+  hidden: number;
+  layers: number;
+  seqLen: number;
+  lr: number;
+  epochs: number;
+  batchSize?: number;
+  seed?: number;
+}
+export interface GenerateArgs {
+  prompt: string;
+  length: number;
+  temperature: number;
+  topK: number;
+  seed?: number;
+}
+export interface TrainSentimentArgs {
+  cell: CellName;
+  hidden: number;
+  lr: number;
+  epochs: number;
+  seed?: number;
+}
+export interface TrainSeriesArgs {
+  cell: CellName;
+  hidden: number;
+  lr: number;
+  epochs: number;
+  seqLen: number;
+  noise: number;
+  seed?: number;
+}
+export interface StreamSeriesArgs {
+  steps: number;
+  /** Pause between points, so a person sees it arrive in real time (0 in tests). */
+  delayMs: number;
+  noise: number;
+}
+
+export type Op =
+  | { op: 'probe' }
+  | { op: 'trainChar'; args: TrainCharArgs }
+  | { op: 'generate'; args: GenerateArgs }
+  | { op: 'trainSentiment'; args: TrainSentimentArgs }
+  | { op: 'classify'; args: { text: string } }
+  | { op: 'trainSeries'; args: TrainSeriesArgs }
+  | { op: 'streamSeries'; args: StreamSeriesArgs }
+  | { op: 'parity' }
+  | { op: 'save' }
+  | { op: 'load'; args: { saved: SavedModel } };
+
+export type Request = Op & { id: number; panel: PanelId; backend: BackendName };
+/** Not queued: handled as soon as it arrives, to end a running fit() or stream. */
+export interface StopRequest {
+  op: 'stop';
+  panel: PanelId;
+}
+
+export interface RanOn {
+  backend: BackendName;
+  adapterName: string;
+}
+
+export interface ProbeResult {
+  webgpu: { ok: true; adapterName: string } | { ok: false; error: string };
+  cpu: { ok: true; adapterName: string };
+}
+export interface TrainResult extends RanOn {
+  /** Loss per batch (step), in order. */
+  losses: number[];
+  /** Per epoch: loss, and accuracy / perplexity where the panel reports them. */
+  history: Record<string, number[]>;
+  steps: number;
+  ms: number;
+  stopped?: string;
+  summary: string;
+}
+export interface GenerateResult extends RanOn {
+  text: string;
+}
+export interface ClassifyResult extends RanOn {
+  probability: number;
+  tokens: string[];
+}
+export interface StreamResult extends RanOn {
+  points: SeriesPoint[];
+  /** Mean squared error of the one-step-ahead prediction, and of "repeat the last value". */
+  mse: number;
+  naiveMse: number;
+}
+export interface ParityResult {
+  maxAbsDiff: number;
+  values: number;
+  webgpuAdapter: string;
+  cpuAdapter: string;
+}
+export interface SavedModel {
+  format: 'webgpu-rnn-demo/1';
+  spec: ModelSpec;
+  /** One PyTorch-style state dict per layer, in order. */
+  weights: Record<string, { shape: number[]; data: number[] }>[];
+  trainedOn: BackendName;
+  savedAt: string;
+}
+
+export interface SeriesPoint {
+  t: number;
+  /** The signal at t. */
+  value: number;
+  /** The model's prediction of the signal at t + 1, made at t. */
+  prediction: number;
+}
+
+export type Event =
+  | { type: 'progress'; id: number; panel: PanelId; step: number; total: number; epoch: number; loss: number; stepsPerSec: number }
+  | { type: 'token'; id: number; panel: PanelId; text: string }
+  | { type: 'point'; id: number; panel: PanelId; point: SeriesPoint };
+
+export type Reply =
+  | { type: 'reply'; id: number; ok: true; result: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string; name: string };

@@ -1,0 +1,439 @@
+// The demo's worker: every training and inference call runs here, through the
+// public API only, so the page's thread never waits on the GPU (or on the CPU
+// reference's loops). See protocol.ts for the messages.
+//
+// Each panel owns one model on one runtime. A request names the backend to run
+// on; if the panel's model lives on the other one, its weights are moved over
+// first (syncWeights → torchStateDict → loadTorchStateDict). Requests of one
+// panel run in order; 'stop' is handled at once.
+import {
+  Adam,
+  createRuntime,
+  type BackendName,
+  type Dense,
+  type Embedding,
+  type Recurrent,
+  type RecurrentStream,
+  type Runtime,
+  type Sequential,
+} from '../src/index';
+import type {
+  ClassifyResult,
+  Event,
+  GenerateArgs,
+  GenerateResult,
+  ModelSpec,
+  PanelId,
+  ParityResult,
+  ProbeResult,
+  Reply,
+  Request,
+  SavedModel,
+  SeriesPoint,
+  StopRequest,
+  StreamResult,
+  StreamSeriesArgs,
+  TrainCharArgs,
+  TrainResult,
+  TrainSentimentArgs,
+  TrainSeriesArgs,
+} from './protocol';
+import { REVIEWS, buildVocab, encode, tokenize } from './sentiment';
+
+// ---------------------------------------------------------------- runtimes
+
+const runtimes: Partial<Record<BackendName, Promise<Runtime>>> = {};
+
+function runtime(backend: BackendName): Promise<Runtime> {
+  const p = (runtimes[backend] ??= createRuntime({ backend }));
+  p.catch(() => delete runtimes[backend]); // try again next time (e.g. a lost device)
+  return p;
+}
+
+async function probe(): Promise<ProbeResult> {
+  const cpu = await runtime('cpu');
+  try {
+    const gpu = await runtime('webgpu');
+    return { webgpu: { ok: true, adapterName: gpu.adapterName }, cpu: { ok: true, adapterName: cpu.adapterName } };
+  } catch (err) {
+    return { webgpu: { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, cpu: { ok: true, adapterName: cpu.adapterName } };
+  }
+}
+
+// ---------------------------------------------------------------- models
+
+interface PanelModel {
+  spec: ModelSpec;
+  rt: Runtime;
+  model: Sequential;
+  emb: Embedding | null;
+  rnn: Recurrent;
+  head: Dense;
+  /** Series panel: the stream kept between streamSeries calls, and where the signal is. */
+  stream?: RecurrentStream;
+  t?: number;
+}
+
+const panels: Partial<Record<PanelId, PanelModel>> = {};
+const stopFlags: Record<PanelId, boolean> = { char: false, sentiment: false, series: false };
+
+function build(rt: Runtime, spec: ModelSpec): PanelModel {
+  const emb = spec.vocabSize ? rt.embedding({ vocabSize: spec.vocabSize, dim: spec.embDim ?? 8, seed: spec.seed }) : null;
+  const opts = { inputSize: spec.inputSize, hiddenSize: spec.hidden, numLayers: spec.layers, returnSequences: spec.returnSequences, seed: spec.seed + 1 };
+  const rnn = spec.cell === 'lstm' ? rt.lstm(opts) : spec.cell === 'gru' ? rt.gru(opts) : rt.simpleRNN(opts);
+  const head = rt.dense({ inputSize: spec.hidden, units: spec.units, activation: spec.activation, seed: spec.seed + 2 });
+  const model = rt.sequential(emb ? [emb, rnn, head] : [rnn, head]);
+  return { spec, rt, model, emb, rnn, head };
+}
+
+function dispose(p: PanelModel | undefined): void {
+  p?.stream?.dispose();
+  p?.model.dispose();
+}
+
+/** A fresh model for a panel, replacing the old one. */
+async function fresh(panel: PanelId, backend: BackendName, spec: ModelSpec): Promise<PanelModel> {
+  const rt = await runtime(backend);
+  dispose(panels[panel]);
+  delete panels[panel];
+  const p = build(rt, spec);
+  panels[panel] = p;
+  return p;
+}
+
+async function exportWeights(p: PanelModel): Promise<SavedModel['weights']> {
+  await p.model.syncWeights();
+  return p.model.layers.map((l) => {
+    const sd = (l as Embedding | Recurrent | Dense).torchStateDict() as Record<string, { data: Float32Array; shape: number[] }>;
+    return Object.fromEntries(Object.entries(sd).map(([k, v]) => [k, { shape: [...v.shape], data: Array.from(v.data) }]));
+  });
+}
+
+function importWeights(p: PanelModel, weights: SavedModel['weights']): void {
+  if (weights.length !== p.model.layers.length) throw new Error(`load: the file has weights for ${weights.length} layers, the model has ${p.model.layers.length}.`);
+  p.model.layers.forEach((l, i) => {
+    const sd = Object.fromEntries(Object.entries(weights[i]).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]));
+    if (l.kind === 'Embedding') (l as Embedding).loadTorchStateDict(sd as { weight: { data: Float32Array; shape: number[] } });
+    else if (l.kind === 'Dense') (l as Dense).loadTorchStateDict(sd as { weight: { data: Float32Array; shape: number[] }; bias: { data: Float32Array; shape: number[] } });
+    else (l as Recurrent).loadTorchStateDict(sd);
+  });
+}
+
+/** The panel's trained model on `backend`, moving its weights there if needed. */
+async function on(panel: PanelId, backend: BackendName): Promise<PanelModel> {
+  const p = panels[panel];
+  if (!p) throw new Error(`${panel}: train a model first (or load one).`);
+  if (p.rt.backend === backend) return p;
+  const q = build(await runtime(backend), p.spec);
+  importWeights(q, await exportWeights(p));
+  q.t = p.t;
+  dispose(p);
+  panels[panel] = q;
+  return q;
+}
+
+const ranOn = (rt: Runtime) => ({ backend: rt.backend, adapterName: rt.adapterName });
+const post = (m: Event | Reply) => self.postMessage(m);
+/** Lets queued messages (a Stop) in, also on the CPU backend whose awaits never leave the microtask queue. */
+const yieldToEvents = () => new Promise<void>((r) => setTimeout(r, 0));
+
+// ---------------------------------------------------------------- training
+
+async function train(
+  id: number,
+  panel: PanelId,
+  p: PanelModel,
+  data: { x: number[]; y: number[]; seqLen: number; lengths?: number[] },
+  o: { loss: 'softmaxCrossEntropy' | 'bce' | 'mse'; lr: number; epochs: number; batchSize: number; metrics: ('accuracy' | 'perplexity')[] },
+): Promise<TrainResult> {
+  const n = data.lengths?.length ?? (data.x.length / data.seqLen) / (p.emb ? 1 : p.spec.inputSize);
+  const perEpoch = Math.ceil(n / o.batchSize);
+  const total = perEpoch * o.epochs;
+  const opt = new Adam(p.model.parameters(), { lr: o.lr });
+  const losses: number[] = [];
+  const t0 = performance.now();
+  stopFlags[panel] = false;
+  try {
+    const hist = await p.model.fit(data, {
+      loss: o.loss,
+      optimizer: opt,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      metrics: o.metrics,
+      clipNorm: 5,
+      seed: p.spec.seed,
+      onBatchEnd: async ({ epoch, batch, loss }) => {
+        losses.push(loss);
+        const step = epoch * perEpoch + batch + 1;
+        post({ type: 'progress', id, panel, step, total, epoch, loss, stepsPerSec: (1000 * losses.length) / (performance.now() - t0) });
+        await yieldToEvents();
+        if (stopFlags[panel]) p.model.stopTraining = true;
+      },
+    });
+    return { ...ranOn(p.rt), losses, history: hist.history, steps: losses.length, ms: performance.now() - t0, stopped: hist.stopped, summary: p.model.summary() };
+  } finally {
+    opt.dispose();
+  }
+}
+
+async function trainChar(id: number, backend: BackendName, a: TrainCharArgs): Promise<TrainResult> {
+  const text = a.text.slice(0, 20_000);
+  const vocab = [...new Set(text)].sort();
+  const T = a.seqLen;
+  if (text.length < T + 1) throw new Error(`The text has ${text.length} characters; it needs at least sequence length + 1 = ${T + 1}.`);
+  const ids = [...text].map((c) => vocab.indexOf(c));
+  const x: number[] = [];
+  const y: number[] = [];
+  // windows of T characters, half-overlapping, each labelled with the next characters
+  for (let s = 0; s + T < ids.length; s += Math.max(1, Math.floor(T / 2))) {
+    x.push(...ids.slice(s, s + T));
+    y.push(...ids.slice(s + 1, s + T + 1));
+  }
+  const embDim = Math.min(16, Math.max(4, Math.ceil(vocab.length / 2)));
+  const spec: ModelSpec = { panel: 'char', cell: a.cell, vocabSize: vocab.length, embDim, inputSize: embDim, hidden: a.hidden, layers: a.layers, returnSequences: true, units: vocab.length, activation: 'none', vocab, seqLen: T, seed: a.seed ?? 1 };
+  const p = await fresh('char', backend, spec);
+  return train(id, 'char', p, { x, y, seqLen: T }, { loss: 'softmaxCrossEntropy', lr: a.lr, epochs: a.epochs, batchSize: a.batchSize ?? 16, metrics: ['accuracy', 'perplexity'] });
+}
+
+async function trainSentiment(id: number, backend: BackendName, a: TrainSentimentArgs): Promise<TrainResult> {
+  const vocab = buildVocab(REVIEWS);
+  const d = encode(vocab, REVIEWS);
+  const spec: ModelSpec = { panel: 'sentiment', cell: a.cell, vocabSize: vocab.length, embDim: 8, inputSize: 8, hidden: a.hidden, layers: 1, returnSequences: false, units: 1, activation: 'sigmoid', vocab, seqLen: d.seqLen, seed: a.seed ?? 5 };
+  const p = await fresh('sentiment', backend, spec);
+  return train(id, 'sentiment', p, d, { loss: 'bce', lr: a.lr, epochs: a.epochs, batchSize: REVIEWS.length, metrics: ['accuracy'] });
+}
+
+// ---------------------------------------------------------------- time series
+
+/** The signal: a sine of period 20 steps plus Gaussian noise (seeded by t, so it is the same on both backends). */
+function signal(t: number, noise: number): number {
+  const r = mulberry32(t * 7919 + 17);
+  const g = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  return Math.sin((2 * Math.PI * t) / 20) + noise * g;
+}
+
+function seriesWindows(T: number, count: number, noise: number): { x: number[]; y: number[] } {
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let w = 0; w < count; w++) {
+    const s = w * 7; // windows start at different phases
+    for (let t = 0; t < T; t++) {
+      x.push(signal(s + t, noise));
+      y.push(signal(s + t + 1, noise));
+    }
+  }
+  return { x, y };
+}
+
+async function trainSeries(id: number, backend: BackendName, a: TrainSeriesArgs): Promise<TrainResult> {
+  const spec: ModelSpec = { panel: 'series', cell: a.cell, inputSize: 1, hidden: a.hidden, layers: 1, returnSequences: true, units: 1, activation: 'none', vocab: [], seqLen: a.seqLen, seed: a.seed ?? 9 };
+  const p = await fresh('series', backend, spec);
+  const n = 16;
+  const d = seriesWindows(a.seqLen, n, a.noise);
+  const r = await train(id, 'series', p, { ...d, seqLen: a.seqLen }, { loss: 'mse', lr: a.lr, epochs: a.epochs, batchSize: 8, metrics: [] });
+  p.t = 1000; // streaming starts past the training windows
+  return r;
+}
+
+async function streamSeries(id: number, backend: BackendName, a: StreamSeriesArgs): Promise<StreamResult> {
+  const p = await on('series', backend);
+  p.stream ??= p.rnn.stream(1);
+  stopFlags.series = false;
+  const points: SeriesPoint[] = [];
+  for (let i = 0; i < a.steps && !stopFlags.series; i++) {
+    const t = p.t ?? 0;
+    const value = signal(t, a.noise);
+    const h = await p.stream.step([value]); // (1, H), the state stays on the backend
+    const yhat = await p.head.forward(h);
+    const prediction = (await yhat.read())[0];
+    h.dispose();
+    yhat.dispose();
+    const point = { t, value, prediction };
+    points.push(point);
+    post({ type: 'point', id, panel: 'series', point });
+    p.t = t + 1;
+    if (a.delayMs > 0) await new Promise((r) => setTimeout(r, a.delayMs));
+    else await yieldToEvents();
+  }
+  let se = 0;
+  let naive = 0;
+  for (let i = 0; i + 1 < points.length; i++) {
+    se += (points[i].prediction - points[i + 1].value) ** 2;
+    naive += (points[i].value - points[i + 1].value) ** 2;
+  }
+  const m = Math.max(1, points.length - 1);
+  return { ...ranOn(p.rt), points, mse: se / m, naiveMse: naive / m };
+}
+
+// ---------------------------------------------------------------- inference
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Temperature and top-k sampling from logits; temperature 0 is greedy. */
+function sample(logits: ArrayLike<number>, temperature: number, topK: number, rand: () => number): number {
+  const order = Array.from(logits, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+  if (temperature <= 0) return order[0][1];
+  const kept = order.slice(0, Math.max(1, Math.min(topK || order.length, order.length)));
+  const w = kept.map(([v]) => Math.exp((v - kept[0][0]) / temperature));
+  let r = rand() * w.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < kept.length; i++) {
+    r -= w[i];
+    if (r <= 0) return kept[i][1];
+  }
+  return kept[kept.length - 1][1];
+}
+
+async function generate(id: number, backend: BackendName, a: GenerateArgs): Promise<GenerateResult> {
+  const p = await on('char', backend);
+  const vocab = p.spec.vocab;
+  const prompt = [...a.prompt].filter((c) => vocab.includes(c)).join('') || vocab[0];
+  const rand = mulberry32(a.seed ?? Date.now());
+  const stream = p.rnn.stream(1); // its (h, c) stay on the backend between steps
+  stopFlags.char = false;
+  let text = '';
+  try {
+    let next = -1;
+    for (let i = 0; i < prompt.length + a.length && !stopFlags.char; i++) {
+      const c = i < prompt.length ? vocab.indexOf(prompt[i]) : next;
+      if (i >= prompt.length) {
+        text += vocab[c];
+        post({ type: 'token', id, panel: 'char', text: vocab[c] });
+      }
+      const e = await p.emb!.forward([c], [1]);
+      const h = await stream.step(e);
+      const logits = await p.head.forward(h);
+      next = sample(await logits.read(), a.temperature, a.topK, rand);
+      for (const t of [e, h, logits]) t.dispose();
+      await yieldToEvents();
+    }
+  } finally {
+    stream.dispose();
+  }
+  return { ...ranOn(p.rt), text };
+}
+
+async function classify(backend: BackendName, text: string): Promise<ClassifyResult> {
+  const p = await on('sentiment', backend);
+  const ids = tokenize(p.spec.vocab, text);
+  const out = await p.model.predict(ids, { batch: 1, seqLen: ids.length });
+  const probability = (await out.read())[0];
+  out.dispose();
+  return { ...ranOn(p.rt), probability, tokens: ids.map((i) => p.spec.vocab[i]) };
+}
+
+/** The panel's model on both backends with the same weights and input: max |GPU − CPU| of the outputs. */
+async function parity(panel: PanelId): Promise<ParityResult> {
+  const p = panels[panel];
+  if (!p) throw new Error(`${panel}: train a model first (or load one).`);
+  const weights = await exportWeights(p);
+  const s = p.spec;
+  let x: number[];
+  let opts: { batch: number; seqLen: number; lengths?: number[] };
+  if (panel === 'sentiment') {
+    const d = encode(s.vocab, REVIEWS);
+    x = d.x;
+    opts = { batch: REVIEWS.length, seqLen: d.seqLen, lengths: d.lengths };
+  } else if (panel === 'char') {
+    const T = Math.min(s.seqLen, 32);
+    x = Array.from({ length: 2 * T }, (_, i) => (i * 7) % s.vocab.length);
+    opts = { batch: 2, seqLen: T };
+  } else {
+    x = seriesWindows(s.seqLen, 2, 0.1).x;
+    opts = { batch: 2, seqLen: s.seqLen };
+  }
+  const outs: Float32Array[] = [];
+  const names: string[] = [];
+  for (const backend of ['webgpu', 'cpu'] as const) {
+    const rt = await runtime(backend);
+    const q = build(rt, s);
+    try {
+      importWeights(q, weights);
+      const y = await q.model.predict(x, opts);
+      outs.push(Float32Array.from(await y.read()));
+      y.dispose();
+      names.push(rt.adapterName);
+    } finally {
+      q.model.dispose();
+    }
+  }
+  let maxAbsDiff = 0;
+  for (let i = 0; i < outs[0].length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(outs[0][i] - outs[1][i]));
+  return { maxAbsDiff, values: outs[0].length, webgpuAdapter: names[0], cpuAdapter: names[1] };
+}
+
+async function save(panel: PanelId): Promise<SavedModel> {
+  const p = panels[panel];
+  if (!p) throw new Error(`${panel}: train a model first.`);
+  return { format: 'webgpu-rnn-demo/1', spec: p.spec, weights: await exportWeights(p), trainedOn: p.rt.backend, savedAt: new Date().toISOString() };
+}
+
+async function load(panel: PanelId, backend: BackendName, saved: SavedModel): Promise<{ spec: ModelSpec; summary: string; backend: BackendName; adapterName: string }> {
+  if (saved?.format !== 'webgpu-rnn-demo/1') throw new Error(`load: not a webgpu-rnn demo model (format is '${String(saved?.format)}', expected 'webgpu-rnn-demo/1').`);
+  if (saved.spec.panel !== panel) throw new Error(`load: this file is a ${saved.spec.panel} model, not a ${panel} model.`);
+  const rt = await runtime(backend);
+  const q = build(rt, saved.spec);
+  try {
+    importWeights(q, saved.weights);
+  } catch (err) {
+    q.model.dispose();
+    throw err;
+  }
+  dispose(panels[panel]);
+  q.t = 1000;
+  panels[panel] = q;
+  return { spec: q.spec, summary: q.model.summary(), ...ranOn(rt) };
+}
+
+// ---------------------------------------------------------------- dispatch
+
+function run(r: Request): Promise<unknown> {
+  switch (r.op) {
+    case 'probe':
+      return probe();
+    case 'trainChar':
+      return trainChar(r.id, r.backend, r.args);
+    case 'generate':
+      return generate(r.id, r.backend, r.args);
+    case 'trainSentiment':
+      return trainSentiment(r.id, r.backend, r.args);
+    case 'classify':
+      return classify(r.backend, r.args.text);
+    case 'trainSeries':
+      return trainSeries(r.id, r.backend, r.args);
+    case 'streamSeries':
+      return streamSeries(r.id, r.backend, r.args);
+    case 'parity':
+      return parity(r.panel);
+    case 'save':
+      return save(r.panel);
+    case 'load':
+      return load(r.panel, r.backend, r.args.saved);
+  }
+}
+
+const queues: Record<PanelId, Promise<unknown>> = { char: Promise.resolve(), sentiment: Promise.resolve(), series: Promise.resolve() };
+
+self.onmessage = (e: MessageEvent<Request | StopRequest>) => {
+  const r = e.data;
+  if (r.op === 'stop') {
+    stopFlags[r.panel] = true;
+    const p = panels[r.panel];
+    if (p) p.model.stopTraining = true;
+    return;
+  }
+  queues[r.panel] = queues[r.panel].then(() =>
+    run(r).then(
+      (result) => post({ type: 'reply', id: r.id, ok: true, result }),
+      (err: unknown) => post({ type: 'reply', id: r.id, ok: false, error: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : 'Error' }),
+    ),
+  );
+};
