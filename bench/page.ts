@@ -1,0 +1,695 @@
+// The benchmark suite (issue 4). One module, two hosts:
+//   - headless Chromium: bench/index.html imports it, runs the matrix from ?config=…
+//     and publishes window.__result / window.__done (driven by bench/run.mjs);
+//   - Node through Dawn: bench/run.mjs --node loads it with Vite's ssrLoadModule,
+//     and tests/bench_quick.test.ts imports it directly (parity only).
+//
+// For every cell (LSTM, GRU, SimpleRNN) and shape (B, T, I, H) it builds one
+// single-layer model with one set of Keras-convention weights (single bias,
+// made by our CPU layer with convention 'keras') and runs it on every path:
+//   ours-step         our GPU per-step kernels            (path 'step')
+//   ours-persistent   our GPU persistent kernel           (path 'persistent', when the shape allows)
+//   ours-cpu          our float64 CPU reference           (the parity reference)
+//   tfjs-webgpu       TensorFlow.js 4.22 layers, webgpu backend as shipped
+//   tfjs-webgpu-packed  the same with WEBGPU_MATMUL_PROGRAM_TYPE = 3 (MatMulPackedProgram)
+//   tfjs-cpu, tfjs-wasm  TensorFlow.js's cpu and wasm backends
+// Measures per path: inference latency (forward + read of the output), one
+// training step (forward + MSE loss + backward + Adam update, GPU work finished
+// inside the timed region), dispatches, GPU memory held (ours), and parity: the
+// max abs difference of outputs, and of gradients (from one SGD step with lr 1,
+// g = w0 − w1 in Keras layout), between every pair of paths.
+// Cells: 'lstm'; 'gru' = Keras reset_after=False (the only GRU tfjs has: its
+// GRUCell throws on resetAfter=true), and 'gru_torch' = PyTorch's GRU (Keras
+// reset_after=True), ours only; 'rnn' = SimpleRNN tanh. recurrentActivation is
+// 'sigmoid' everywhere (tfjs's default is hard sigmoid).
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { Adam, SGD, createRuntime, mseLoss, type Recurrent, type Runtime, type Tensor } from '../src/index';
+
+export type Cell = 'lstm' | 'gru' | 'gru_torch' | 'rnn';
+export type PathName =
+  | 'ours-step'
+  | 'ours-persistent'
+  | 'ours-cpu'
+  | 'tfjs-webgpu'
+  | 'tfjs-webgpu-packed'
+  | 'tfjs-cpu'
+  | 'tfjs-wasm';
+/** (B, T, I, H) */
+export type Shape = [number, number, number, number];
+
+export const ALL_CELLS: Cell[] = ['lstm', 'gru', 'gru_torch', 'rnn'];
+export const ALL_PATHS: PathName[] = ['ours-step', 'ours-persistent', 'ours-cpu', 'tfjs-webgpu', 'tfjs-webgpu-packed', 'tfjs-cpu', 'tfjs-wasm'];
+export const FULL_SHAPES: Shape[] = [
+  [1, 1, 64, 128],
+  [1, 256, 64, 128],
+  [32, 64, 64, 128],
+  [64, 100, 128, 256],
+];
+/** --quick's shapes (bench/run.mjs QUICK): the full matrix's first, and one short batched sequence. */
+export const QUICK_SHAPES: Shape[] = [
+  [1, 1, 64, 128],
+  [2, 8, 64, 128],
+];
+
+export interface BenchConfig {
+  cells: Cell[];
+  shapes: Shape[];
+  paths: PathName[];
+  /**
+   * Timed repetitions, after `warmup` untimed ones. Every path has already run once
+   * untimed before (the parity run; for training, the dispatch-counting step), which
+   * compiled its shaders.
+   */
+  reps: number;
+  warmup: number;
+  /** Time inference / the training step (false: parity only). */
+  timings: boolean;
+  train: boolean;
+  roofline: boolean;
+  /** Max abs output difference allowed between two paths (float32 vs float64 and vs float32). */
+  tolOutput: number;
+  /** Max gradient difference allowed, relative to the largest |gradient| of the pair. */
+  tolGradRel: number;
+  /** Browser: where the tfjs wasm binaries are served (setWasmPaths prefix). */
+  wasmPrefix?: string;
+}
+
+export const DEFAULT_CONFIG: BenchConfig = {
+  cells: ['lstm', 'gru', 'gru_torch', 'rnn'],
+  shapes: FULL_SHAPES,
+  paths: ALL_PATHS,
+  reps: 5,
+  warmup: 1,
+  timings: true,
+  train: true,
+  roofline: true,
+  // Outputs are bounded by 1 (tanh/sigmoid); float32 recurrences over ≤ 256 steps
+  // differ from float64 by ~1e-6 in our parity tests: 1e-4 leaves room for tfjs's
+  // different summation orders without letting a wrong answer through.
+  tolOutput: 1e-4,
+  tolGradRel: 1e-3,
+};
+
+export interface Timing {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  /** (max − min) / median over the repetitions. */
+  spread: number;
+  reps: number;
+}
+
+export interface PathResult {
+  path: PathName;
+  ok: boolean;
+  /** Why the path did not run (e.g. the persistent kernel's limits), or its error. */
+  note?: string;
+  infer?: Timing;
+  train?: Timing;
+  /** Per-step time of inference, ms / T. */
+  perStepMs?: number;
+  /** Recurrence dispatches per time step (ours: stats.dispatchesPerStep; tfjs-webgpu: programs run / T). */
+  dispatchesPerStep?: number;
+  /** All dispatches of one inference call (ours: rt.stats() delta; tfjs-webgpu: runWebGPUProgram calls). */
+  dispatchesPerCall?: number;
+  trainDispatchesPerCall?: number;
+  /** GPU bytes held by our runtime with the model built and one result alive. */
+  gpuBytes?: number;
+  /** Max abs output difference to the reference (ours-cpu, float64). */
+  maxAbsVsRef?: number;
+  /** Worst max abs output difference to any other path. */
+  maxAbsWorstPair?: number;
+  /** Max gradient difference to the reference, relative to max |g|. */
+  gradRelVsRef?: number;
+  gradRelWorstPair?: number;
+  /** Any difference above its tolerance. */
+  parityFail?: boolean;
+}
+
+export interface CaseResult {
+  cell: Cell;
+  shape: Shape;
+  paths: PathResult[];
+  /** Max abs output difference per pair "a|b". */
+  outputPairs: Record<string, number>;
+  /** Relative gradient difference per pair "a|b". */
+  gradPairs: Record<string, number>;
+  /** Roofline floors on our adapter for this shape: an empty dispatch, and one recurrent-step matvec (B, H)·(H, G). */
+  floor?: { emptyDispatchMs: number; matvecMs: number };
+}
+
+export interface BenchResult {
+  host: 'browser' | 'node';
+  adapter: string;
+  tfjsVersion: string;
+  config: BenchConfig;
+  started: string;
+  wallMs: number;
+  cases: CaseResult[];
+  /** Parity failures, one line each. */
+  failures: string[];
+  /** What the paths are and where they differ, for the report. */
+  notes: string[];
+}
+
+export const NOTES: string[] = [
+  "Every path runs one single-layer model with the same Keras-convention weights (single bias), returnSequences, recurrentActivation 'sigmoid'.",
+  "gru = Keras reset_after=False on every path: TensorFlow.js 4.22 has only that GRU (its GRUCell throws on resetAfter=true); ours runs it as gru_reset_forward + gru_v1_step_forward (2 dispatches per step).",
+  "gru_torch = PyTorch's GRU (Keras reset_after=True: the reset gate multiplies W_hn·h + b_hn), our default; tfjs cannot build it, so only our paths run.",
+  "tfjs-webgpu-packed = tfjs-webgpu with env flag WEBGPU_MATMUL_PROGRAM_TYPE = 3 (MatMulPackedProgram); as shipped (-1) it picks reduce/split-K/small-output matmuls for small outputs.",
+  'Training step: forward + MSE loss (mean) + backward + Adam (ours: torch semantics, lr 1e-3, eps 1e-8; tfjs: lr 1e-3, eps 1e-7). Gradients for parity come from one SGD step with lr 1 (g = w0 − w1, Keras layout).',
+  'Ours: inputs and targets are uploaded once (rt.tensor), outside the timed region; tfjs likewise (tf.tensor3d). Inference time includes reading the output back.',
+];
+
+export type Progress = (line: string) => void;
+
+// ---------------------------------------------------------------------------
+// helpers
+
+/** Deterministic values in [-1, 1) (an LCG, as demo/cli.mjs). */
+export function data(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 31 - 1;
+  }
+  return a;
+}
+
+const now = (): number => performance.now();
+const fmtShape = (s: Shape) => `(${s.join(',')})`;
+const message = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+async function time(reps: number, warmup: number, fn: () => Promise<void>): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < Math.max(1, reps); i++) {
+    const t0 = now();
+    await fn();
+    ms.push(now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const median = ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
+  return { medianMs: median, minMs: ms[0], maxMs: ms[ms.length - 1], spread: median > 0 ? (ms[ms.length - 1] - ms[0]) / median : 0, reps: ms.length };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+/** max |a − b| / max(|a|, |b|) over the flattened gradients. */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) scale = Math.max(scale, Math.abs(a[i]), Math.abs(b[i] ?? 0));
+  return maxAbsDiff(a, b) / (scale || 1);
+}
+
+function concat(parts: ArrayLike<number>[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// our paths
+
+function makeLayer(rt: Runtime, cell: Cell, I: number, H: number): Recurrent {
+  const opts = { inputSize: I, hiddenSize: H, convention: 'keras' as const, seed: 1, returnSequences: true };
+  if (cell === 'lstm') return rt.lstm(opts);
+  if (cell === 'rnn') return rt.simpleRNN({ ...opts, nonlinearity: 'tanh' });
+  return rt.gru({ ...opts, resetAfter: cell === 'gru_torch' });
+}
+
+/** Keras weights [kernel, recurrent_kernel, bias] flattened, for gradients as w0 − w1. */
+function kerasFlat(layer: Recurrent): Float64Array {
+  const w = layer.kerasWeights()[0][0];
+  return concat([w.kernel, w.recurrentKernel, w.bias]);
+}
+
+interface Run {
+  output: Float32Array | Float64Array;
+  grad: Float64Array | null;
+  result: PathResult;
+}
+
+async function finish(rt: Runtime): Promise<void> {
+  const dev = rt.device;
+  if (dev) await dev.queue.onSubmittedWorkDone();
+}
+
+async function runOurs(
+  rt: Runtime,
+  path: 'ours-step' | 'ours-persistent' | 'ours-cpu',
+  cell: Cell,
+  shape: Shape,
+  weights: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array },
+  x: Float32Array,
+  target: Float32Array,
+  cfg: BenchConfig,
+): Promise<Run> {
+  const [B, T, I, H] = shape;
+  const gpuPath = path === 'ours-persistent' ? 'persistent' : 'step';
+  const result: PathResult = { path, ok: false };
+  const mem0 = rt.memory().bytes;
+  const layer = makeLayer(rt, cell, I, H);
+  const xT = rt.tensor(x, [B, T, I]);
+  const yT = rt.tensor(target, [B, T, H]);
+  try {
+    layer.loadKerasWeights([weights]);
+    const fwd = () => layer.forward(xT, { batch: B, seqLen: T, path: gpuPath });
+    // parity run (also the warm-up that compiles the pipelines)
+    const d0 = rt.stats().dispatches;
+    const first = await fwd();
+    const output = await first.output.read();
+    result.dispatchesPerCall = rt.stats().dispatches - d0;
+    result.dispatchesPerStep = rt.backend === 'webgpu' ? first.stats.dispatchesPerStep : undefined;
+    result.gpuBytes = rt.backend === 'webgpu' ? rt.memory().bytes - mem0 : undefined;
+    first.output.dispose();
+    first.h.dispose();
+    first.c?.dispose();
+
+    // gradient parity: one SGD step with lr 1 from the common weights, g = w0 − w1 (Keras layout)
+    let grad: Float64Array | null = null;
+    if (cfg.train) {
+      const w0 = kerasFlat(layer);
+      const sgd = new SGD(layer.parameters(), { lr: 1, runtime: rt });
+      await trainStep(rt, layer, xT, yT, B, T, gpuPath, sgd);
+      await layer.syncWeights();
+      const w1 = kerasFlat(layer);
+      grad = w0.map((v, i) => v - w1[i]);
+      sgd.dispose();
+      layer.loadKerasWeights([weights]);
+    }
+
+    if (cfg.timings) {
+      result.infer = await time(cfg.reps, cfg.warmup, async () => {
+        const r = await fwd();
+        await r.output.read();
+        r.output.dispose();
+        r.h.dispose();
+        r.c?.dispose();
+      });
+      result.perStepMs = result.infer.medianMs / T;
+      if (cfg.train) {
+        const adam = new Adam(layer.parameters(), { lr: 1e-3, runtime: rt });
+        const d1 = rt.stats().dispatches;
+        await trainStep(rt, layer, xT, yT, B, T, gpuPath, adam);
+        result.trainDispatchesPerCall = rt.stats().dispatches - d1;
+        result.train = await time(cfg.reps, cfg.warmup, () => trainStep(rt, layer, xT, yT, B, T, gpuPath, adam));
+        adam.dispose();
+      }
+    }
+    result.ok = true;
+    return { output, grad, result };
+  } finally {
+    xT.dispose();
+    yT.dispose();
+    layer.dispose();
+  }
+}
+
+/** forward(record) → MSE → backward → optimizer step; the GPU work is finished when it returns. */
+async function trainStep(
+  rt: Runtime,
+  layer: Recurrent,
+  xT: Tensor,
+  yT: Tensor,
+  B: number,
+  T: number,
+  path: 'step' | 'persistent',
+  opt: SGD | Adam,
+): Promise<void> {
+  layer.zeroGrad();
+  const r = await layer.forward(xT, { batch: B, seqLen: T, path, record: true });
+  const { loss, grad } = await mseLoss(rt, r.output, yT);
+  const bw = await layer.backward(r.tape!, { dOutput: grad });
+  await opt.step();
+  await finish(rt);
+  for (const t of [r.output, r.h, r.c, loss, grad, bw.dx, bw.dh0, bw.dc0]) t?.dispose();
+}
+
+// ---------------------------------------------------------------------------
+// tfjs paths
+
+let wasmReady = false;
+/** The wasm build tfjs picked (SIMD, threads), once the wasm backend ran. */
+let wasmFlags = '';
+
+async function useTfBackend(path: PathName, cfg: BenchConfig): Promise<void> {
+  const name = path === 'tfjs-cpu' ? 'cpu' : path === 'tfjs-wasm' ? 'wasm' : 'webgpu';
+  if (name === 'wasm' && !wasmReady) {
+    if (cfg.wasmPrefix) setWasmPaths(cfg.wasmPrefix);
+    wasmReady = true;
+  }
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
+  await tf.ready();
+  if (name === 'wasm' && !wasmFlags) {
+    const flag = async (f: string) => String(await tf.env().getAsync(f)); // async flags
+    wasmFlags = `SIMD ${await flag('WASM_HAS_SIMD_SUPPORT')}, threads ${await flag('WASM_HAS_MULTITHREAD_SUPPORT')}`;
+  }
+  if (name === 'webgpu') tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', path === 'tfjs-webgpu-packed' ? 3 : -1);
+}
+
+function makeTfModel(cell: Cell, shape: Shape): tf.Sequential {
+  const [, T, I, H] = shape;
+  // zeros, not tfjs's default orthogonal initialiser (about a minute per model on
+  // SwiftShader): the weights are set right after.
+  const common = {
+    units: H,
+    inputShape: [T, I],
+    returnSequences: true,
+    kernelInitializer: 'zeros' as const,
+    recurrentInitializer: 'zeros' as const,
+    biasInitializer: 'zeros' as const,
+  };
+  const layer =
+    cell === 'lstm'
+      ? tf.layers.lstm({ ...common, recurrentActivation: 'sigmoid', unitForgetBias: false })
+      : cell === 'gru'
+        ? // always Keras reset_after=False: tfjs's GRUCell throws on resetAfter=true
+          tf.layers.gru({ ...common, recurrentActivation: 'sigmoid' })
+        : tf.layers.simpleRNN({ ...common, activation: 'tanh' });
+  return tf.sequential({ layers: [layer] });
+}
+
+async function tfFlat(model: tf.Sequential): Promise<Float64Array> {
+  // async reads: tfjs-webgpu's readSync goes through an OffscreenCanvas (none in Node)
+  return concat(await Promise.all(model.getWeights().map((w) => w.data())));
+}
+
+/** Counts tfjs-webgpu program runs (its dispatches) while fn runs. */
+async function countPrograms(fn: () => Promise<void>): Promise<number | undefined> {
+  const be = tf.backend() as unknown as { runWebGPUProgram?: (...a: unknown[]) => unknown };
+  if (tf.getBackend() !== 'webgpu' || typeof be.runWebGPUProgram !== 'function') {
+    await fn();
+    return undefined;
+  }
+  const orig = be.runWebGPUProgram;
+  let n = 0;
+  be.runWebGPUProgram = function (this: unknown, ...a: unknown[]) {
+    n++;
+    return orig.apply(this, a);
+  };
+  try {
+    await fn();
+  } finally {
+    be.runWebGPUProgram = orig;
+  }
+  return n;
+}
+
+async function runTf(
+  path: PathName,
+  cell: Cell,
+  shape: Shape,
+  weights: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array },
+  x: Float32Array,
+  target: Float32Array,
+  cfg: BenchConfig,
+): Promise<Run> {
+  const [B, T, I, H] = shape;
+  const result: PathResult = { path, ok: false };
+  if (cell === 'gru_torch') return { output: new Float32Array(0), grad: null, result: { ...result, note: 'tfjs GRU has no reset_after=True' } };
+  await useTfBackend(path, cfg);
+  const G = weights.kernel.length / I;
+  const model = makeTfModel(cell, shape);
+  const setW = () =>
+    model.setWeights([tf.tensor2d(weights.kernel, [I, G]), tf.tensor2d(weights.recurrentKernel, [H, G]), tf.tensor1d(weights.bias)]);
+  setW();
+  const xT = tf.tensor3d(x, [B, T, I]);
+  const yT = tf.tensor3d(target, [B, T, H]);
+  try {
+    let output: Float32Array = new Float32Array(0);
+    // parity run, also the warm-up that compiles tfjs's shaders
+    result.dispatchesPerCall = await countPrograms(async () => {
+      const y = model.predict(xT) as tf.Tensor;
+      output = (await y.data()) as Float32Array;
+      y.dispose();
+    });
+    if (result.dispatchesPerCall !== undefined) result.dispatchesPerStep = result.dispatchesPerCall / T;
+
+    const step = async (opt: tf.Optimizer) => {
+      const loss = opt.minimize(() => tf.losses.meanSquaredError(yT, model.apply(xT) as tf.Tensor) as tf.Scalar, true);
+      await loss!.data(); // the update is queued before the loss: reading it waits for the step
+      loss!.dispose();
+    };
+    let grad: Float64Array | null = null;
+    if (cfg.train) {
+      const w0 = await tfFlat(model);
+      const sgd = tf.train.sgd(1);
+      await step(sgd);
+      const w1 = await tfFlat(model);
+      grad = w0.map((v, i) => v - w1[i]);
+      sgd.dispose();
+      setW();
+    }
+
+    if (cfg.timings) {
+      result.infer = await time(cfg.reps, cfg.warmup, async () => {
+        const y = model.predict(xT) as tf.Tensor;
+        await y.data();
+        y.dispose();
+      });
+      result.perStepMs = result.infer.medianMs / T;
+      if (cfg.train) {
+        // Keras's defaults; tfjs's Adam adds epsilon after the bias correction as torch does.
+        const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
+        result.trainDispatchesPerCall = await countPrograms(() => step(adam));
+        result.train = await time(cfg.reps, cfg.warmup, () => step(adam));
+        adam.dispose();
+      }
+    }
+    result.ok = true;
+    return { output, grad, result };
+  } finally {
+    xT.dispose();
+    yT.dispose();
+    model.dispose();
+    if (path === 'tfjs-webgpu-packed') tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', -1);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// roofline: an empty dispatch and one recurrent-step matvec on our adapter
+
+const EMPTY_WGSL = /* wgsl */ `
+@compute @workgroup_size(64) fn main() {}
+`;
+
+// y (B, G) = h (B, H) · W_hhᵀ, W_hhᵀ stored (H, G); one thread per output, as a
+// fused step kernel's W_hh·h part (no gates, no state update).
+const MATVEC_WGSL = /* wgsl */ `
+struct Dims { B: u32, H: u32, G: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> h: array<f32>;      // (B, H)
+@group(0) @binding(2) var<storage, read> whhT: array<f32>;   // (H, G)
+@group(0) @binding(3) var<storage, read_write> y: array<f32>; // (B, G)
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  if (i >= dims.B * dims.G) { return; }
+  let b = i / dims.G;
+  let g = i % dims.G;
+  var acc = 0.0;
+  for (var k = 0u; k < dims.H; k++) { acc += h[b * dims.H + k] * whhT[k * dims.G + g]; }
+  y[i] = acc;
+}
+`;
+
+/** Per-dispatch time of `n` back-to-back dispatches in one compute pass (the per-step kernels' pattern), median of reps. */
+async function floorOf(dev: GPUDevice, B: number, H: number, G: number, n: number, reps: number): Promise<{ emptyDispatchMs: number; matvecMs: number }> {
+  const empty = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: EMPTY_WGSL }), entryPoint: 'main' } });
+  const mv = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: MATVEC_WGSL }), entryPoint: 'main' } });
+  const buf = (size: number, usage: number) => dev.createBuffer({ size: Math.max(16, size), usage });
+  const u = buf(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  dev.queue.writeBuffer(u, 0, new Uint32Array([B, H, G, 0]));
+  const h = buf(B * H * 4, GPUBufferUsage.STORAGE);
+  const w = buf(H * G * 4, GPUBufferUsage.STORAGE);
+  const y = buf(B * G * 4, GPUBufferUsage.STORAGE);
+  const bg = dev.createBindGroup({
+    layout: mv.getBindGroupLayout(0),
+    entries: [u, h, w, y].map((b, i) => ({ binding: i, resource: { buffer: b } })),
+  });
+  const run = async (pipe: GPUComputePipeline, groups: number, bind: GPUBindGroup | null) => {
+    const enc = dev.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipe);
+    if (bind) pass.setBindGroup(0, bind);
+    for (let i = 0; i < n; i++) pass.dispatchWorkgroups(groups);
+    pass.end();
+    dev.queue.submit([enc.finish()]);
+    await dev.queue.onSubmittedWorkDone();
+  };
+  const per = async (pipe: GPUComputePipeline, groups: number, bind: GPUBindGroup | null) =>
+    (await time(reps, 1, () => run(pipe, groups, bind))).medianMs / n;
+  try {
+    return { emptyDispatchMs: await per(empty, 1, null), matvecMs: await per(mv, Math.ceil((B * G) / 64), bg) };
+    // (n dispatches per submit and ≥ 5 repetitions: one submit's overhead would swamp a single dispatch)
+  } finally {
+    for (const b of [u, h, w, y]) b.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// the matrix
+
+const gates = (cell: Cell) => (cell === 'lstm' ? 4 : cell === 'rnn' ? 1 : 3);
+
+/** Node: expose Dawn as navigator.gpu so our runtime and tfjs-webgpu share one GPU instance. */
+async function ensureNodeGpu(): Promise<void> {
+  const g = globalThis as { navigator?: { gpu?: GPU }; process?: { versions?: { node?: string } } };
+  if (g.navigator?.gpu || !g.process?.versions?.node) return;
+  const name = 'webgpu'; // a variable keeps Vite from bundling Dawn into the page
+  const mod = (await import(/* @vite-ignore */ name)) as { create: (flags: string[]) => GPU; globals: object };
+  Object.assign(globalThis, mod.globals);
+  const gpu = mod.create([]);
+  const nav = { ...(g.navigator ?? {}), gpu, userAgent: 'node' };
+  Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+}
+
+function checkConfig(cfg: BenchConfig): void {
+  const bad = (what: string, got: unknown, hint: string) => {
+    throw new Error(`runBench: ${what} is ${JSON.stringify(got)}, expected ${hint}.`);
+  };
+  for (const c of cfg.cells) if (!ALL_CELLS.includes(c)) bad('a cell', c, `one of ${ALL_CELLS.join(', ')}`);
+  for (const p of cfg.paths) if (!ALL_PATHS.includes(p)) bad('a path', p, `one of ${ALL_PATHS.join(', ')}`);
+  for (const s of cfg.shapes) if (s.length !== 4 || s.some((n) => !Number.isInteger(n) || n < 1)) bad('a shape', s, '(B, T, I, H), positive integers');
+  if (!Number.isInteger(cfg.reps) || cfg.reps < 1) bad('reps', cfg.reps, 'an integer ≥ 1');
+  if (!Number.isInteger(cfg.warmup) || cfg.warmup < 0) bad('warmup', cfg.warmup, 'an integer ≥ 0');
+}
+
+export async function runBench(partial: Partial<BenchConfig> = {}, progress: Progress = () => {}): Promise<BenchResult> {
+  const cfg: BenchConfig = { ...DEFAULT_CONFIG, ...partial };
+  checkConfig(cfg);
+  const t0 = now();
+  const host = typeof window === 'undefined' ? 'node' : 'browser';
+  await ensureNodeGpu();
+  // after navigator.gpu exists: the backend registers itself only if it does
+  await import('@tensorflow/tfjs-backend-webgpu');
+  const gpu = await createRuntime();
+  const cpu = await createRuntime({ backend: 'cpu' });
+  const cases: CaseResult[] = [];
+  const failures: string[] = [];
+  progress(`adapter: ${gpu.adapterName}; tfjs ${tf.version.tfjs}; ${cfg.cells.length} cells × ${cfg.shapes.length} shapes × ${cfg.paths.length} paths`);
+  try {
+    let k = 0;
+    const total = cfg.cells.length * cfg.shapes.length;
+    for (const shape of cfg.shapes) {
+      for (const cell of cfg.cells) {
+        k++;
+        const [B, T, I, H] = shape;
+        const label = `${cell} ${fmtShape(shape)}`;
+        // one set of weights for every path, Keras layout, from our CPU layer (convention 'keras')
+        const src = makeLayer(cpu, cell, I, H);
+        const weights = src.kerasWeights()[0][0];
+        src.dispose();
+        const x = data(B * T * I, 7);
+        const target = data(B * T * H, 11).map((v) => v * 0.5);
+        const runs = new Map<PathName, Run>();
+        const c: CaseResult = { cell, shape, paths: [], outputPairs: {}, gradPairs: {} };
+        for (const path of cfg.paths) {
+          const p0 = now();
+          let run: Run;
+          try {
+            if (path.startsWith('ours-')) {
+              const rt = path === 'ours-cpu' ? cpu : gpu;
+              run = await runOurs(rt, path as 'ours-step', cell, shape, weights, x, target, cfg);
+            } else {
+              run = await runTf(path, cell, shape, weights, x, target, cfg);
+            }
+          } catch (e) {
+            run = { output: new Float32Array(0), grad: null, result: { path, ok: false, note: message(e) } };
+          }
+          if (run.result.ok) runs.set(path, run);
+          c.paths.push(run.result);
+          const r = run.result;
+          progress(
+            `[${k}/${total}] ${label} ${path}: ` +
+              (r.ok ? (r.infer ? `infer ${r.infer.medianMs.toFixed(2)} ms` + (r.train ? `, train ${r.train.medianMs.toFixed(2)} ms` : '') : 'ok') : `skipped (${r.note})`) +
+              ` [${((now() - p0) / 1000).toFixed(1)} s]`,
+          );
+        }
+        // parity between every pair of paths that ran
+        const names = [...runs.keys()];
+        for (let i = 0; i < names.length; i++) {
+          for (let j = i + 1; j < names.length; j++) {
+            const a = runs.get(names[i])!;
+            const b = runs.get(names[j])!;
+            c.outputPairs[`${names[i]}|${names[j]}`] = maxAbsDiff(a.output, b.output);
+            if (a.grad && b.grad) c.gradPairs[`${names[i]}|${names[j]}`] = relDiff(a.grad, b.grad);
+          }
+        }
+        const ref: PathName = runs.has('ours-cpu') ? 'ours-cpu' : names[0];
+        for (const r of c.paths) {
+          if (!r.ok) continue;
+          const pairs = (m: Record<string, number>) => Object.entries(m).filter(([key]) => key.split('|').includes(r.path));
+          const vsRef = (m: Record<string, number>) => (r.path === ref ? 0 : pairs(m).find(([key]) => key.split('|').includes(ref))?.[1]);
+          const worst = (m: Record<string, number>) => pairs(m).reduce((w, [, v]) => Math.max(w, v), 0);
+          r.maxAbsVsRef = vsRef(c.outputPairs);
+          r.maxAbsWorstPair = worst(c.outputPairs);
+          if (cfg.train) {
+            r.gradRelVsRef = vsRef(c.gradPairs);
+            r.gradRelWorstPair = worst(c.gradPairs);
+          }
+          r.parityFail = !(r.maxAbsWorstPair <= cfg.tolOutput) || (cfg.train && !((r.gradRelWorstPair ?? 0) <= cfg.tolGradRel));
+        }
+        for (const [key, v] of Object.entries(c.outputPairs)) if (!(v <= cfg.tolOutput)) failures.push(`${label} output ${key}: max |Δ| ${v.toExponential(2)} > ${cfg.tolOutput}`);
+        for (const [key, v] of Object.entries(c.gradPairs)) if (!(v <= cfg.tolGradRel)) failures.push(`${label} gradient ${key}: rel |Δ| ${v.toExponential(2)} > ${cfg.tolGradRel}`);
+        if (cfg.roofline && cfg.timings && gpu.device) {
+          c.floor = await floorOf(gpu.device, B, H, gates(cell) * H, Math.max(T, 64), Math.max(cfg.reps, 5));
+        }
+        cases.push(c);
+      }
+    }
+  } finally {
+    gpu.dispose();
+  }
+  return {
+    host,
+    adapter: gpu.adapterName,
+    tfjsVersion: tf.version.tfjs,
+    config: cfg,
+    started: new Date(Date.now() - (now() - t0)).toISOString(),
+    wallMs: now() - t0,
+    cases,
+    failures,
+    notes: [...NOTES, ...(wasmFlags ? [`tfjs-wasm: ${wasmFlags}`] : [])],
+  };
+}
+
+// ---------------------------------------------------------------------------
+// browser entry (bench/index.html): ?config=<JSON of Partial<BenchConfig>>
+
+declare global {
+  interface Window {
+    __done?: boolean;
+    __result?: unknown;
+  }
+}
+
+if (typeof window !== 'undefined' && document.querySelector('#bench-status')) {
+  const status = document.querySelector('#bench-status')!;
+  const log: Progress = (line) => {
+    console.log(`[bench] ${line}`);
+    status.textContent += `${line}\n`;
+  };
+  const raw = new URLSearchParams(location.search).get('config');
+  const partial = raw ? (JSON.parse(raw) as Partial<BenchConfig>) : {};
+  partial.wasmPrefix ??= '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+  runBench(partial, log)
+    .then((r) => (window.__result = r))
+    .catch((e: unknown) => (window.__result = { error: message(e), stack: e instanceof Error ? e.stack : undefined }))
+    .finally(() => (window.__done = true));
+}

@@ -1,0 +1,239 @@
+// Renders a benchmark result (bench/page.ts's BenchResult, as JSON) two ways:
+//   renderTable(result)   the console table printed by bench/run.mjs;
+//   renderReport(result)  a self-contained HTML page: the same table (parity cells red
+//                         above tolerance), bars of each path's time as a ratio to our
+//                         fastest GPU path, and lines of per-step time against sequence
+//                         length; inline SVG, no chart library, no external requests.
+//
+//   node bench/report.mjs bench/results/<stamp>.json    # re-renders <stamp>.html
+
+const COLORS = {
+  'ours-step': '#1f77b4',
+  'ours-persistent': '#17becf',
+  'ours-cpu': '#7f7f7f',
+  'tfjs-webgpu': '#d62728',
+  'tfjs-webgpu-packed': '#ff7f0e',
+  'tfjs-cpu': '#8c564b',
+  'tfjs-wasm': '#9467bd',
+};
+
+const shapeText = (s) => `(${s.join(', ')})`;
+const ms = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const exp = (v) => (v === undefined || v === null ? '' : v === 0 ? '0' : Number(v).toExponential(1));
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+
+/** Rows of cells (strings) with a flag per cell saying "parity failure". */
+export function tableRows(result) {
+  const cfg = result.config;
+  const head = ['cell', 'shape (B,T,I,H)', 'path', 'infer ms', '±', 'ms/step', '×floor', 'train ms', '±', 'disp/step', 'disp/call', 'train disp', 'GPU KiB', '|Δ| vs cpu', 'worst |Δ|', 'grad rel', 'note'];
+  const rows = [];
+  for (const c of result.cases) {
+    for (const p of c.paths) {
+      const bad = (v, tol) => v !== undefined && v !== null && !(v <= tol);
+      const cells = [
+        [c.cell],
+        [shapeText(c.shape)],
+        [p.path],
+        [ms(p.infer?.medianMs)],
+        [p.infer ? `${(p.infer.spread * 100).toFixed(0)}%` : ''],
+        [ms(p.perStepMs)],
+        [p.perStepMs !== undefined && c.floor ? (p.perStepMs / c.floor.matvecMs).toFixed(1) : ''],
+        [ms(p.train?.medianMs)],
+        [p.train ? `${(p.train.spread * 100).toFixed(0)}%` : ''],
+        [p.dispatchesPerStep === undefined ? '' : p.dispatchesPerStep < 1 ? p.dispatchesPerStep.toFixed(3) : p.dispatchesPerStep.toFixed(1)],
+        [p.dispatchesPerCall === undefined ? '' : String(p.dispatchesPerCall)],
+        [p.trainDispatchesPerCall === undefined ? '' : String(p.trainDispatchesPerCall)],
+        [p.gpuBytes === undefined ? '' : (p.gpuBytes / 1024).toFixed(0)],
+        [exp(p.maxAbsVsRef), bad(p.maxAbsVsRef, cfg.tolOutput)],
+        [exp(p.maxAbsWorstPair), bad(p.maxAbsWorstPair, cfg.tolOutput)],
+        [exp(p.gradRelWorstPair), bad(p.gradRelWorstPair, cfg.tolGradRel)],
+        [p.ok ? (p.parityFail ? 'PARITY FAIL' : '') : `skipped: ${p.note ?? ''}`.slice(0, 90), !!p.parityFail],
+      ];
+      rows.push(cells.map(([text, fail]) => ({ text, fail: !!fail })));
+    }
+  }
+  return { head, rows };
+}
+
+export function renderTable(result, { color = false } = {}) {
+  const { head, rows } = tableRows(result);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].text.length)));
+  const line = (cells) =>
+    cells
+      .map((c, i) => {
+        const t = c.text.padEnd(widths[i]);
+        return color && c.fail ? `\x1b[31m${t}\x1b[0m` : c.fail ? t.replace(/ *$/, (s) => '!' + s.slice(1)) : t;
+      })
+      .join(' │ ')
+      .trimEnd();
+  const out = [line(head.map((text) => ({ text }))), widths.map((w) => '─'.repeat(w)).join('─┼─')];
+  let prev = '';
+  for (const r of rows) {
+    const key = r[0].text + r[1].text;
+    if (prev && key !== prev) out.push('');
+    prev = key;
+    out.push(line(r));
+  }
+  const floors = result.cases.filter((c) => c.floor);
+  if (floors.length) {
+    out.push('', 'roofline on our adapter (per dispatch, back-to-back in one pass): empty dispatch; one recurrent-step matvec (B,H)·(H,G)');
+    for (const c of floors) out.push(`  ${c.cell.padEnd(9)} ${shapeText(c.shape).padEnd(20)} empty ${ms(c.floor.emptyDispatchMs)} ms   matvec ${ms(c.floor.matvecMs)} ms`);
+  }
+  if ((result.notes ?? []).length) out.push('', ...result.notes.map((n) => `- ${n}`));
+  out.push(
+    '',
+    `${result.host}; adapter: ${result.adapter}; tfjs ${result.tfjsVersion}; reps ${result.config.reps} after ${result.config.warmup} warm-up; ` +
+      `tolerances: output |Δ| ≤ ${result.config.tolOutput}, gradient rel ≤ ${result.config.tolGradRel}` +
+      (color ? '' : '; ! marks a value over its tolerance'),
+  );
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------
+// charts
+
+/** Horizontal bars: per case, log2(time / our fastest GPU time) for each path, 0 = as fast. */
+function ratioBars(result, key, title) {
+  const groups = [];
+  for (const c of result.cases) {
+    const ours = c.paths.filter((p) => p.ok && p[key] && (p.path === 'ours-step' || p.path === 'ours-persistent')).map((p) => p[key].medianMs);
+    if (!ours.length) continue;
+    const base = Math.min(...ours);
+    const bars = c.paths.filter((p) => p.ok && p[key]).map((p) => ({ path: p.path, ratio: p[key].medianMs / base, fail: p.parityFail }));
+    if (bars.length) groups.push({ label: `${c.cell} ${shapeText(c.shape)}`, bars });
+  }
+  if (!groups.length) return '';
+  const maxLog = Math.max(1, ...groups.flatMap((g) => g.bars.map((b) => Math.abs(Math.log2(b.ratio)))));
+  const barH = 12;
+  const labelW = 330;
+  const plotW = 520;
+  const mid = labelW + plotW / 2;
+  const scale = plotW / 2 / maxLog;
+  let y = 30;
+  const parts = [];
+  for (const g of groups) {
+    parts.push(`<text x="4" y="${y + 10}" font-weight="bold">${esc(g.label)}</text>`);
+    y += 14;
+    for (const b of g.bars) {
+      const l = Math.log2(b.ratio) * scale;
+      const x = l < 0 ? mid + l : mid;
+      parts.push(
+        `<text x="${labelW - 6}" y="${y + 10}" text-anchor="end">${esc(b.path)}</text>`,
+        `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, Math.abs(l)).toFixed(1)}" height="${barH - 2}" fill="${COLORS[b.path] ?? '#333'}"${b.fail ? ' stroke="red" stroke-width="2"' : ''}><title>${esc(b.path)}: ${b.ratio.toFixed(2)}×</title></rect>`,
+        `<text x="${(l < 0 ? x - 4 : mid + Math.abs(l) + 4).toFixed(1)}" y="${y + 10}" text-anchor="${l < 0 ? 'end' : 'start'}">${b.ratio.toFixed(2)}×${b.fail ? ' (parity FAIL)' : ''}</text>`,
+      );
+      y += barH;
+    }
+    y += 6;
+  }
+  const axis = [];
+  for (let k = -Math.floor(maxLog); k <= Math.floor(maxLog); k++) {
+    const x = mid + k * scale;
+    axis.push(`<line x1="${x}" y1="24" x2="${x}" y2="${y}" stroke="${k === 0 ? '#000' : '#ddd'}"/>`, `<text x="${x}" y="20" text-anchor="middle">${k >= 0 ? 2 ** k : '1/' + 2 ** -k}×</text>`);
+  }
+  const w = labelW + plotW + 120;
+  return `<h2>${esc(title)}</h2>
+<p>Time of each path divided by our fastest GPU path's (ours-step or ours-persistent) on the same case; log scale, right of the black line is slower than ours.</p>
+<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${y + 10}" font-family="sans-serif" font-size="11">${axis.join('')}${parts.join('')}</svg>`;
+}
+
+/** Lines: per-step inference time (ms / T) against T, one line per path, one chart per cell. */
+function perStepLines(result) {
+  const out = [];
+  const cells = [...new Set(result.cases.map((c) => c.cell))];
+  for (const cell of cells) {
+    const cases = result.cases.filter((c) => c.cell === cell);
+    const series = new Map();
+    for (const c of cases) {
+      for (const p of c.paths) {
+        if (!p.ok || p.perStepMs === undefined) continue;
+        if (!series.has(p.path)) series.set(p.path, []);
+        series.get(p.path).push({ T: c.shape[1], v: p.perStepMs, label: shapeText(c.shape) });
+      }
+      if (c.floor) {
+        if (!series.has('matvec floor')) series.set('matvec floor', []);
+        series.get('matvec floor').push({ T: c.shape[1], v: c.floor.matvecMs, label: shapeText(c.shape) });
+      }
+    }
+    const pts = [...series.values()].flat();
+    if (pts.length < 2) continue;
+    const W = 640;
+    const H = 320;
+    const L = 60;
+    const R = 150;
+    const Tp = 20;
+    const Bm = 40;
+    const lx = (t) => Math.log10(t);
+    const xs = pts.map((p) => lx(p.T));
+    const ys = pts.map((p) => Math.log10(p.v));
+    const [x0, x1] = [Math.min(...xs), Math.max(...xs) + 1e-9];
+    const [y0, y1] = [Math.floor(Math.min(...ys)), Math.ceil(Math.max(...ys) + 1e-9)];
+    const X = (t) => L + ((lx(t) - x0) / (x1 - x0 || 1)) * (W - L - R);
+    const Y = (v) => Tp + (1 - (Math.log10(v) - y0) / (y1 - y0 || 1)) * (H - Tp - Bm);
+    const parts = [];
+    for (let e = y0; e <= y1; e++) parts.push(`<line x1="${L}" x2="${W - R}" y1="${Y(10 ** e)}" y2="${Y(10 ** e)}" stroke="#ddd"/><text x="${L - 4}" y="${Y(10 ** e) + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toPrecision(1)} ms</text>`);
+    for (const T of [...new Set(pts.map((p) => p.T))]) parts.push(`<text x="${X(T)}" y="${H - Bm + 16}" text-anchor="middle">T=${T}</text>`);
+    let legendY = Tp;
+    for (const [name, list] of series) {
+      list.sort((a, b) => a.T - b.T);
+      const col = COLORS[name] ?? '#000';
+      const dash = name === 'matvec floor' ? ' stroke-dasharray="4 3"' : '';
+      parts.push(`<polyline fill="none" stroke="${col}" stroke-width="2"${dash} points="${list.map((p) => `${X(p.T).toFixed(1)},${Y(p.v).toFixed(1)}`).join(' ')}"/>`);
+      for (const p of list) parts.push(`<circle cx="${X(p.T).toFixed(1)}" cy="${Y(p.v).toFixed(1)}" r="3" fill="${col}"><title>${esc(name)} ${esc(p.label)}: ${ms(p.v)} ms/step</title></circle>`);
+      parts.push(`<rect x="${W - R + 10}" y="${legendY}" width="12" height="3" fill="${col}"/><text x="${W - R + 26}" y="${legendY + 5}">${esc(name)}</text>`);
+      legendY += 14;
+    }
+    out.push(`<h3>${esc(cell)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">${parts.join('')}</svg>`);
+  }
+  if (!out.length) return '';
+  return `<h2>Per-step inference time against sequence length</h2>
+<p>ms per time step (inference time / T), log–log; shapes differ in B and sizes too (hover a point for its shape). Dashed: one recurrent-step matvec on the same adapter, the floor of a per-step kernel.</p>${out.join('\n')}`;
+}
+
+export function renderReport(result) {
+  const { head, rows } = tableRows(result);
+  const table = `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td${c.fail ? ' class="fail"' : ''}>${esc(c.text)}</td>`).join('')}</tr>`)
+    .join('\n')}</tbody></table>`;
+  const floors = result.cases.filter((c) => c.floor);
+  const floorTable = floors.length
+    ? `<h2>Roofline</h2><p>Per dispatch, back-to-back in one compute pass on our adapter: an empty dispatch, and one recurrent-step matvec y (B, G) = h (B, H) · W_hhᵀ (one thread per output). "×floor" in the table is ms/step divided by this matvec.</p>
+<table><thead><tr><th>cell</th><th>shape</th><th>empty dispatch ms</th><th>matvec ms</th></tr></thead><tbody>${floors
+        .map((c) => `<tr><td>${esc(c.cell)}</td><td>${esc(shapeText(c.shape))}</td><td>${ms(c.floor.emptyDispatchMs)}</td><td>${ms(c.floor.matvecMs)}</td></tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  const fails = result.failures.length
+    ? `<p class="fail">${result.failures.length} parity failure(s):</p><ul>${result.failures.map((f) => `<li class="fail">${esc(f)}</li>`).join('')}</ul>`
+    : '<p>Parity: every pair of paths within tolerance.</p>';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>webgpu-rnn benchmark ${esc(result.started)}</title>
+<style>
+body { font-family: sans-serif; margin: 1.5em; }
+table { border-collapse: collapse; font-size: 12px; }
+th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; white-space: nowrap; }
+td:nth-child(-n+3), th { text-align: left; }
+.fail { color: #c00; font-weight: bold; background: #fee; }
+</style></head><body>
+<h1>webgpu-rnn benchmark</h1>
+<p>${esc(result.host)}; adapter <b>${esc(result.adapter)}</b>; TensorFlow.js ${esc(result.tfjsVersion)}; started ${esc(result.started)}; ${(result.wallMs / 1000).toFixed(0)} s.
+Medians of ${result.config.reps} repetitions after ${result.config.warmup} warm-up, GPU work finished inside the timed region; ± is (max − min) / median.
+Parity: output |Δ| ≤ ${result.config.tolOutput}, gradients (from one SGD step, lr 1) relative ≤ ${result.config.tolGradRel}; red above.</p>
+${fails}
+${(result.notes ?? []).length ? `<ul>${result.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+${table}
+${floorTable}
+${ratioBars(result, 'infer', 'Inference: time relative to ours')}
+${ratioBars(result, 'train', 'Training step: time relative to ours')}
+${perStepLines(result)}
+<h2>Configuration</h2><pre>${esc(JSON.stringify(result.config, null, 1))}</pre>
+</body></html>
+`;
+}
+
+if (process.argv[1] && process.argv[1].endsWith('report.mjs') && process.argv[2]) {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const file = process.argv[2];
+  const result = JSON.parse(readFileSync(file, 'utf8'));
+  writeFileSync(file.replace(/\.json$/, '.html'), renderReport(result));
+  console.log(renderTable(result));
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The benchmark (issue 4): set up (scripts/setup.sh), then run bench/run.mjs, which
+# serves the repo with Vite and runs bench/page.ts in headless Chromium (or, with
+# --node, in Node through Dawn). Arguments go to bench/run.mjs:
+#   bash scripts/bench.sh --quick            # small shapes, a couple of minutes on SwiftShader
+#   bash scripts/bench.sh --node --cells lstm --reps 9
+# Writes bench/results/<timestamp>.json and .html (the report; .html is git-ignored).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+icd=/usr/lib/chromium/vk_swiftshader_icd.json
+if [[ -z "${VK_ICD_FILENAMES:-}" && -f "$icd" ]]; then export VK_ICD_FILENAMES="$icd"; fi
+# The suite imports src/ through Vite (no dist/ build needed); typecheck is the tests' job.
+node bench/run.mjs "$@" 2> >(grep -v XDG_RUNTIME_DIR >&2)
