@@ -1,10 +1,13 @@
 // Persistent LSTM: ONE dispatch runs all T steps of one layer direction inside a
+// single workgroup. Weights in the GPU layout of lstm_step_forward.wgsl (vec4 of
+// the four gates per (k, j)).
+//
 // single workgroup, with the hidden state in workgroup memory (ping-pong halves)
 // and a barrier between steps. Same formulas, gate order, padding rules and
 // buffers as lstm_step_forward.wgsl; the scheduler picks it when 2·B·H floats fit
 // in workgroup memory and B·H is small enough for one workgroup.
 //
-// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 ·
+// Buffers:  xg (B, T, G) · whhT (H, H) vec4 · bhh (H) vec4 · lengths (B) u32 ·
 //           hs, cs (T+1, B, H): hs[0], cs[0] hold the initial state and every step's
 //           state is written (the final state is hs[T]) · out (B, T, outStride).
 // Dispatch: (1, 1, 1), WG threads (override, 32…256); thread u handles units u, u+WG, … of the
@@ -26,8 +29,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
-@group(0) @binding(2) var<storage, read> whhT: array<f32>;
-@group(0) @binding(3) var<storage, read> bhh: array<f32>;
+@group(0) @binding(2) var<storage, read> whhT: array<vec4<f32>>; // (H, H): gates of unit j adjacent
+@group(0) @binding(3) var<storage, read> bhh: array<vec4<f32>>;  // (H)
 @group(0) @binding(4) var<storage, read> lengths: array<u32>;
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> cs: array<f32>;
@@ -56,27 +59,19 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
       let b = u / H;
       let j = u % H;
       let xrow = (b * p.T + t) * G;
-      var ai = xg[xrow + j] + bhh[j];
-      var af = xg[xrow + H + j] + bhh[H + j];
-      var ag = xg[xrow + 2u * H + j] + bhh[2u * H + j];
-      var ao = xg[xrow + 3u * H + j] + bhh[3u * H + j];
+      var a = bhh[j] + vec4<f32>(xg[xrow + j], xg[xrow + H + j], xg[xrow + 2u * H + j], xg[xrow + 3u * H + j]);
       let hb = cur + b * H;
       for (var k = 0u; k < H; k++) {
-        let hk = hsh[hb + k];
-        let w = k * G + j;
-        ai += whhT[w] * hk;
-        af += whhT[w + H] * hk;
-        ag += whhT[w + 2u * H] * hk;
-        ao += whhT[w + 3u * H] * hk;
+        a += whhT[k * H + j] * hsh[hb + k];
       }
       var h = hsh[cur + u];
       var c = cs[s * BH + u];
       var o = 0.0;
       if (t < lengths[b]) {
-        let ig = sigmoid_f(ai);
-        let fg = sigmoid_f(af);
-        let gg = tanh_f(ag);
-        let og = sigmoid_f(ao);
+        let ig = sigmoid_f(a.x);
+        let fg = sigmoid_f(a.y);
+        let gg = tanh_f(a.z);
+        let og = sigmoid_f(a.w);
         c = fg * c + ig * gg;
         h = og * tanh_f(c);
         o = h;

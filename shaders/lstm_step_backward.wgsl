@@ -12,9 +12,10 @@
 // A padded step (t ≥ lengths[b]) is the identity on (h, c): its dA is 0 and it
 // passes gH and dc through (carry_h = gH).
 //
-// Buffers:  whhT (H, G) · dout (B, T, outStride), this direction's columns at
+// Buffers:  whhT (H, G), row k = the gate-interleaved weights of column k · dout (B, T, outStride), this direction's columns at
 //           outOffset · lengths (B) u32 · cs (T+1, B, H) · gates (T, B, 4H) recorded ·
-//           dA (T, B, G) step-indexed: reads [s+1], writes [s] · dxg (B, T, G)
+//           dA (T, B, G) step-indexed, gates of a unit adjacent (the GPU layout of
+//           W_hh, so W_hhᵀ·dA and hsᵀ·dA need no reordering): reads [s+1], writes [s] · dxg (B, T, G)
 //           time-indexed copy of dA (pairs with the layer input x) ·
 //           carry (2, B, H): [0] the part of ∂L/∂h' not yet in dA, [1] dc.
 //           Before step T−1 the scheduler puts ∂L/∂h_T, ∂L/∂c_T into carry.
@@ -96,10 +97,10 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     dc = dc * f;
     gH = 0.0; // all of ∂L/∂h (of the step before) now flows through dA and W_hh
   }
-  dA[ab + k] = ai;
-  dA[ab + H + k] = af;
-  dA[ab + 2u * H + k] = ag;
-  dA[ab + 3u * H + k] = ao;
+  dA[ab + 4u * k] = ai; // dA in the GPU weight layout: the four gates of unit k adjacent
+  dA[ab + 4u * k + 1u] = af;
+  dA[ab + 4u * k + 2u] = ag;
+  dA[ab + 4u * k + 3u] = ao;
   dxg[xb + k] = ai;
   dxg[xb + H + k] = af;
   dxg[xb + 2u * H + k] = ag;

@@ -132,5 +132,11 @@ describe('dispatches per time step', () => {
     const b = await big.forward(x(4 * 3 * 2), { batch: 4, seqLen: 3 });
     expect(a.stats.path).toBe('persistent');
     expect(b.stats.path).toBe('step');
+    // a single sequence with H = 128: per-step measured faster (two workgroups, two cores)
+    const wide = rt.lstm({ inputSize: 2, hiddenSize: 128 });
+    const c = await wide.forward(x(1 * 3 * 2), { batch: 1, seqLen: 3 });
+    expect(c.stats.path).toBe('step');
+    for (const r of [a, b, c]) for (const t of [r.output, r.h, r.c]) t?.dispose();
+    for (const l of [small, big, wide]) l.dispose();
   });
 });

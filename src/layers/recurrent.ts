@@ -23,6 +23,7 @@ import {
 } from '../scheduler';
 import { Tensor } from '../tensor';
 import { initKeras, initTorch } from '../weights/init';
+import { bhhFromGpu, bhhToGpu, whhFromGpu, whhToGpu } from '../weights/gpu_layout';
 import { cellToKeras, kerasToCell, type KerasRecurrentArrays, type KerasRecurrentWeights } from '../weights/keras';
 import { fromTorchStateDict, toTorchStateDict } from '../weights/torch';
 import {
@@ -460,12 +461,9 @@ export class Recurrent {
         const ctx = this.backend.ctx;
         const g = this.gpuGrads?.[l][d];
         out['weight_ih' + sfx] = g ? await ctx.readback(g.dwih, G * I) : new Float32Array(G * I);
-        const dwhhT = g ? await ctx.readback(g.dwhhT, H * G) : new Float32Array(H * G);
-        const dwhh = new Float32Array(G * H);
-        for (let k = 0; k < H; k++) for (let r = 0; r < G; r++) dwhh[r * H + k] = dwhhT[k * G + r];
-        out['weight_hh' + sfx] = dwhh;
+        out['weight_hh' + sfx] = g ? whhFromGpu(cfg.cell, await ctx.readback(g.dwhhT, H * G), H) : new Float32Array(G * H);
         out['bias_ih' + sfx] = g ? await ctx.readback(g.dbih, G) : new Float32Array(G);
-        if (!single) out['bias_hh' + sfx] = g?.dbhh ? await ctx.readback(g.dbhh, G) : new Float32Array(G);
+        if (!single) out['bias_hh' + sfx] = g?.dbhh ? bhhFromGpu(cfg.cell, await ctx.readback(g.dbhh, G), H) : new Float32Array(G);
       }
     }
     return out;
@@ -565,10 +563,13 @@ export class Recurrent {
       const out = [];
       const I = layerInputSize(this.config, l);
       for (const w of row) {
-        const whhT = await ctx.readback(w.whhT, H * G);
-        const whh = new Float32Array(G * H);
-        for (let k = 0; k < H; k++) for (let g = 0; g < G; g++) whh[g * H + k] = whhT[k * G + g];
-        out.push({ wih: await ctx.readback(w.wih, G * I), whh, bih: await ctx.readback(w.bih, G), bhh: await ctx.readback(w.bhh, G) });
+        const cell = this.config.cell;
+        out.push({
+          wih: await ctx.readback(w.wih, G * I),
+          whh: whhFromGpu(cell, await ctx.readback(w.whhT, H * G), H),
+          bih: await ctx.readback(w.bih, G),
+          bhh: bhhFromGpu(cell, await ctx.readback(w.bhh, G), H),
+        });
       }
       fresh.push(out);
     }
@@ -598,20 +599,17 @@ export class Recurrent {
     if (this.backend.kind !== 'webgpu') return;
     const ctx = this.backend.ctx;
     const H = this.config.hiddenSize;
-    const G = gateCount(this.config.cell) * H;
     const fresh: GpuCellWeights[][] = [];
     try {
       for (const [l, row] of this.weights.entries()) {
         fresh.push(
           row.map((w, d) => {
-            const whhT = new Float32Array(H * G);
-            for (let g = 0; g < G; g++) for (let k = 0; k < H; k++) whhT[k * G + g] = w.whh[g * H + k];
             const tag = `${this.config.cell}_l${l}_d${d}`;
             return {
               wih: ctx.createStorage(`${tag}.wih`, w.wih),
-              whhT: ctx.createStorage(`${tag}.whhT`, whhT),
+              whhT: ctx.createStorage(`${tag}.whhT`, whhToGpu(this.config.cell, w.whh, H)),
               bih: ctx.createStorage(`${tag}.bih`, w.bih),
-              bhh: ctx.createStorage(`${tag}.bhh`, w.bhh),
+              bhh: ctx.createStorage(`${tag}.bhh`, bhhToGpu(this.config.cell, w.bhh, H)),
             };
           }),
         );
