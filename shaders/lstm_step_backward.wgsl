@@ -19,8 +19,8 @@
 //           time-indexed copy of dA (pairs with the layer input x) ·
 //           carry (2, B, H): [0] the part of ∂L/∂h' not yet in dA, [1] dc.
 //           Before step T−1 the scheduler puts ∂L/∂h_T, ∂L/∂c_T into carry.
-// Dispatch: (ceil(H / 64), B) workgroups of 64; dA[s+1, b, :] streamed through
-//           workgroup memory in tiles of 64. hasNext = 0 at step T−1.
+// Dispatch: (ceil(H / 64), B) workgroups of 64; dA[s+1, b, :] read
+//           straight from memory (no workgroup tiles: barriers cost most on SwiftShader). hasNext = 0 at step T−1.
 
 struct Params {
   B: u32,
@@ -43,31 +43,21 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dxg: array<f32>;
 @group(0) @binding(8) var<storage, read_write> carry: array<f32>;
 
-const WG: u32 = 64u;
-var<workgroup> tile: array<f32, 64>;
-
 @compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(@builtin(global_invocation_id) gid: vec3u) {
   let H = p.H;
   let G = 4u * H;
-  let b = wid.y;
-  let k = wid.x * WG + lid.x;
-  let kr = min(k, H - 1u);
+  let b = gid.y;
+  let k = gid.x;
   let s = p.step;
   let t = select(s, p.T - 1u - s, p.reverse == 1u);
 
+  if (k >= H) { return; }
   var fromNext = 0.0;
   if (p.hasNext == 1u) {
     let base = ((s + 1u) * p.B + b) * G;
-    for (var g0 = 0u; g0 < G; g0 += WG) {
-      if (g0 + lid.x < G) { tile[lid.x] = dA[base + g0 + lid.x]; }
-      workgroupBarrier();
-      let gn = min(WG, G - g0);
-      for (var gg = 0u; gg < gn; gg++) { fromNext += whhT[kr * G + g0 + gg] * tile[gg]; }
-      workgroupBarrier();
-    }
+    for (var g = 0u; g < G; g++) { fromNext += whhT[k * G + g] * dA[base + g]; }
   }
-  if (k >= H) { return; }
 
   let ch = b * H + k;          // carry[0, b, k]
   let cc = (p.B + b) * H + k;  // carry[1, b, k]

@@ -7,7 +7,8 @@
 // Buffers:  whhT (H, H) · dout (B, T, outStride) at outOffset · lengths (B) u32 ·
 //           hs (T+1, B, H) · dA (T, B, H) step-indexed · dxg (B, T, H)
 //           time-indexed · carry (2, B, H), [0] used.
-// Dispatch: (ceil(H / 64), B) workgroups of 64. hasNext = 0 at step T−1.
+// Dispatch: (ceil(H / 64), B) workgroups of 64; dA[s+1, b, :] read straight from
+//           memory (no workgroup tiles: barriers cost most on SwiftShader). hasNext = 0 at step T−1.
 
 struct Params {
   B: u32,
@@ -31,30 +32,21 @@ struct Params {
 
 override ACT: u32 = 3u;
 
-const WG: u32 = 64u;
-var<workgroup> tile: array<f32, 64>;
 
 @compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn main(@builtin(global_invocation_id) gid: vec3u) {
   let H = p.H;
-  let b = wid.y;
-  let k = wid.x * WG + lid.x;
-  let kr = min(k, H - 1u);
+  let b = gid.y;
+  let k = gid.x;
   let s = p.step;
   let t = select(s, p.T - 1u - s, p.reverse == 1u);
 
+  if (k >= H) { return; }
   var fromNext = 0.0;
   if (p.hasNext == 1u) {
     let base = ((s + 1u) * p.B + b) * H;
-    for (var g0 = 0u; g0 < H; g0 += WG) {
-      if (g0 + lid.x < H) { tile[lid.x] = dA[base + g0 + lid.x]; }
-      workgroupBarrier();
-      let gn = min(WG, H - g0);
-      for (var gg = 0u; gg < gn; gg++) { fromNext += whhT[kr * H + g0 + gg] * tile[gg]; }
-      workgroupBarrier();
-    }
+    for (var g = 0u; g < H; g++) { fromNext += whhT[k * H + g] * dA[base + g]; }
   }
-  if (k >= H) { return; }
 
   let ch = b * H + k;          // carry[0, b, k]
   var gH = carry[ch] + fromNext;
