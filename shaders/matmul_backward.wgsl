@@ -9,10 +9,11 @@
 // with r ⊙ h read from block 3 of the recorded gates (T·B, 4H).
 // ACCUMULATE = true adds into C (weight gradients accumulate over directions,
 // windows and batches until the optimizer zeroes them); false overwrites.
-// Dispatch: (ceil(N / 64), M) workgroups of 64, one C element per thread, a plain
-//           loop over K (neighbouring threads read neighbouring B columns). No
-//           workgroup-memory tiling: on SwiftShader, barrier-heavy 16×16 tiles
-//           measured 2–9× slower (see matmul_bias_forward.wgsl).
+// Dispatch: (ceil(N / 256), M) workgroups of 64; each thread computes four
+//           neighbouring C columns of one row with a plain loop over K, so one
+//           A element feeds four multiply-adds (measured 2.4–2.7× faster than one
+//           column per thread on SwiftShader, results identical). No workgroup-
+//           memory tiling: barrier-heavy 16×16 tiles measured 2–9× slower there.
 
 struct Params {
   M: u32,
@@ -39,15 +40,23 @@ override ACCUMULATE: bool = false;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
-  let col = gid.x;
+  let col0 = gid.x * 4u; // this thread's four columns: col0 … col0 + 3 (clamped at N)
   let row = gid.y;
-  if (col >= p.N || row >= p.M) { return; }
-  var acc = 0.0;
+  if (col0 >= p.N || row >= p.M) { return; }
+  let n1 = min(col0 + 1u, p.N - 1u);
+  let n2 = min(col0 + 2u, p.N - 1u);
+  let n3 = min(col0 + 3u, p.N - 1u);
+  var acc = vec4<f32>(0.0);
   for (var k = 0u; k < p.K; k++) {
     var av: f32;
     if (TRANS_A) { av = a[p.offA + k * p.lda + row]; } else { av = a[p.offA + row * p.lda + k]; }
-    acc += av * bm[p.offB + k * p.ldb + col];
+    let bb = p.offB + k * p.ldb;
+    acc += av * vec4<f32>(bm[bb + col0], bm[bb + n1], bm[bb + n2], bm[bb + n3]);
   }
-  let ci = p.offC + row * p.ldc + col;
-  if (ACCUMULATE) { c[ci] += acc; } else { c[ci] = acc; }
+  let ci = p.offC + row * p.ldc + col0;
+  for (var q = 0u; q < 4u; q++) {
+    if (col0 + q < p.N) {
+      if (ACCUMULATE) { c[ci + q] += acc[q]; } else { c[ci + q] = acc[q]; }
+    }
+  }
 }

@@ -44,7 +44,7 @@ export function matmulBiasForward(ctx: GpuContext, a: MatmulBiasArgs): Promise<E
     PARAMS,
     { M: a.M, N: a.N, K: a.K, hasBias: a.bias ? 1 : 0 },
     { x: a.x, w: a.w, bias: a.bias ?? a.w, y: a.y },
-    [Math.ceil(a.N / 64), a.M],
+    [Math.ceil(a.N / 256), a.M],
   );
 }
 
@@ -130,7 +130,7 @@ export function matmulGrad(
     PARAMS,
     values,
     { a: g.a, b: g.b, c: g.c },
-    [Math.ceil(g.N / 64), g.M],
+    [Math.ceil(g.N / 256), g.M],
   );
 }
 
