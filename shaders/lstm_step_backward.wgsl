@@ -34,12 +34,12 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> whhT: array<f32>;
+@group(0) @binding(1) var<storage, read> whhT: array<vec4<f32>>; // (H, H): the 4 gates of unit j adjacent
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
 @group(0) @binding(3) var<storage, read> lengths: array<u32>;
 @group(0) @binding(4) var<storage, read> cs: array<f32>;
 @group(0) @binding(5) var<storage, read> gates: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dA: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dA: array<vec4<f32>>; // (T, B, H) vec4 = the 4 gates of a unit
 @group(0) @binding(7) var<storage, read_write> dxg: array<f32>;
 @group(0) @binding(8) var<storage, read_write> carry: array<f32>;
 
@@ -55,8 +55,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (k >= H) { return; }
   var fromNext = 0.0;
   if (p.hasNext == 1u) {
-    let base = ((s + 1u) * p.B + b) * G;
-    for (var g = 0u; g < G; g++) { fromNext += whhT[k * G + g] * dA[base + g]; }
+    let base = ((s + 1u) * p.B + b) * H;
+    for (var j = 0u; j < H; j++) { fromNext += dot(whhT[k * H + j], dA[base + j]); }
   }
 
   let ch = b * H + k;          // carry[0, b, k]
@@ -87,10 +87,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     dc = dc * f;
     gH = 0.0; // all of ∂L/∂h (of the step before) now flows through dA and W_hh
   }
-  dA[ab + 4u * k] = ai; // dA in the GPU weight layout: the four gates of unit k adjacent
-  dA[ab + 4u * k + 1u] = af;
-  dA[ab + 4u * k + 2u] = ag;
-  dA[ab + 4u * k + 3u] = ao;
+  dA[ab / 4u + k] = vec4<f32>(ai, af, ag, ao); // the GPU weight layout: the four gates of unit k adjacent
   dxg[xb + k] = ai;
   dxg[xb + H + k] = af;
   dxg[xb + 2u * H + k] = ag;
