@@ -110,14 +110,18 @@ function window(src: Float32Array, B: number, T: number, W: number, t0: number, 
   return out;
 }
 
+/** Integer labels with padded steps (t ≥ lengths[b]) replaced by the ignore index. */
+function maskedLabels(y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Float64Array {
+  const labels = Float64Array.from(y);
+  if (manyToMany && lengths) {
+    for (let b = 0; b < labels.length / T; b++) for (let t = lengths[b]; t < T; t++) labels[b * T + t] = IGNORE;
+  }
+  return labels;
+}
+
 async function lossOf(rt: Runtime, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<LossResult> {
   if (loss === 'softmaxCrossEntropy') {
-    const labels = Float64Array.from(y);
-    if (manyToMany && lengths) {
-      const B = labels.length / T;
-      for (let b = 0; b < B; b++) for (let t = lengths[b]; t < T; t++) labels[b * T + t] = IGNORE;
-    }
-    return softmaxCrossEntropy(rt, out, labels, { ignoreIndex: IGNORE });
+    return softmaxCrossEntropy(rt, out, maskedLabels(y, manyToMany, lengths, T), { ignoreIndex: IGNORE });
   }
   if (manyToMany && lengths && Array.from(lengths).some((l) => l !== T)) {
     throw new ValueError(`fit: padded sequences with a per-step ${loss} loss are not supported; use softmaxCrossEntropy or equal lengths.`);
@@ -128,8 +132,7 @@ async function lossOf(rt: Runtime, loss: LossName, out: Tensor, y: Float32Array,
 
 async function metricOf(rt: Runtime, m: MetricName, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<Tensor> {
   if (loss === 'softmaxCrossEntropy') {
-    const labels = Float64Array.from(y);
-    if (manyToMany && lengths) for (let b = 0; b < labels.length / T; b++) for (let t = lengths[b]; t < T; t++) labels[b * T + t] = IGNORE;
+    const labels = maskedLabels(y, manyToMany, lengths, T);
     return m === 'accuracy' ? categoricalAccuracy(rt, out, labels, { ignoreIndex: IGNORE }) : perplexity(rt, out, labels, { ignoreIndex: IGNORE });
   }
   if (m === 'perplexity') throw new ValueError(`fit: the perplexity metric needs the softmaxCrossEntropy loss.`);

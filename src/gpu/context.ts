@@ -84,11 +84,6 @@ export class GpuContext {
     return { buffers: this.live.size, bytes };
   }
 
-  /** @internal Labels of the live buffers, for finding leaks. */
-  liveLabels(): string[] {
-    return [...this.live.keys()].map((b) => b.label);
-  }
-
   /** Refuses sizes over the adapter's limits with a message naming the tensor. */
   checkSize(op: string, what: string, bytes: number, storage = true): void {
     const maxBuf = this.limits.maxBufferSize;
