@@ -14,7 +14,7 @@ import { initDense } from '../weights/init';
 import { denseToKeras, kerasToDense, type KerasTensor } from '../weights/keras';
 import { toFloat32 } from '../weights/torch';
 import type { ArrayLikeTensor } from '../weights/types';
-import { checkInput, type Input } from './recurrent';
+import { checkInput, gpuInput, type Input } from './recurrent';
 
 export interface DenseOptions {
   inputSize: number;
@@ -120,7 +120,8 @@ export class Dense {
       return Tensor.fromCpu(matmulBiasRef(data, this.weight, this.bias, M, this.units, this.inputSize, this.activation), outShape);
     }
     const ctx = this.backend.ctx;
-    const xb = x instanceof Tensor ? x.gpuBuffer(op) : ctx.createStorage('dense.x', Float32Array.from(x));
+    const temps: GPUBuffer[] = [];
+    const xb = gpuInput(ctx, op, x, 'dense.x', temps);
     const y = ctx.createStorage('dense.y', M * this.units);
     try {
       await submitOps(ctx, op, [await matmulBiasForward(ctx, { x: xb, w: this.gpu!.weight, bias: this.gpu!.bias, y, M, N: this.units, K: this.inputSize, activation: this.activation })]);
@@ -128,7 +129,7 @@ export class Dense {
       ctx.destroyBuffer(y);
       throw e;
     } finally {
-      if (!(x instanceof Tensor)) ctx.destroyBuffer(xb);
+      for (const b of temps) ctx.destroyBuffer(b);
     }
     return Tensor.fromGpu(ctx, y, outShape);
   }
@@ -189,8 +190,8 @@ export class Dense {
       }
       const ctx = this.backend.ctx;
       const g = this.gpuGrads();
-      const dy = dOutput instanceof Tensor ? dOutput.gpuBuffer(op) : ctx.createStorage('dense.dy', Float32Array.from(dOutput));
-      const temps: GPUBuffer[] = dOutput instanceof Tensor ? [] : [dy];
+      const temps: GPUBuffer[] = [];
+      const dy = gpuInput(ctx, op, dOutput, 'dense.dy', temps);
       const ops: EncodedOp[] = [];
       let da = dy;
       if (tape.y) {

@@ -7,7 +7,7 @@ import type { Param } from '../params';
 import { embeddingBackwardRef, embeddingRef } from '../reference/heads';
 import type { GpuContext } from '../gpu/context';
 import { Tensor } from '../tensor';
-import { checkInput, type Input } from './recurrent';
+import { checkInput, gpuInput, type Input } from './recurrent';
 import { initEmbedding } from '../weights/init';
 import { toFloat32 } from '../weights/torch';
 import type { ArrayLikeTensor } from '../weights/types';
@@ -110,12 +110,12 @@ export class Embedding {
     const ctx = this.backend.ctx;
     const grad = this.gpuGrad();
     const ids = ctx.createStorage('embedding.ids', tape.ids);
-    const dy = dOutput instanceof Tensor ? dOutput.gpuBuffer(op) : ctx.createStorage('embedding.dy', Float32Array.from(dOutput));
+    const temps: GPUBuffer[] = [ids];
+    const dy = gpuInput(ctx, op, dOutput, 'embedding.dy', temps);
     try {
       await submitOps(ctx, op, [await embeddingBackward(ctx, { ids, dOut: dy, dTable: grad, N, D: this.dim })]);
     } finally {
-      ctx.destroyBuffer(ids);
-      if (!(dOutput instanceof Tensor)) ctx.destroyBuffer(dy);
+      for (const b of temps) ctx.destroyBuffer(b);
     }
   }
 

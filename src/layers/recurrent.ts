@@ -274,13 +274,7 @@ export class Recurrent {
     }
     const ctx = this.backend.ctx;
     const owned: GPUBuffer[] = [];
-    const toGpu = (v: Input | undefined, label: string): GPUBuffer | null => {
-      if (v === undefined) return null;
-      if (v instanceof Tensor) return v.gpuBuffer(op);
-      const b = ctx.createStorage(label, Float32Array.from(v));
-      owned.push(b);
-      return b;
-    };
+    const toGpu = (v: Input | undefined, label: string) => (v === undefined ? null : gpuInput(ctx, op, v, label, owned));
     try {
       const res = await recurrentForwardGpu(ctx, cfg, this.gpuWeights!, {
         x: toGpu(x, 'x')!,
@@ -410,13 +404,7 @@ export class Recurrent {
     }
     const ctx = (this.backend as { kind: 'webgpu'; ctx: GpuContext }).ctx;
     const owned: GPUBuffer[] = [];
-    const toGpu = (v: Input | undefined, label: string): GPUBuffer | null => {
-      if (v === undefined) return null;
-      if (v instanceof Tensor) return v.gpuBuffer(op);
-      const b = ctx.createStorage(label, Float32Array.from(v));
-      owned.push(b);
-      return b;
-    };
+    const toGpu = (v: Input | undefined, label: string) => (v === undefined ? null : gpuInput(ctx, op, v, label, owned));
     try {
       const grads = this.ensureGpuGrads(ctx);
       const r = await recurrentBackwardGpu(ctx, cfg, this.gpuWeights!, grads, tape.data.tape, {
@@ -689,6 +677,17 @@ export function checkLengths(op: string, lengths: ArrayLike<number> | undefined,
     out[b] = v;
   }
   return out;
+}
+
+/**
+ * The GPU buffer of an input: a Tensor's own buffer (borrowed), or a float32
+ * upload of an array, added to `temps` for the caller to free after submitting.
+ */
+export function gpuInput(ctx: GpuContext, op: string, v: Input, label: string, temps: GPUBuffer[]): GPUBuffer {
+  if (v instanceof Tensor) return v.gpuBuffer(op);
+  const b = ctx.createStorage(label, Float32Array.from(v));
+  temps.push(b);
+  return b;
 }
 
 /** Shape, finiteness and backend checks of an input array or tensor. */

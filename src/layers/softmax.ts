@@ -5,7 +5,7 @@ import { submitOps } from '../kernels/common';
 import { softmaxForward } from '../kernels/heads';
 import { softmaxRef } from '../reference/heads';
 import { Tensor } from '../tensor';
-import { checkInput, type Input } from './recurrent';
+import { checkInput, gpuInput, type Input } from './recurrent';
 
 export class Softmax {
   readonly kind = 'Softmax';
@@ -31,7 +31,8 @@ export class Softmax {
     const R = s.reduce((a, b) => a * b, 1) / C;
     if (this.backend.kind === 'cpu') return Tensor.fromCpu(softmaxRef(x instanceof Tensor ? x.cpuData(op) : x, R, C), s);
     const ctx = this.backend.ctx;
-    const xb = x instanceof Tensor ? x.gpuBuffer(op) : ctx.createStorage('softmax.x', Float32Array.from(x));
+    const temps: GPUBuffer[] = [];
+    const xb = gpuInput(ctx, op, x, 'softmax.x', temps);
     const y = ctx.createStorage('softmax.y', R * C);
     try {
       await submitOps(ctx, op, [await softmaxForward(ctx, { x: xb, y, R, C })]);
@@ -39,7 +40,7 @@ export class Softmax {
       ctx.destroyBuffer(y);
       throw e;
     } finally {
-      if (!(x instanceof Tensor)) ctx.destroyBuffer(xb);
+      for (const b of temps) ctx.destroyBuffer(b);
     }
     return Tensor.fromGpu(ctx, y, s);
   }
