@@ -6,9 +6,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ParityPageResult, PageRow } from './browser/parity';
 import { runInBrowser, type BrowserRun } from './helpers/browser';
+import { matmulCases } from './parity/matmul_cases';
 import { randomCases } from './parity/random_cases';
 
-const SUITES = ['torch', 'random', 'heads'] as const;
+const SUITES = ['torch', 'random', 'heads', 'matmul'] as const;
 const RANDOM_GROUPS = [...new Set(randomCases.map((c) => c.group))];
 
 function failures(rows: PageRow[]): string {
@@ -65,6 +66,12 @@ describe('parity in headless Chromium', () => {
   it('torch: both GPU paths and the CPU reference ran', () => {
     const paths = new Set(page.rows.filter((r) => r.suite === 'torch').map((r) => r.path));
     expect(paths).toEqual(new Set(['step', 'persistent', 'cpu']));
+  });
+
+  it('matmul: every case ran on the kernel it names, tiled and untiled', () => {
+    const rows = page.rows.filter((r) => r.suite === 'matmul');
+    expect(rows).toHaveLength(matmulCases.length);
+    expect(new Set(rows.map((r) => r.group))).toEqual(new Set(matmulCases.map((c) => c.kernel)));
   });
 
   for (const group of RANDOM_GROUPS) {

@@ -7,7 +7,7 @@ import { withCommon } from '../src/kernels/common';
 import { gruResetKernel, gruSeqKernel, gruStepBackwardKernel, gruStepKernel, gruV1ResetBackwardKernel, gruV1StepBackwardKernel, gruV1StepKernel } from '../src/kernels/gru';
 import { embeddingKernel, softmaxKernel } from '../src/kernels/heads';
 import { lstmSeqKernel, lstmStepKernel } from '../src/kernels/lstm';
-import { matmulBiasKernel, matmulGradKernel } from '../src/kernels/matmul';
+import { matmulBiasKernel, matmulGradKernel, matmulTiledKernel } from '../src/kernels/matmul';
 import { stateGradKernel } from '../src/kernels/recurrent';
 import { rnnSeqKernel, rnnStepKernel } from '../src/kernels/rnn';
 import { gpuRuntime } from './helpers/runtimes';
@@ -39,13 +39,15 @@ describe('kernels', () => {
     [gruV1ResetBackwardKernel, {}],
     [stateGradKernel, {}],
     [matmulGradKernel, { TRANS_A: 1, ACCUMULATE: 1 }],
+    [matmulTiledKernel, { TRANS_A: 1, ACCUMULATE: 1 }],
+    [matmulTiledKernel, { TRANS_B: 1, ACT: 3 }],
     [lstmStepKernel, {}],
     [lstmSeqKernel, { CAP: 512 }],
     [embeddingKernel, {}],
     [softmaxKernel, {}],
   ];
   for (const [def, constants] of all) {
-    it(`${def.name}${constants.RECORD ? ' (RECORD)' : ''} compiles and validates with its declared bind-group layout`, async () => {
+    it(`${def.name} ${JSON.stringify(constants)} compiles and validates with its declared bind-group layout`, async () => {
       const p = await ctx.pipeline(def, constants);
       expect(p.label).toBe(def.name);
       // cached: the same variant is compiled once

@@ -1,12 +1,15 @@
 // GPU kernels vs the float64 CPU reference on seeded random data, in Node (Dawn on
 // SwiftShader): every cell on both recurrent paths, Dense, Embedding, Softmax
 // (tests/parity/random_cases.ts), plus the heads on both backends against the
-// PyTorch fixtures of tests/fixtures/heads.json. One test per case, so a failure
+// PyTorch fixtures of tests/fixtures/heads.json, and the matmul kernels one by one
+// against their twin (tests/parity/matmul_cases.ts). One test per case, so a failure
 // names it; tolerances live with the cases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import heads from './fixtures/heads.json';
 import type { Runtime } from '../src/index';
+import type { GpuContext } from '../src/gpu/context';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { matmulCases, runMatmulCases } from './parity/matmul_cases';
 import { caseTable, randomCases, runHeadsFixtureCases, runRandomCases, summarizeRows, type HeadsFixtures, type Row } from './parity/random_cases';
 
 function expectAllOk(rows: Row[]): void {
@@ -62,5 +65,32 @@ describe('heads vs PyTorch fixtures (heads.json)', () => {
     } finally {
       gpu.dispose();
     }
+  });
+});
+
+describe('matmul kernels vs their CPU twin (random data)', () => {
+  let gpu: Runtime;
+  let ctx: GpuContext;
+  beforeAll(async () => {
+    gpu = await gpuRuntime();
+    const be = gpu.backendRef;
+    if (be.kind !== 'webgpu') throw new Error('expected the webgpu backend');
+    ctx = be.ctx;
+  });
+  afterAll(() => gpu?.dispose());
+
+  for (const c of matmulCases) {
+    it(`${c.name} (${c.kernel})`, async () => {
+      const rows = await runMatmulCases(ctx, [c]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].ok, rows[0].detail).toBe(true);
+    });
+  }
+
+  it('every matmul kernel is exercised: tiled with each TRANS_A/TRANS_B choice, and both untiled ones', () => {
+    const kernels = new Set(matmulCases.map((c) => c.kernel));
+    expect(kernels).toEqual(new Set(['matmul_tiled', 'matmul_bias_forward', 'matmul_backward']));
+    const tiled = matmulCases.filter((c) => c.kernel === 'matmul_tiled');
+    expect(new Set(tiled.map((c) => `${c.op}/${c.transA ?? false}/${c.accumulate ?? false}`)).size).toBeGreaterThanOrEqual(4);
   });
 });

@@ -3,18 +3,20 @@
 //   - PyTorch fixtures (forward.json) on the GPU runtime (per-step and persistent)
 //     and on the CPU reference;
 //   - GPU kernels vs the CPU reference on seeded random data (random_cases.ts);
-//   - Dense / Embedding / Softmax on both runtimes vs heads.json.
+//   - Dense / Embedding / Softmax on both runtimes vs heads.json;
+//   - the matmul kernels one by one vs their CPU twin (matmul_cases.ts).
 // Runtimes come from the public API: createRuntime() uses navigator.gpu here.
 import { createRuntime } from '../../src/index';
 import forward from '../fixtures/forward.json';
 import heads from '../fixtures/heads.json';
+import { matmulCases, runMatmulCases } from '../parity/matmul_cases';
 import { runHeadsFixtureCases, runRandomCases, type HeadsFixtures } from '../parity/random_cases';
 import { runTorchCases, type TorchCase } from '../parity/torch_cases';
 
 /** A result row, tagged with the suite that produced it. */
 export interface PageRow {
-  suite: 'torch' | 'random' | 'heads';
-  /** torch: the cell; random / heads: the group (cell, dense, embedding, softmax). */
+  suite: 'torch' | 'random' | 'heads' | 'matmul';
+  /** torch: the cell; random / heads: the group (cell, dense, embedding, softmax); matmul: the kernel that ran. */
   group: string;
   /** 'step' | 'persistent' | 'cpu' | 'webgpu'; absent for random head cases (GPU vs CPU). */
   path?: string;
@@ -49,6 +51,11 @@ export async function run(): Promise<ParityPageResult> {
       for (const r of await runHeadsFixtureCases(rt, heads as HeadsFixtures)) {
         rows.push({ suite: 'heads', group: r.group, path: r.path, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
       }
+    }
+    const be = gpu.backendRef;
+    if (be.kind !== 'webgpu') throw new Error('parity page: expected the webgpu backend');
+    for (const r of await runMatmulCases(be.ctx, matmulCases)) {
+      rows.push({ suite: 'matmul', group: r.kernel, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
     }
     return { backend: gpu.backend, cpuBackend: cpu.backend, adapter: gpu.adapterName, rows };
   } finally {
