@@ -42,6 +42,7 @@ describe('kernels', () => {
     [matmulTiledKernel, { TRANS_A: 1, ACCUMULATE: 1 }],
     [matmulTiledKernel, { TRANS_B: 1, ACT: 3 }],
     [lstmStepKernel, {}],
+    [lstmStepKernel, { ROWS: 4, RECORD: 1 }],
     [lstmSeqKernel, { CAP: 512 }],
     [embeddingKernel, {}],
     [softmaxKernel, {}],

@@ -102,6 +102,8 @@ export interface StepStage<B extends string = string> {
   def: KernelDef<B | 'params'>;
   constants?: Constants;
   buffers: Record<B, GPUBuffer>;
+  /** Batch rows per thread (kernels with a ROWS override): dispatch height ceil(B / rows). Default 1. */
+  rows?: number;
 }
 
 /**
@@ -126,14 +128,14 @@ export async function encodeSteps(ctx: GpuContext, label: string, stages: StepSt
   const params = ctx.createBuffer(`${label}.params`, data.byteLength, Usage.UNIFORM | Usage.COPY_DST);
   ctx.device.queue.writeBuffer(params, 0, new Uint8Array(data));
   const groups = stages.map((s) => ctx.bindGroup(s.def, { ...s.buffers, params: { buffer: params, size: uniformSize(STEP_PARAMS) } }));
-  const wg: [number, number] = [Math.ceil(H / 64), B];
+  const wgs = stages.map((s): [number, number] => [Math.ceil(H / 64), Math.ceil(B / (s.rows ?? 1))]);
   return {
     label,
     dispatches: T * stages.length,
     record(pass) {
       for (let i = 0; i < T; i++) {
         const s = order === 'forward' ? i : T - 1 - i;
-        for (let k = 0; k < stages.length; k++) dispatch(ctx, pass, pipelines[k], groups[k], wg, [s * align]);
+        for (let k = 0; k < stages.length; k++) dispatch(ctx, pass, pipelines[k], groups[k], wgs[k], [s * align]);
       }
     },
     release: () => ctx.destroyBuffer(params),

@@ -40,7 +40,8 @@ export function recurrenceStepForward(ctx: GpuContext, kind: RecurrenceKind, buf
   const gates = bufs.gates ?? ctx.placeholder;
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
+    const rows = batchRows(dims.B);
+    stages = [{ def: lstmStepKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
   } else if (kind.cell === 'rnn') {
     stages = [{ def: rnnStepKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { xg, whhT, bhh, lengths, hs, out } }];
   } else if (kind.resetAfter) {
@@ -53,6 +54,14 @@ export function recurrenceStepForward(ctx: GpuContext, kind: RecurrenceKind, buf
     ];
   }
   return encodeSteps(ctx, `${kind.cell}.steps`, stages, dims);
+}
+
+/**
+ * Batch rows per thread of the per-step kernels that take a ROWS override: 4 when
+ * the batch has them (the weights loaded once serve four rows), else the batch.
+ */
+export function batchRows(B: number): number {
+  return B >= 4 ? 4 : B >= 2 ? 2 : 1;
 }
 
 /** Workgroup-memory floats the persistent kernel of `kind` needs for B·H units. */
@@ -107,7 +116,8 @@ export function recurrenceStepBackward(ctx: GpuContext, kind: RecurrenceKind, bu
   const { whhT, dout, lengths, hs, dA, dxg, carry } = bufs;
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepBackwardKernel, buffers: { whhT, dout, lengths, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    const rows = batchRows(dims.B);
+    stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, dout, lengths, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else if (kind.cell === 'rnn') {
     stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { whhT, dout, lengths, hs, dA, dxg, carry } }];
   } else if (kind.resetAfter) {

@@ -71,6 +71,10 @@ const RECURRENT_SHAPES: Record<string, RecurrentShape> = {
   extreme: { B: 2, T: 4, I: 3, H: 5, extreme: true },
   h0: { B: 2, T: 4, I: 3, H: 6, L: 2, initialState: true },
   bidir_2layer_lengths: { B: 4, T: 6, I: 3, H: 5, L: 2, bidirectional: true, lengths: [6, 3, 1, 5], initialState: true },
+  // per-step kernels take up to 4 batch rows per thread: B = 6 leaves two clamped
+  // rows; H = 12 runs the k loop in chunks of 4, H = 7 its remainder too
+  batch6: { B: 6, T: 4, I: 8, H: 12, lengths: [4, 2, 4, 1, 3, 4], initialState: true },
+  batch5_h7: { B: 5, T: 3, I: 4, H: 7, bidirectional: true },
 };
 
 interface RecurrentCase {
