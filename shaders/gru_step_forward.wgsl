@@ -8,8 +8,12 @@
 //
 // Buffers:  xg (B, T, G) · whhT (H, G) = W_hhᵀ · bhh (G) · lengths (B) u32 ·
 //           hs (T+1, B, H) · out (B, T, outStride) at column outOffset.
-// Dispatch: (ceil(H / 64), B) workgroups of 64; h_prev[b] streamed through
-//           workgroup memory in tiles of 64. Params per step via dynamic offset.
+// Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread j of row tile y
+//           computes unit j of batch rows y·ROWS … y·ROWS+ROWS−1 (ROWS override 1, 2
+//           or 4; rows past B clamped, not stored), reading h_prev straight from hs
+//           with no workgroup memory (barriers cost most on SwiftShader). The k loop
+//           takes 4 values at a time so each weight load serves every row.
+//           Params per step via dynamic offset.
 // RECORD:   (training) r, z, n and hn = W_hn·h + bhh_n go to gates (T, B, 4H) at step s.
 
 struct Params {
@@ -34,45 +38,31 @@ struct Params {
 
 override RECORD: bool = false;
 
-const WG: u32 = 64u;
-var<workgroup> htile: array<f32, 64>;
+// Batch rows per thread: 1, 2 or 4 (see the header).
+override ROWS: u32 = 1u;
 
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+// v[base + k … base + k+3] as one vector (4 scalar loads).
+fn h4(base: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(hs[base + k], hs[base + k + 1u], hs[base + k + 2u], hs[base + k + 3u]);
+}
+
+// W_hhᵀ[k … k+3, col] (row stride ld).
+fn w4(k: u32, col: u32, ld: u32) -> vec4<f32> {
+  return vec4<f32>(whhT[k * ld + col], whhT[(k + 1u) * ld + col], whhT[(k + 2u) * ld + col], whhT[(k + 3u) * ld + col]);
+}
+
+// The gates and state update of unit j of row b from ar, az (full pre-activations)
+// and hn = W_hn·h + bhh_n.
+fn finish(b: u32, j: u32, ar: f32, az: f32, hn: f32) {
   let H = p.H;
-  let G = 3u * H;
-  let b = wid.y;
-  let j = wid.x * WG + lid.x;
-  let jr = min(j, H - 1u);
   let t = select(p.step, p.T - 1u - p.step, p.reverse == 1u);
   let prev = (p.step * p.B + b) * H;
-  let next = prev + p.B * H;
-  let xrow = (b * p.T + t) * G;
-
-  var ar = xg[xrow + jr] + bhh[jr];
-  var az = xg[xrow + H + jr] + bhh[H + jr];
-  var hn = bhh[2u * H + jr];
-  for (var k0 = 0u; k0 < H; k0 += WG) {
-    if (k0 + lid.x < H) { htile[lid.x] = hs[prev + k0 + lid.x]; }
-    workgroupBarrier();
-    let kn = min(WG, H - k0);
-    for (var kk = 0u; kk < kn; kk++) {
-      let hk = htile[kk];
-      let w = (k0 + kk) * G + jr;
-      ar += whhT[w] * hk;
-      az += whhT[w + H] * hk;
-      hn += whhT[w + 2u * H] * hk;
-    }
-    workgroupBarrier();
-  }
-  if (j >= H) { return; }
-
   var h = hs[prev + j];
   var o = 0.0;
   if (t < lengths[b]) {
     let r = sigmoid_f(ar);
     let z = sigmoid_f(az);
-    let n = tanh_f(xg[xrow + 2u * H + j] + r * hn);
+    let n = tanh_f(xg[(b * p.T + t) * 3u * H + 2u * H + j] + r * hn);
     h = (1.0 - z) * n + z * h;
     o = h;
     if (RECORD) {
@@ -83,6 +73,63 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       gates[gb + 3u * H + j] = hn;
     }
   }
-  hs[next + j] = h;
+  hs[prev + p.B * H + j] = h;
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let H = p.H;
+  let G = 3u * H;
+  let j = gid.x;
+  let b0 = gid.y * ROWS;
+  if (j >= H || b0 >= p.B) { return; }
+  let last = p.B - 1u;
+  let bs = vec4<u32>(b0, min(b0 + 1u, last), min(b0 + 2u, last), min(b0 + 3u, last));
+  let t = select(p.step, p.T - 1u - p.step, p.reverse == 1u);
+  let base = p.step * p.B * H;
+  // one vec4 per gate, lanes = rows
+  var ar = vec4<f32>(0.0);
+  var az = vec4<f32>(0.0);
+  var hn = vec4<f32>(bhh[2u * H + j]);
+  for (var r = 0u; r < ROWS; r++) {
+    let xrow = (bs[r] * p.T + t) * G;
+    ar[r] = xg[xrow + j] + bhh[j];
+    az[r] = xg[xrow + H + j] + bhh[H + j];
+  }
+  var k = 0u;
+  for (; k + 4u <= H; k += 4u) {
+    let wr = w4(k, j, G);
+    let wz = w4(k, H + j, G);
+    let wn = w4(k, 2u * H + j, G);
+    let h0 = h4(base + bs.x * H, k);
+    ar.x += dot(wr, h0);
+    az.x += dot(wz, h0);
+    hn.x += dot(wn, h0);
+    if (ROWS > 1u) {
+      let h1 = h4(base + bs.y * H, k);
+      ar.y += dot(wr, h1);
+      az.y += dot(wz, h1);
+      hn.y += dot(wn, h1);
+    }
+    if (ROWS > 2u) {
+      let h2 = h4(base + bs.z * H, k);
+      ar.z += dot(wr, h2);
+      az.z += dot(wz, h2);
+      hn.z += dot(wn, h2);
+      let h3 = h4(base + bs.w * H, k);
+      ar.w += dot(wr, h3);
+      az.w += dot(wz, h3);
+      hn.w += dot(wn, h3);
+    }
+  }
+  for (; k < H; k++) {
+    let hk = vec4<f32>(hs[base + bs.x * H + k], hs[base + bs.y * H + k], hs[base + bs.z * H + k], hs[base + bs.w * H + k]);
+    ar += whhT[k * G + j] * hk;
+    az += whhT[k * G + H + j] * hk;
+    hn += whhT[k * G + 2u * H + j] * hk;
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    if (b0 + r < p.B) { finish(bs[r], j, ar[r], az[r], hn[r]); }
+  }
 }

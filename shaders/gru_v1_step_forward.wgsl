@@ -6,8 +6,10 @@
 // Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 · rh (B, H) ·
 //           hs (T+1, B, H) · out (B, T, outStride) at column outOffset ·
 //           gates (T, B, 4H) (RECORD only; else a placeholder).
-// Dispatch: (ceil(H / 64), B) workgroups of 64; h_prev[b] and rh[b] streamed
-//           through workgroup memory in tiles of 64.
+// Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread j of row tile y
+//           takes unit j of batch rows y·ROWS … y·ROWS+ROWS−1 (rows past B clamped,
+//           not stored); no workgroup memory, the k loop in chunks of 4 as
+//           gru_step_forward.wgsl.
 // RECORD:   (training) z and n to blocks 1 and 2 of gates at step s, valid steps
 //           only (gru_reset_forward.wgsl records r and r ⊙ h to blocks 0 and 3).
 
@@ -34,40 +36,26 @@ struct Params {
 
 override RECORD: bool = false;
 
-const WG: u32 = 64u;
-var<workgroup> htile: array<f32, 64>;
-var<workgroup> rtile: array<f32, 64>;
+// Batch rows per thread: 1, 2 or 4 (see the header).
+override ROWS: u32 = 1u;
 
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+// W_hhᵀ[k … k+3, col] (row stride G = 3H).
+fn w4(k: u32, col: u32, G: u32) -> vec4<f32> {
+  return vec4<f32>(whhT[k * G + col], whhT[(k + 1u) * G + col], whhT[(k + 2u) * G + col], whhT[(k + 3u) * G + col]);
+}
+
+fn h4(base: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(hs[base + k], hs[base + k + 1u], hs[base + k + 2u], hs[base + k + 3u]);
+}
+
+fn rh4(base: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(rh[base + k], rh[base + k + 1u], rh[base + k + 2u], rh[base + k + 3u]);
+}
+
+fn finish(b: u32, j: u32, az: f32, an: f32) {
   let H = p.H;
-  let G = 3u * H;
-  let b = wid.y;
-  let j = wid.x * WG + lid.x;
-  let jr = min(j, H - 1u);
   let t = select(p.step, p.T - 1u - p.step, p.reverse == 1u);
   let prev = (p.step * p.B + b) * H;
-  let next = prev + p.B * H;
-  let xrow = (b * p.T + t) * G;
-
-  var az = xg[xrow + H + jr] + bhh[H + jr];
-  var an = xg[xrow + 2u * H + jr] + bhh[2u * H + jr];
-  for (var k0 = 0u; k0 < H; k0 += WG) {
-    if (k0 + lid.x < H) {
-      htile[lid.x] = hs[prev + k0 + lid.x];
-      rtile[lid.x] = rh[b * H + k0 + lid.x];
-    }
-    workgroupBarrier();
-    let kn = min(WG, H - k0);
-    for (var kk = 0u; kk < kn; kk++) {
-      let w = (k0 + kk) * G + jr;
-      az += whhT[w + H] * htile[kk];
-      an += whhT[w + 2u * H] * rtile[kk];
-    }
-    workgroupBarrier();
-  }
-  if (j >= H) { return; }
-
   var h = hs[prev + j];
   var o = 0.0;
   if (t < lengths[b]) {
@@ -81,6 +69,50 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       gates[gb + 2u * H + j] = n;
     }
   }
-  hs[next + j] = h;
+  hs[prev + p.B * H + j] = h;
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let H = p.H;
+  let G = 3u * H;
+  let j = gid.x;
+  let b0 = gid.y * ROWS;
+  if (j >= H || b0 >= p.B) { return; }
+  let last = p.B - 1u;
+  let bs = vec4<u32>(b0, min(b0 + 1u, last), min(b0 + 2u, last), min(b0 + 3u, last));
+  let t = select(p.step, p.T - 1u - p.step, p.reverse == 1u);
+  let base = p.step * p.B * H;
+  var az = vec4<f32>(0.0);
+  var an = vec4<f32>(0.0);
+  for (var r = 0u; r < ROWS; r++) {
+    let xrow = (bs[r] * p.T + t) * G;
+    az[r] = xg[xrow + H + j] + bhh[H + j];
+    an[r] = xg[xrow + 2u * H + j] + bhh[2u * H + j];
+  }
+  var k = 0u;
+  for (; k + 4u <= H; k += 4u) {
+    let wz = w4(k, H + j, G);
+    let wn = w4(k, 2u * H + j, G);
+    az.x += dot(wz, h4(base + bs.x * H, k));
+    an.x += dot(wn, rh4(bs.x * H, k));
+    if (ROWS > 1u) {
+      az.y += dot(wz, h4(base + bs.y * H, k));
+      an.y += dot(wn, rh4(bs.y * H, k));
+    }
+    if (ROWS > 2u) {
+      az.z += dot(wz, h4(base + bs.z * H, k));
+      an.z += dot(wn, rh4(bs.z * H, k));
+      az.w += dot(wz, h4(base + bs.w * H, k));
+      an.w += dot(wn, rh4(bs.w * H, k));
+    }
+  }
+  for (; k < H; k++) {
+    az += whhT[k * G + H + j] * vec4<f32>(hs[base + bs.x * H + k], hs[base + bs.y * H + k], hs[base + bs.z * H + k], hs[base + bs.w * H + k]);
+    an += whhT[k * G + 2u * H + j] * vec4<f32>(rh[bs.x * H + k], rh[bs.y * H + k], rh[bs.z * H + k], rh[bs.w * H + k]);
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    if (b0 + r < p.B) { finish(bs[r], j, az[r], an[r]); }
+  }
 }

@@ -4,8 +4,12 @@
 //
 // Buffers:  xg (B, T, H) · whhT (H, H) = W_hhᵀ · bhh (H) · lengths (B) u32 ·
 //           hs (T+1, B, H) · out (B, T, outStride) at column outOffset.
-// Dispatch: (ceil(H / 64), B) workgroups of 64; h_prev[b] streamed through
-//           workgroup memory in tiles of 64. Params per step via dynamic offset.
+// Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread j of row tile y
+//           computes unit j of batch rows y·ROWS … y·ROWS+ROWS−1 (ROWS override 1, 2
+//           or 4; rows past B clamped, not stored), reading h_prev straight from hs
+//           with no workgroup memory (barriers cost most on SwiftShader). The k loop
+//           takes 4 values at a time so each weight load serves every row.
+//           Params per step via dynamic offset.
 
 struct Params {
   B: u32,
@@ -28,37 +32,60 @@ struct Params {
 
 override ACT: u32 = 3u; // see activate() in common.wgsl
 
-const WG: u32 = 64u;
-var<workgroup> htile: array<f32, 64>;
+// Batch rows per thread: 1, 2 or 4 (see the header).
+override ROWS: u32 = 1u;
 
-@compute @workgroup_size(64)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+// v[base + k … base + k+3] as one vector (4 scalar loads).
+fn h4(base: u32, k: u32) -> vec4<f32> {
+  return vec4<f32>(hs[base + k], hs[base + k + 1u], hs[base + k + 2u], hs[base + k + 3u]);
+}
+
+// W_hhᵀ[k … k+3, col] (row stride ld).
+fn w4(k: u32, col: u32, ld: u32) -> vec4<f32> {
+  return vec4<f32>(whhT[k * ld + col], whhT[(k + 1u) * ld + col], whhT[(k + 2u) * ld + col], whhT[(k + 3u) * ld + col]);
+}
+
+fn finish(b: u32, j: u32, a: f32) {
   let H = p.H;
-  let b = wid.y;
-  let j = wid.x * WG + lid.x;
-  let jr = min(j, H - 1u);
   let t = select(p.step, p.T - 1u - p.step, p.reverse == 1u);
   let prev = (p.step * p.B + b) * H;
-  let next = prev + p.B * H;
-
-  var a = xg[(b * p.T + t) * H + jr] + bhh[jr];
-  for (var k0 = 0u; k0 < H; k0 += WG) {
-    if (k0 + lid.x < H) { htile[lid.x] = hs[prev + k0 + lid.x]; }
-    workgroupBarrier();
-    let kn = min(WG, H - k0);
-    for (var kk = 0u; kk < kn; kk++) {
-      a += whhT[(k0 + kk) * H + jr] * htile[kk];
-    }
-    workgroupBarrier();
-  }
-  if (j >= H) { return; }
-
   var h = hs[prev + j];
   var o = 0.0;
   if (t < lengths[b]) {
     h = activate(ACT, a);
     o = h;
   }
-  hs[next + j] = h;
+  hs[prev + p.B * H + j] = h;
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let H = p.H;
+  let j = gid.x;
+  let b0 = gid.y * ROWS;
+  if (j >= H || b0 >= p.B) { return; }
+  let last = p.B - 1u;
+  let bs = vec4<u32>(b0, min(b0 + 1u, last), min(b0 + 2u, last), min(b0 + 3u, last));
+  let t = select(p.step, p.T - 1u - p.step, p.reverse == 1u);
+  let base = p.step * p.B * H;
+  var a = vec4<f32>(0.0);
+  for (var r = 0u; r < ROWS; r++) { a[r] = xg[(bs[r] * p.T + t) * H + j] + bhh[j]; }
+  var k = 0u;
+  for (; k + 4u <= H; k += 4u) {
+    let w = w4(k, j, H);
+    a.x += dot(w, h4(base + bs.x * H, k));
+    if (ROWS > 1u) { a.y += dot(w, h4(base + bs.y * H, k)); }
+    if (ROWS > 2u) {
+      a.z += dot(w, h4(base + bs.z * H, k));
+      a.w += dot(w, h4(base + bs.w * H, k));
+    }
+  }
+  for (; k < H; k++) {
+    let w = whhT[k * H + j];
+    a += w * vec4<f32>(hs[base + bs.x * H + k], hs[base + bs.y * H + k], hs[base + bs.z * H + k], hs[base + bs.w * H + k]);
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    if (b0 + r < p.B) { finish(bs[r], j, a[r]); }
+  }
 }

@@ -26,6 +26,10 @@ describe('kernels', () => {
   const all: [KernelDef, Record<string, number>][] = [
     [matmulBiasKernel, { ACT: 3 }],
     [rnnStepKernel, { ACT: 1 }],
+    [rnnStepKernel, { ACT: 3, ROWS: 4 }],
+    [gruStepKernel, { ROWS: 4, RECORD: 1 }],
+    [gruResetKernel, { ROWS: 2, RECORD: 1 }],
+    [gruV1StepKernel, { ROWS: 4, RECORD: 1 }],
     [rnnSeqKernel, { ACT: 3, CAP: 512 }],
     [gruStepKernel, {}],
     [gruSeqKernel, { CAP: 1024, RESET_AFTER: 0 }],

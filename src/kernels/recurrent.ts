@@ -38,19 +38,19 @@ export function recurrenceStepForward(ctx: GpuContext, kind: RecurrenceKind, buf
   const { xg, whhT, bhh, lengths, hs, out } = bufs;
   const RECORD = bufs.gates ? 1 : 0;
   const gates = bufs.gates ?? ctx.placeholder;
+  const rows = batchRows(dims.B);
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    const rows = batchRows(dims.B);
     stages = [{ def: lstmStepKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
   } else if (kind.cell === 'rnn') {
-    stages = [{ def: rnnStepKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { xg, whhT, bhh, lengths, hs, out } }];
+    stages = [{ def: rnnStepKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, hs, out } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, lengths, hs, out, gates } }];
+    stages = [{ def: gruStepKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, hs, out, gates } }];
   } else {
     const rh = need(bufs.rh, 'rh');
     stages = [
-      { def: gruResetKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, hs, rh, gates } },
-      { def: gruV1StepKernel, constants: { RECORD }, buffers: { xg, whhT, bhh, lengths, rh, hs, out, gates } },
+      { def: gruResetKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, hs, rh, gates } },
+      { def: gruV1StepKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, rh, hs, out, gates } },
     ];
   }
   return encodeSteps(ctx, `${kind.cell}.steps`, stages, dims);
