@@ -7,8 +7,10 @@
 // Buffers:  whhT (H, H) · dout (B, T, outStride) at outOffset · lengths (B) u32 ·
 //           hs (T+1, B, H) · dA (T, B, H) step-indexed · dxg (B, T, H)
 //           time-indexed · carry (2, B, H), [0] used.
-// Dispatch: (ceil(H / 64), B) workgroups of 64; dA[s+1, b, :] read straight from
-//           memory (no workgroup tiles: barriers cost most on SwiftShader). hasNext = 0 at step T−1.
+// Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread k of row tile y
+//           takes unit k of batch rows y·ROWS … y·ROWS+ROWS−1 (ROWS override 1, 2 or
+//           4), reading dA straight from memory (no workgroup tiles: barriers cost
+//           most on SwiftShader), W_hhᵀ row k in chunks of 4 shared by the rows.
 
 struct Params {
   B: u32,
@@ -32,22 +34,34 @@ struct Params {
 
 override ACT: u32 = 3u;
 
+// Batch rows per thread: 1, 2 or 4. Each W_hhᵀ load serves every row's dot product;
+// rows past B are clamped (computed, not stored).
+override ROWS: u32 = 1u;
 
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+// Σ_{g < n} whhT[wrow + g] · dA[bases[r] + g] for each row r (lanes past ROWS unused).
+fn row_dots(wrow: u32, bases: vec4<u32>, n: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  var g = 0u;
+  for (; g + 4u <= n; g += 4u) {
+    let w = vec4<f32>(whhT[wrow + g], whhT[wrow + g + 1u], whhT[wrow + g + 2u], whhT[wrow + g + 3u]);
+    acc.x += dot(w, vec4<f32>(dA[bases.x + g], dA[bases.x + g + 1u], dA[bases.x + g + 2u], dA[bases.x + g + 3u]));
+    if (ROWS > 1u) { acc.y += dot(w, vec4<f32>(dA[bases.y + g], dA[bases.y + g + 1u], dA[bases.y + g + 2u], dA[bases.y + g + 3u])); }
+    if (ROWS > 2u) {
+      acc.z += dot(w, vec4<f32>(dA[bases.z + g], dA[bases.z + g + 1u], dA[bases.z + g + 2u], dA[bases.z + g + 3u]));
+      acc.w += dot(w, vec4<f32>(dA[bases.w + g], dA[bases.w + g + 1u], dA[bases.w + g + 2u], dA[bases.w + g + 3u]));
+    }
+  }
+  for (; g < n; g++) {
+    acc += whhT[wrow + g] * vec4<f32>(dA[bases.x + g], dA[bases.y + g], dA[bases.z + g], dA[bases.w + g]);
+  }
+  return acc;
+}
+
+// The rest of step s for unit k of row b, given fromNext = Σ_g W_hh[g, k]·dA[s+1, b, g].
+fn finish(b: u32, k: u32, fromNext: f32) {
   let H = p.H;
-  let b = gid.y;
-  let k = gid.x;
   let s = p.step;
   let t = select(s, p.T - 1u - s, p.reverse == 1u);
-
-  if (k >= H) { return; }
-  var fromNext = 0.0;
-  if (p.hasNext == 1u) {
-    let base = ((s + 1u) * p.B + b) * H;
-    for (var g = 0u; g < H; g++) { fromNext += whhT[k * H + g] * dA[base + g]; }
-  }
-
   let ch = b * H + k;          // carry[0, b, k]
   var gH = carry[ch] + fromNext;
   var a = 0.0;
@@ -64,4 +78,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   dA[(s * p.B + b) * H + k] = a;
   dxg[(b * p.T + t) * H + k] = a;
   carry[ch] = gH;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let H = p.H;
+  let k = gid.x;
+  let b0 = gid.y * ROWS;
+  if (k >= H || b0 >= p.B) { return; }
+  let last = p.B - 1u;
+  let bs = vec4<u32>(b0, min(b0 + 1u, last), min(b0 + 2u, last), min(b0 + 3u, last));
+  var d = vec4<f32>(0.0);
+  if (p.hasNext == 1u) {
+    let base = (p.step + 1u) * p.B * H;
+    d = row_dots(k * H, base + bs * H, H);
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    if (b0 + r < p.B) { finish(bs[r], k, d[r]); }
+  }
 }

@@ -114,19 +114,19 @@ export interface RecurrenceGradBuffers {
  */
 export function recurrenceStepBackward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceGradBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
   const { whhT, dout, lengths, hs, dA, dxg, carry } = bufs;
+  const rows = batchRows(dims.B);
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    const rows = batchRows(dims.B);
     stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, dout, lengths, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else if (kind.cell === 'rnn') {
-    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity] }, buffers: { whhT, dout, lengths, hs, dA, dxg, carry } }];
+    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows }, rows, buffers: { whhT, dout, lengths, hs, dA, dxg, carry } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepBackwardKernel, buffers: { whhT, dout, lengths, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    stages = [{ def: gruStepBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, dout, lengths, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else {
     const gates = need(bufs.gates, 'gates');
     stages = [
-      { def: gruV1StepBackwardKernel, buffers: { whhT, dout, lengths, hs, gates, dA, dxg, carry } },
-      { def: gruV1ResetBackwardKernel, buffers: { whhT, lengths, hs, gates, dA, dxg, carry } },
+      { def: gruV1StepBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, dout, lengths, hs, gates, dA, dxg, carry } },
+      { def: gruV1ResetBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, lengths, hs, gates, dA, dxg, carry } },
     ];
   }
   return encodeSteps(ctx, `${kind.cell}.steps.backward`, stages, dims, 'backward');
