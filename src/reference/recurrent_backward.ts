@@ -47,6 +47,8 @@ export interface RecurrenceBackwardArgs extends RecurrenceRefArgs {
   dout: ArrayLike<number>; // (B, T, H) gradient of this direction's outputs
   dhN: ArrayLike<number> | null; // (B, H) gradient of the final hidden state; null = 0
   dcN: ArrayLike<number> | null; // (B, H) gradient of the final cell state (LSTM); null = 0
+  /** The forward's states (recurrenceRef's hs, cs for these same inputs), if the caller kept them; else re-run. */
+  states?: { hs: Float64Array; cs: Float64Array | null };
 }
 
 export interface RecurrenceBackwardResult {
@@ -190,8 +192,9 @@ export function recurrenceBackwardRef(a: RecurrenceBackwardArgs): RecurrenceBack
   const { B, T, H, cell } = a;
   const G = gateCount(cell) * H;
   const BH = B * H;
-  // Re-run the forward for the state sequence: hs[s] (and cs[s]) is the state before step s.
-  const { hs, cs } = recurrenceRef(a);
+  // The state sequence: hs[s] (and cs[s]) is the state before step s; re-run the
+  // forward unless the caller kept it.
+  const { hs, cs } = a.states ?? recurrenceRef(a);
 
   const dxg = new Float64Array(B * T * G); // (B, T, G)
   const dwhh = new Float64Array(G * H); // (G, H)

@@ -214,7 +214,7 @@ export function stackForwardBackwardRef(cfg: RecurrentConfig, weights: StackWeig
       for (let bt = 0; bt < B * T; bt++) {
         for (let j = 0; j < H; j++) dout[bt * H + j] = dUpper[bt * D * H + d * H + j];
       }
-      // recurrenceBackwardRef re-runs this direction's recurrence from xg for its states.
+      // The states come from the forward just run (fwd's tape), not a second recurrence.
       const r = recurrenceBackwardRef({
         cell: cfg.cell,
         nonlinearity: cfg.nonlinearity,
@@ -232,6 +232,7 @@ export function stackForwardBackwardRef(cfg: RecurrentConfig, weights: StackWeig
         dout,
         dhN: stateSlice(opts.dhN, ld, BH),
         dcN: stateSlice(opts.dcN, ld, BH),
+        states: { hs: fwd.layers[l].dirs[d].hs, cs: fwd.layers[l].dirs[d].cs },
       });
       dh0.set(r.dh0, ld * BH);
       if (dc0 && r.dc0) dc0.set(r.dc0, ld * BH);
