@@ -98,6 +98,12 @@ export interface Timing {
   /** (max − min) / median over the repetitions. */
   spread: number;
   reps: number;
+  /**
+   * GPU-only time (timestamp queries, where the adapter offers 'timestamp-query'):
+   * ours, the median over the same repetitions of the passes' summed time; tfjs-webgpu,
+   * tf.time()'s kernelMs of one extra run (tfjs times each program in a pass of its own).
+   */
+  gpuMs?: number;
 }
 
 export interface PathResult {
@@ -142,6 +148,8 @@ export interface CaseResult {
 export interface BenchResult {
   host: 'browser' | 'node';
   adapter: string;
+  /** Whether our runtime timed its passes with timestamp queries (Timing.gpuMs). */
+  timestamps: boolean;
   tfjsVersion: string;
   config: BenchConfig;
   started: string;
@@ -182,17 +190,34 @@ const now = (): number => performance.now();
 const fmtShape = (s: Shape) => `(${s.join(',')})`;
 const message = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
-async function time(reps: number, warmup: number, fn: () => Promise<void>): Promise<Timing> {
+function median(sorted: number[]): number {
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+/**
+ * Wall time of `fn` (which finishes its GPU work) over `reps` runs after `warmup`.
+ * `gpu`, when given, returns the GPU-only ms of the work since its last call (null
+ * when there are no timestamps); it is called outside the timed region.
+ */
+async function time(reps: number, warmup: number, fn: () => Promise<void>, gpu?: () => Promise<number | null>): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
+  await gpu?.(); // restart its sum
   const ms: number[] = [];
+  const gpuMs: number[] = [];
   for (let i = 0; i < Math.max(1, reps); i++) {
     const t0 = now();
     await fn();
     ms.push(now() - t0);
+    const g = gpu ? await gpu() : null;
+    if (g !== null) gpuMs.push(g);
   }
   ms.sort((a, b) => a - b);
-  const median = ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
-  return { medianMs: median, minMs: ms[0], maxMs: ms[ms.length - 1], spread: median > 0 ? (ms[ms.length - 1] - ms[0]) / median : 0, reps: ms.length };
+  gpuMs.sort((a, b) => a - b);
+  const med = median(ms);
+  const out: Timing = { medianMs: med, minMs: ms[0], maxMs: ms[ms.length - 1], spread: med > 0 ? (ms[ms.length - 1] - ms[0]) / med : 0, reps: ms.length };
+  if (gpuMs.length === ms.length) out.gpuMs = median(gpuMs);
+  return out;
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -294,20 +319,26 @@ async function runOurs(
     }
 
     if (cfg.timings) {
-      result.infer = await time(cfg.reps, cfg.warmup, async () => {
-        const r = await fwd();
-        await r.output.read();
-        r.output.dispose();
-        r.h.dispose();
-        r.c?.dispose();
-      });
+      const gpuMs = rt.timestamps ? async () => (await rt.gpuTime())?.ms ?? null : undefined;
+      result.infer = await time(
+        cfg.reps,
+        cfg.warmup,
+        async () => {
+          const r = await fwd();
+          await r.output.read();
+          r.output.dispose();
+          r.h.dispose();
+          r.c?.dispose();
+        },
+        gpuMs,
+      );
       result.perStepMs = result.infer.medianMs / T;
       if (cfg.train) {
         const adam = new Adam(layer.parameters(), { lr: 1e-3, runtime: rt });
         const d1 = rt.stats().dispatches;
         await trainStep(rt, layer, xT, yT, B, T, gpuPath, adam);
         result.trainDispatchesPerCall = rt.stats().dispatches - d1;
-        result.train = await time(cfg.reps, cfg.warmup, () => trainStep(rt, layer, xT, yT, B, T, gpuPath, adam));
+        result.train = await time(cfg.reps, cfg.warmup, () => trainStep(rt, layer, xT, yT, B, T, gpuPath, adam), gpuMs);
         adam.dispose();
       }
     }
@@ -464,11 +495,18 @@ async function runTf(
         y.dispose();
       });
       result.perStepMs = result.infer.medianMs / T;
+      const timed = tfTimestamps();
+      if (timed) result.infer.gpuMs = await tfKernelMs(() => (model.predict(xT) as tf.Tensor).dispose());
       if (cfg.train) {
         // Keras's defaults; tfjs's Adam adds epsilon after the bias correction as torch does.
         const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
         result.trainDispatchesPerCall = await countPrograms(() => step(adam));
         result.train = await time(cfg.reps, cfg.warmup, () => step(adam));
+        if (timed) {
+          result.train.gpuMs = await tfKernelMs(() =>
+            adam.minimize(() => tf.losses.meanSquaredError(yT, model.apply(xT) as tf.Tensor) as tf.Scalar, true)!.dispose(),
+          );
+        }
         adam.dispose();
       }
     }
@@ -480,6 +518,19 @@ async function runTf(
     model.dispose();
     if (path === 'tfjs-webgpu-packed') tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', -1);
   }
+}
+
+/** Whether tfjs's current backend is webgpu on a device with timestamp queries. */
+function tfTimestamps(): boolean {
+  if (tf.getBackend() !== 'webgpu') return false;
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  return !!device?.features.has('timestamp-query');
+}
+
+/** tf.time()'s GPU kernel time of `f` (webgpu with timestamps: each program timed in a pass of its own). */
+async function tfKernelMs(f: () => void): Promise<number | undefined> {
+  const info = await tf.time(f);
+  return typeof info.kernelMs === 'number' ? info.kernelMs : undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -578,11 +629,12 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
   await ensureNodeGpu();
   // after navigator.gpu exists: the backend registers itself only if it does
   await import('@tensorflow/tfjs-backend-webgpu');
-  const gpu = await createRuntime();
+  // timestamps: GPU-only time of our passes, where the adapter offers 'timestamp-query'
+  const gpu = await createRuntime({ timestamps: true });
   const cpu = await createRuntime({ backend: 'cpu' });
   const cases: CaseResult[] = [];
   const failures: string[] = [];
-  progress(`adapter: ${gpu.adapterName}; tfjs ${tf.version.tfjs}; ${cfg.cells.length} cells × ${cfg.shapes.length} shapes × ${cfg.paths.length} paths`);
+  progress(`adapter: ${gpu.adapterName} (timestamp queries: ${gpu.timestamps ? 'yes' : 'no'}); tfjs ${tf.version.tfjs}; ${cfg.cells.length} cells × ${cfg.shapes.length} shapes × ${cfg.paths.length} paths`);
   try {
     let k = 0;
     const total = cfg.cells.length * cfg.shapes.length;
@@ -659,6 +711,7 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
   return {
     host,
     adapter: gpu.adapterName,
+    timestamps: gpu.timestamps,
     tfjsVersion: tf.version.tfjs,
     config: cfg,
     started: new Date(Date.now() - (now() - t0)).toISOString(),

@@ -1,11 +1,14 @@
-// Renders a benchmark result (bench/page.ts's BenchResult, as JSON) two ways:
+// Renders a benchmark result (bench/page.ts's BenchResult, as JSON) three ways:
 //   renderTable(result)   the console table printed by bench/run.mjs;
+//   renderMarkdown(result) the medians as two Markdown tables (inference, training
+//                         step) and the issue's bars checked row by row, for the
+//                         README (bench/results/<stamp>.md, committed);
 //   renderReport(result)  a self-contained HTML page: the same table (parity cells red
 //                         above tolerance), bars of each path's time as a ratio to our
 //                         fastest GPU path, and lines of per-step time against sequence
 //                         length; inline SVG, no chart library, no external requests.
 //
-//   node bench/report.mjs bench/results/<stamp>.json    # re-renders <stamp>.html
+//   node bench/report.mjs bench/results/<stamp>.json    # re-renders <stamp>.html and <stamp>.md
 
 const COLORS = {
   'ours-step': '#1f77b4',
@@ -25,7 +28,7 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 /** Rows of cells (strings) with a flag per cell saying "parity failure". */
 export function tableRows(result) {
   const cfg = result.config;
-  const head = ['cell', 'shape (B,T,I,H)', 'path', 'infer ms', '±', 'ms/step', '×floor', 'train ms', '±', 'disp/step', 'disp/call', 'train disp', 'GPU KiB', '|Δ| vs cpu', 'worst |Δ|', 'grad rel', 'note'];
+  const head = ['cell', 'shape (B,T,I,H)', 'path', 'infer ms', '±', 'GPU ms', 'ms/step', '×floor', 'train ms', '±', 'GPU ms', 'disp/step', 'disp/call', 'train disp', 'GPU KiB', '|Δ| vs cpu', 'worst |Δ|', 'grad rel', 'note'];
   const rows = [];
   for (const c of result.cases) {
     for (const p of c.paths) {
@@ -36,10 +39,12 @@ export function tableRows(result) {
         [p.path],
         [ms(p.infer?.medianMs)],
         [p.infer ? `${(p.infer.spread * 100).toFixed(0)}%` : ''],
+        [ms(p.infer?.gpuMs)],
         [ms(p.perStepMs)],
         [p.perStepMs !== undefined && c.floor ? (p.perStepMs / c.floor.matvecMs).toFixed(1) : ''],
         [ms(p.train?.medianMs)],
         [p.train ? `${(p.train.spread * 100).toFixed(0)}%` : ''],
+        [ms(p.train?.gpuMs)],
         [p.dispatchesPerStep === undefined ? '' : p.dispatchesPerStep < 1 ? p.dispatchesPerStep.toFixed(3) : p.dispatchesPerStep.toFixed(1)],
         [p.dispatchesPerCall === undefined ? '' : String(p.dispatchesPerCall)],
         [p.trainDispatchesPerCall === undefined ? '' : String(p.trainDispatchesPerCall)],
@@ -230,10 +235,104 @@ ${perStepLines(result)}
 `;
 }
 
+const PATH_ORDER = ['ours-step', 'ours-persistent', 'ours-cpu', 'tfjs-webgpu', 'tfjs-webgpu-packed', 'tfjs-cpu', 'tfjs-wasm'];
+const OURS_GPU = ['ours-step', 'ours-persistent'];
+const TFJS_WEBGPU = ['tfjs-webgpu', 'tfjs-webgpu-packed'];
+
+/** The fastest of `paths` on `key` ('infer' | 'train') in one case: { path, ms } or null. */
+function fastest(c, paths, key) {
+  let best = null;
+  for (const p of c.paths) {
+    const t = p.ok && !p.parityFail ? p[key]?.medianMs : undefined;
+    if (paths.includes(p.path) && t !== undefined && (!best || t < best.ms)) best = { path: p.path, ms: t };
+  }
+  return best;
+}
+
+/**
+ * The medians as Markdown, and the bars of issue 4 checked on every row that has
+ * the paths they compare: our fastest GPU path against the faster of tfjs-webgpu
+ * as shipped and packed (≥ 20× on the (1, 256, 64, 128) LSTM inference, ≥ 5× on the
+ * (32, 64, 64, 128) LSTM training step, ahead everywhere else), our per-step time on
+ * (1, 256, 64, 128) within 2× of the matvec floor, our CPU path ahead of tfjs-cpu.
+ */
+export function renderMarkdown(result) {
+  const paths = PATH_ORDER.filter((p) => result.cases.some((c) => c.paths.some((q) => q.path === p && q.ok)));
+  const out = [
+    `Benchmark run of ${result.started} on ${result.host === 'node' ? 'Node (Dawn)' : 'headless Chromium'}, adapter ${result.adapter}, tfjs ${result.tfjsVersion}; ` +
+      `medians of ${result.config.reps} repetitions after ${result.config.warmup} warm-up run(s) (and the parity run), in ms. ` +
+      `A blank cell: the path did not run (see the note in the JSON). Parity: ${result.failures.length ? `${result.failures.length} FAILURE(S)` : 'every pair of paths within tolerance'}.`,
+    '',
+  ];
+  for (const [key, title] of [
+    ['infer', 'Inference (output read back)'],
+    ['train', 'Training step (forward, MSE, backward, Adam)'],
+  ]) {
+    out.push(`**${title}**`, '', `| cell | (B, T, I, H) | ${paths.join(' | ')} |`, `|---|---|${paths.map(() => '---|').join('')}`);
+    for (const c of result.cases) {
+      const cells = paths.map((name) => {
+        const p = c.paths.find((q) => q.path === name);
+        const t = p?.ok ? p[key]?.medianMs : undefined;
+        return t === undefined ? '' : `${ms(t)}${p.parityFail ? ' (PARITY FAIL)' : ''}`;
+      });
+      out.push(`| ${c.cell} | ${shapeText(c.shape)} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  const gpuPaths = paths.filter((name) => result.cases.some((c) => c.paths.some((p) => p.path === name && (p.infer?.gpuMs !== undefined || p.train?.gpuMs !== undefined))));
+  if (gpuPaths.length) {
+    out.push(
+      '**GPU-only time** (timestamp queries: ours, the median of the summed pass times; tfjs-webgpu, `tf.time()` kernelMs of one run), inference / training step, ms',
+      '',
+      `| cell | (B, T, I, H) | ${gpuPaths.join(' | ')} |`,
+      `|---|---|${gpuPaths.map(() => '---|').join('')}`,
+    );
+    for (const c of result.cases) {
+      const cells = gpuPaths.map((name) => {
+        const p = c.paths.find((q) => q.path === name);
+        return p?.ok && (p.infer?.gpuMs !== undefined || p.train?.gpuMs !== undefined) ? `${ms(p.infer?.gpuMs)} / ${ms(p.train?.gpuMs)}` : '';
+      });
+      out.push(`| ${c.cell} | ${shapeText(c.shape)} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  const checks = [];
+  for (const c of result.cases) {
+    const shape = c.shape.join(',');
+    for (const key of ['infer', 'train']) {
+      const ours = fastest(c, OURS_GPU, key);
+      const tf = fastest(c, TFJS_WEBGPU, key);
+      if (ours && tf) {
+        const need = c.cell === 'lstm' && key === 'infer' && shape === '1,256,64,128' ? 20 : c.cell === 'lstm' && key === 'train' && shape === '32,64,64,128' ? 5 : 1;
+        const x = tf.ms / ours.ms;
+        checks.push({ what: `${c.cell} ${shapeText(c.shape)} ${key}: our GPU (${ours.path}) vs tfjs-webgpu (${tf.path})`, x, need });
+      }
+      const oc = fastest(c, ['ours-cpu'], key);
+      const tc = fastest(c, ['tfjs-cpu'], key);
+      if (oc && tc) checks.push({ what: `${c.cell} ${shapeText(c.shape)} ${key}: our CPU vs tfjs-cpu`, x: tc.ms / oc.ms, need: 1 });
+    }
+    if (c.cell === 'lstm' && shape === '1,256,64,128' && c.floor) {
+      const step = c.paths.find((p) => p.path === 'ours-step' && p.ok);
+      if (step?.perStepMs !== undefined) {
+        const m = step.perStepMs / c.floor.matvecMs;
+        checks.push({ what: `lstm (1, 256, 64, 128) per-step time ${ms(step.perStepMs)} ms vs one-step matvec floor ${ms(c.floor.matvecMs)} ms (multiple of the floor, bar ≤ 2)`, x: 2 / m, need: 1, text: `${m.toFixed(2)}× the floor` });
+      }
+    }
+  }
+  if (checks.length) {
+    const failed = checks.filter((k) => !(k.x > k.need));
+    out.push(`**The bars** (${checks.length - failed.length} of ${checks.length} met)`, '', '| row | measured | bar | met |', '|---|---|---|---|');
+    for (const k of checks) out.push(`| ${k.what} | ${k.text ?? `${k.x.toFixed(1)}× faster`} | ${k.text ? '≤ 2× the floor' : k.need > 1 ? `≥ ${k.need}×` : 'ahead'} | ${k.x > k.need ? 'yes' : '**no**'} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
 if (process.argv[1] && process.argv[1].endsWith('report.mjs') && process.argv[2]) {
   const { readFileSync, writeFileSync } = await import('node:fs');
   const file = process.argv[2];
   const result = JSON.parse(readFileSync(file, 'utf8'));
   writeFileSync(file.replace(/\.json$/, '.html'), renderReport(result));
+  writeFileSync(file.replace(/\.json$/, '.md'), renderMarkdown(result));
   console.log(renderTable(result));
 }

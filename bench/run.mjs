@@ -19,7 +19,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createServer } from 'vite';
-import { renderReport, renderTable } from './report.mjs';
+import { renderMarkdown, renderReport, renderTable } from './report.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -164,8 +164,9 @@ async function main() {
   const base = resolve(opts.out, `${stamp}${opts.node ? '-node' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(result, null, 1));
   writeFileSync(`${base}.html`, renderReport(result));
+  writeFileSync(`${base}.md`, renderMarkdown(result));
   console.log(`\nbench: ${result.host}, ${result.adapter}, ${(result.wallMs / 1000).toFixed(0)} s in the suite, ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
-  console.log(`bench: wrote ${base}.json and ${base}.html`);
+  console.log(`bench: wrote ${base}.json, .html (the report) and .md (tables and the bars)`);
   if (result.failures.length) {
     console.log(`bench: ${result.failures.length} parity failure(s):\n  ${result.failures.join('\n  ')}`);
     process.exitCode = 1;

@@ -7,6 +7,7 @@
 //   rt.sequential([...])                          → Sequential (predict, summary)
 //   Tensor                                        → results; read() copies to the CPU
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime';
+export type { GpuTime } from './gpu/timer';
 export { Tensor, type BackendName, type FloatArray } from './tensor';
 export {
   Recurrent,

@@ -4,6 +4,7 @@
 import type { Backend } from './backend';
 import { ShapeError, ValueError } from './errors';
 import { GpuContext } from './gpu/context';
+import type { GpuTime } from './gpu/timer';
 import { acquireDevice, type DeviceRequest } from './gpu/device';
 import { Dense, type DenseOptions } from './layers/dense';
 import { Embedding, type EmbeddingOptions } from './layers/embedding';
@@ -68,6 +69,21 @@ export class Runtime {
   /** Live GPU buffers and their bytes (0 on the CPU backend). */
   memory(): { buffers: number; bytes: number } {
     return this.be.kind === 'webgpu' ? this.be.ctx.memory() : { buffers: 0, bytes: 0 };
+  }
+
+  /**
+   * GPU-side time of the compute passes submitted since the last call (timestamp
+   * queries; waits for passes still running), or null when the runtime was not
+   * created with { timestamps: true } or the adapter has no 'timestamp-query'.
+   * Browsers may round each timestamp (Chromium: to 100 µs).
+   */
+  async gpuTime(): Promise<GpuTime | null> {
+    return this.be.kind === 'webgpu' ? this.be.ctx.gpuTime() : null;
+  }
+
+  /** Whether compute passes are timed on the GPU (see gpuTime). */
+  get timestamps(): boolean {
+    return this.be.kind === 'webgpu' && this.be.ctx.timestamps;
   }
 
   /** Counters of GPU work so far (webgpu backend): compute dispatches, and readbacks (GPU→CPU copies). */

@@ -180,7 +180,7 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
         if (a.h0) enc.copyBufferToBuffer(a.h0, s.ld * BH * 4, s.hs, 0, BH * 4);
         if (a.c0 && s.cs) enc.copyBufferToBuffer(a.c0, s.ld * BH * 4, s.cs, 0, BH * 4);
       }
-      const pass = enc.beginComputePass({ label: `${cfg.cell}.forward` });
+      const pass = enc.beginComputePass(ctx.passDescriptor(`${cfg.cell}.forward`));
       for (const op of ops) op.record(pass);
       pass.end();
       for (const s of stateCopies) {
@@ -299,7 +299,7 @@ export async function recurrentBackwardGpu(
         if (a.dhN) enc.copyBufferToBuffer(a.dhN, c.ld * BH * 4, c.carry, 0, BH * 4);
         if (a.dcN) enc.copyBufferToBuffer(a.dcN, c.ld * BH * 4, c.carry, BH * 4, BH * 4);
       }
-      const pass = enc.beginComputePass({ label: `${cfg.cell}.backward` });
+      const pass = enc.beginComputePass(ctx.passDescriptor(`${cfg.cell}.backward`));
       for (const op of ops) op.record(pass);
       pass.end();
     });

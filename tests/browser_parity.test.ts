@@ -68,6 +68,12 @@ describe('parity in headless Chromium', () => {
     expect(paths).toEqual(new Set(['step', 'persistent', 'cpu']));
   });
 
+  it("timestamps: a runtime created with { timestamps: true } times its forward pass on Chromium's adapter", () => {
+    // Chromium's SwiftShader adapter offers 'timestamp-query'; gpuTime() then sums one pass.
+    expect(page.timing).toMatchObject({ adapterHas: true, timestamps: true, passes: 1 });
+    expect(page.timing!.ms).toBeGreaterThanOrEqual(0); // Chromium rounds timestamps (100 µs): a short pass may read 0
+  });
+
   it('matmul: every case ran on the kernel it names, tiled and untiled', () => {
     const rows = page.rows.filter((r) => r.suite === 'matmul');
     expect(rows).toHaveLength(matmulCases.length);

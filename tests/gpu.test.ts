@@ -1,7 +1,7 @@
 // GPU plumbing: every kernel compiles on this adapter, a broken kernel fails with
 // an error naming it, and the scheduler's dispatch counts are what we claim.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KernelError, type Runtime } from '../src/index';
+import { KernelError, createRuntime, type Runtime } from '../src/index';
 import type { GpuContext, KernelDef } from '../src/gpu/context';
 import { withCommon } from '../src/kernels/common';
 import { gruResetKernel, gruSeqKernel, gruStepBackwardKernel, gruStepKernel, gruV1ResetBackwardKernel, gruV1StepBackwardKernel, gruV1StepKernel } from '../src/kernels/gru';
@@ -148,5 +148,38 @@ describe('dispatches per time step', () => {
     expect(c.stats.path).toBe('step');
     for (const r of [a, b, c]) for (const t of [r.output, r.h, r.c]) t?.dispose();
     for (const l of [small, big, wide]) l.dispose();
+  });
+});
+
+describe('GPU-side time from timestamp queries', () => {
+  it('without { timestamps: true } nothing is timed and gpuTime() is null', async () => {
+    expect(rt.timestamps).toBe(false);
+    expect(await rt.gpuTime()).toBeNull();
+  });
+
+  it('with { timestamps: true } on an adapter that offers them, forward and backward passes are summed and taken', async () => {
+    const timed = await createRuntime({ timestamps: true });
+    try {
+      // SwiftShader (Dawn) offers 'timestamp-query': this runtime must time.
+      expect(timed.timestamps).toBe(timed.device!.features.has('timestamp-query'));
+      expect(timed.timestamps).toBe(true);
+      const layer = timed.lstm({ inputSize: 4, hiddenSize: 8 });
+      const input = new Float32Array(3 * 6 * 4).map((_, i) => Math.sin(i));
+      const res = await layer.forward(input, { batch: 3, seqLen: 6, record: true });
+      await res.output.read();
+      const fwd = await timed.gpuTime();
+      expect(fwd!.passes).toBe(1); // the whole forward is one compute pass
+      expect(fwd!.ms).toBeGreaterThan(0);
+      expect(fwd!.untimed).toBe(0);
+      expect(await timed.gpuTime()).toEqual({ ms: 0, passes: 0, untimed: 0 }); // taken: the sum restarts
+      const back = await layer.backward(res.tape!, { dOutput: new Float32Array(3 * 6 * 8).fill(0.1) });
+      const bwd = await timed.gpuTime();
+      expect(bwd!.passes).toBe(1);
+      expect(bwd!.ms).toBeGreaterThan(0);
+      for (const t of [res.output, res.h, res.c, back.dx, back.dh0, back.dc0]) t?.dispose();
+      layer.dispose();
+    } finally {
+      timed.dispose();
+    }
   });
 });

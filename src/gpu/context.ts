@@ -2,10 +2,12 @@
 //  - buffers that are tracked (live count and bytes) and checked against limits,
 //  - compute pipelines compiled once and cached by kernel name + constants,
 //  - submission wrapped in error scopes, turned into typed errors,
-//  - device loss recorded and reported on the next call.
+//  - device loss recorded and reported on the next call,
+//  - with timestamps on, every compute pass timed on the GPU (timer.ts).
 // The CPU waits for the GPU only in `readback`.
 import { DeviceLostError, DisposedError, KernelError, LimitError } from '../errors';
 import type { AcquiredDevice } from './device';
+import { PassTimer, type GpuTime } from './timer';
 
 // GPUBufferUsage / GPUMapMode values are fixed by the spec; spelled out here so
 // the library does not depend on those globals existing (Node).
@@ -53,8 +55,12 @@ export class GpuContext {
   /** GPU→CPU copies since creation: the only places the CPU waits for the GPU. */
   readbacks = 0;
 
+  /** Times compute passes when the device has 'timestamp-query' and the runtime asked for it. */
+  private readonly timer: PassTimer | null;
+
   constructor(acq: AcquiredDevice) {
     this.device = acq.device;
+    this.timer = acq.timestamps ? new PassTimer(acq.device) : null;
     this.adapterName = acq.adapterName;
     this.owned = acq.owned;
     this.keepAlive = acq.keepAlive;
@@ -216,6 +222,22 @@ export class GpuContext {
    * Encodes work with `record`, submits it in one command buffer, and turns any
    * validation or out-of-memory error into a typed error naming `op`.
    */
+  /** The descriptor every compute pass of the runtime begins with (timestamp writes when timing). */
+  passDescriptor(label: string): GPUComputePassDescriptor {
+    return this.timer ? this.timer.pass(label) : { label };
+  }
+
+  /** Whether compute passes are being timed on the GPU (see gpuTime). */
+  get timestamps(): boolean {
+    return this.timer !== null;
+  }
+
+  /** GPU time of the compute passes submitted since the last call, or null when not timing. */
+  async gpuTime(): Promise<GpuTime | null> {
+    this.check('gpuTime');
+    return this.timer ? this.timer.take() : null;
+  }
+
   async submit(op: string, record: (enc: GPUCommandEncoder) => void): Promise<void> {
     this.check(op);
     const device = this.device;
@@ -226,7 +248,9 @@ export class GpuContext {
     try {
       const enc = device.createCommandEncoder({ label: op });
       record(enc);
+      const startRead = this.timer?.resolve(enc) ?? null;
       device.queue.submit([enc.finish()]);
+      startRead?.();
     } finally {
       // always close both scopes, so errors of other code on this device are not swallowed
       validation = await device.popErrorScope();
@@ -248,6 +272,7 @@ export class GpuContext {
     for (const b of this.live.keys()) b.destroy();
     this.live.clear();
     this.placeholderBuf?.destroy();
+    this.timer?.destroy();
     this.pipelines.clear();
     this.disposed = true;
     if (this.owned) this.device.destroy();

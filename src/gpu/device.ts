@@ -8,6 +8,12 @@ export interface DeviceRequest {
   /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package). */
   gpu?: GPU;
   powerPreference?: GPUPowerPreference;
+  /**
+   * Time every compute pass on the GPU with timestamp queries (Runtime.gpuTime),
+   * when the adapter offers 'timestamp-query' (a device passed in must have been
+   * created with it). Off by default: the queries cost a little per pass.
+   */
+  timestamps?: boolean;
 }
 
 export interface AcquiredDevice {
@@ -21,6 +27,8 @@ export interface AcquiredDevice {
    * crashes the process.
    */
   keepAlive: unknown[];
+  /** The device has 'timestamp-query' and timestamps were asked for. */
+  timestamps: boolean;
 }
 
 // Limits we raise to the adapter's maximum: the defaults (128 MiB bindings,
@@ -76,7 +84,8 @@ async function loadDawn(): Promise<GPU> {
 
 export async function acquireDevice(req: DeviceRequest): Promise<AcquiredDevice> {
   if (req.device) {
-    return { device: req.device, adapterName: adapterLabel(req.device.adapterInfo), owned: false, keepAlive: [] };
+    const timestamps = !!req.timestamps && req.device.features.has('timestamp-query');
+    return { device: req.device, adapterName: adapterLabel(req.device.adapterInfo), owned: false, keepAlive: [], timestamps };
   }
   const gpu = req.gpu ?? (await findGpu());
   const adapter = await gpu.requestAdapter({ powerPreference: req.powerPreference });
@@ -87,8 +96,9 @@ export async function acquireDevice(req: DeviceRequest): Promise<AcquiredDevice>
   }
   const requiredLimits: Record<string, number> = {};
   for (const k of RAISED_LIMITS) requiredLimits[k] = adapter.limits[k];
-  const device = await adapter.requestDevice({ requiredLimits });
-  return { device, adapterName: adapterLabel(adapter.info), owned: true, keepAlive: [gpu, adapter] };
+  const timestamps = !!req.timestamps && adapter.features.has('timestamp-query');
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: timestamps ? ['timestamp-query'] : [] });
+  return { device, adapterName: adapterLabel(adapter.info), owned: true, keepAlive: [gpu, adapter], timestamps };
 }
 
 function adapterLabel(info: GPUAdapterInfo | undefined): string {

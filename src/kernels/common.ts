@@ -151,7 +151,7 @@ export function persistentCapacity(floats: number): number {
 export async function submitOps(ctx: GpuContext, label: string, ops: EncodedOp[]): Promise<void> {
   try {
     await ctx.submit(label, (enc) => {
-      const pass = enc.beginComputePass({ label });
+      const pass = enc.beginComputePass(ctx.passDescriptor(label));
       for (const o of ops) o.record(pass);
       pass.end();
     });

@@ -31,6 +31,23 @@ export interface ParityPageResult {
   cpuBackend: string;
   adapter: string;
   rows: PageRow[];
+  /** A forward on a runtime created with { timestamps: true }: what gpuTime() returned. */
+  timing: { timestamps: boolean; adapterHas: boolean; passes: number; ms: number } | null;
+}
+
+/** One LSTM forward on a runtime that times its passes (timestamp queries), and what it measured. */
+async function timedForward(): Promise<ParityPageResult['timing']> {
+  const adapter = await navigator.gpu.requestAdapter();
+  const rt = await createRuntime({ timestamps: true });
+  try {
+    const layer = rt.lstm({ inputSize: 4, hiddenSize: 8 });
+    const r = await layer.forward(new Float32Array(2 * 5 * 4).fill(0.5), { batch: 2, seqLen: 5 });
+    await r.output.read();
+    const t = await rt.gpuTime();
+    return { timestamps: rt.timestamps, adapterHas: !!adapter?.features.has('timestamp-query'), passes: t?.passes ?? 0, ms: t?.ms ?? 0 };
+  } finally {
+    rt.dispose();
+  }
 }
 
 export async function run(): Promise<ParityPageResult> {
@@ -57,7 +74,7 @@ export async function run(): Promise<ParityPageResult> {
     for (const r of await runMatmulCases(be.ctx, matmulCases)) {
       rows.push({ suite: 'matmul', group: r.kernel, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
     }
-    return { backend: gpu.backend, cpuBackend: cpu.backend, adapter: gpu.adapterName, rows };
+    return { backend: gpu.backend, cpuBackend: cpu.backend, adapter: gpu.adapterName, rows, timing: await timedForward() };
   } finally {
     gpu.dispose();
     cpu.dispose();
