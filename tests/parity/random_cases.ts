@@ -59,14 +59,15 @@ interface RecurrentShape {
   extreme?: boolean;
 }
 
-// Workgroup sizes these shapes are chosen against: per-step kernels 64 threads
-// over H (tiles of 64 over h_prev), matmul 16 × 16 tiles over (B·T, G) with K in
-// tiles of 16, persistent kernels 256 threads over B·H units.
+// What these shapes are chosen against: per-step kernels take 64 threads over H
+// and up to 4 batch rows per thread, with k in chunks of 4 (and a remainder);
+// matmuls take 8×8 tiles of vec4 loads when K and rows are multiples of 4 (else 4
+// columns per thread); persistent kernels up to 256 threads over B·H units.
 const RECURRENT_SHAPES: Record<string, RecurrentShape> = {
   ones: { B: 1, T: 1, I: 1, H: 1 },
-  // H = 67 > 64: two tiles in the per-step loop; I = 7, G = 67..268 not multiples of 16.
+  // H = 67 > 64: two workgroups over H and a k remainder; I = 7: the untiled matmuls.
   odd: { B: 3, T: 5, I: 7, H: 67 },
-  // B·H = 387 > 256: persistent threads loop over units; three h_prev tiles per step.
+  // B·H = 387 > 256: persistent threads loop over units; three workgroups over H per step.
   h129: { B: 3, T: 3, I: 5, H: 129 },
   extreme: { B: 2, T: 4, I: 3, H: 5, extreme: true },
   h0: { B: 2, T: 4, I: 3, H: 6, L: 2, initialState: true },
