@@ -86,12 +86,14 @@ export interface RecurrentRunResult {
 }
 
 /**
- * 'auto' picks the single-workgroup persistent kernel for small layers: B·H ≤ 1024
- * and H ≤ 64. Measured on SwiftShader (2 cores): at H = 1…32 it is up to 5× faster
- * per step than the per-step kernels, at H = 128 slower (it runs on one core).
+ * 'auto' picks the single-workgroup persistent kernel for the smallest layers,
+ * B·H ≤ 64, and the per-step kernels otherwise. Measured in Chromium on SwiftShader
+ * (2 cores), LSTM / GRU / SimpleRNN inference, T = 64: persistent 10–25% faster at
+ * B·H = 16…64 ((1, 16), (1, 32), (1, 64), (2, 32), (4, 16)), even at B·H = 96, and
+ * slower from B·H = 128 on ((2, 64): 20%; (8, 32), (4, 64): 2×; (16, 64): 3×), where
+ * the per-step kernels' batch rows per thread and both cores win.
  */
-export const PERSISTENT_MAX_UNITS = 1024;
-export const PERSISTENT_MAX_HIDDEN = 64;
+export const PERSISTENT_MAX_UNITS = 64;
 
 export function choosePath(ctx: GpuContext, kind: RecurrenceKind, B: number, H: number, requested: RecurrentPath, op = 'forward'): 'step' | 'persistent' {
   const bytes = persistentFloats(kind, B, H) * 4;
@@ -105,7 +107,7 @@ export function choosePath(ctx: GpuContext, kind: RecurrenceKind, B: number, H: 
     return 'persistent';
   }
   if (requested === 'step') return 'step';
-  return fits && B * H <= PERSISTENT_MAX_UNITS && H <= PERSISTENT_MAX_HIDDEN ? 'persistent' : 'step';
+  return fits && B * H <= PERSISTENT_MAX_UNITS ? 'persistent' : 'step';
 }
 
 export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig, weights: GpuCellWeights[][], a: RecurrentRunArgs): Promise<RecurrentRunResult> {

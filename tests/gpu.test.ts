@@ -135,7 +135,7 @@ describe('dispatches per time step', () => {
     });
   }
 
-  it("'auto' picks persistent for small B·H and per-step for large", async () => {
+  it("'auto' picks persistent for B·H ≤ 64 and per-step above", async () => {
     const small = rt.lstm({ inputSize: 2, hiddenSize: 8 });
     const big = rt.lstm({ inputSize: 2, hiddenSize: 300 });
     const a = await small.forward(x(2 * 3 * 2), { batch: 2, seqLen: 3 });
@@ -146,8 +146,14 @@ describe('dispatches per time step', () => {
     const wide = rt.lstm({ inputSize: 2, hiddenSize: 128 });
     const c = await wide.forward(x(1 * 3 * 2), { batch: 1, seqLen: 3 });
     expect(c.stats.path).toBe('step');
-    for (const r of [a, b, c]) for (const t of [r.output, r.h, r.c]) t?.dispose();
-    for (const l of [small, big, wide]) l.dispose();
+    // the boundary, B·H = 64 (measured in Chromium: persistent faster up to there)
+    const h32 = rt.gru({ inputSize: 2, hiddenSize: 32 });
+    const d = await h32.forward(x(2 * 3 * 2), { batch: 2, seqLen: 3 });
+    const e = await h32.forward(x(4 * 3 * 2), { batch: 4, seqLen: 3 });
+    expect(d.stats.path).toBe('persistent');
+    expect(e.stats.path).toBe('step');
+    for (const r of [a, b, c, d, e]) for (const t of [r.output, r.h, r.c]) t?.dispose();
+    for (const l of [small, big, wide, h32]) l.dispose();
   });
 });
 
