@@ -1,4 +1,5 @@
 // Y = act(X · Wᵀ + bias): the input projection of all time steps at once
+// (For operands that are not 4-aligned, or M < 8: matmul_tiled.wgsl takes the rest.)
 // (X = inputs as (B·T, I), W = weight_ih (G, I)) and the Dense layer.
 //
 // Buffers:  x (M, K) row-major · w (N, K) row-major (PyTorch layout) · bias (N) · y (M, N)

@@ -1,5 +1,7 @@
 // Y = act(X · Wᵀ + bias): input projection of all time steps at once, and Dense;
-// and the gradient matmuls and bias sums of the backward pass.
+// and the gradient matmuls and bias sums of the backward pass. Both launchers hand
+// 4-aligned operands (M ≥ 8) to matmul_tiled.wgsl (tiledFits); other shapes run
+// matmul_bias_forward.wgsl / matmul_backward.wgsl.
 import wgsl from '../../shaders/matmul_bias_forward.wgsl?raw';
 import gradWgsl from '../../shaders/matmul_backward.wgsl?raw';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
@@ -98,6 +100,8 @@ export function matmulGrad(
     cView?: MatrixView;
   },
 ): Promise<EncodedOp> {
+  const tiled = { ...g, transB: false };
+  if (tiledFits(tiled)) return matmulTiled(ctx, tiled);
   const PARAMS = [
     ['M', 'u32'],
     ['N', 'u32'],
@@ -126,8 +130,6 @@ export function matmulGrad(
     _pad1: 0,
     _pad2: 0,
   };
-  const tiled = { ...g, transB: false };
-  if (tiledFits(tiled)) return matmulTiled(ctx, tiled);
   return encodeSingle(
     ctx,
     matmulGradKernel,
