@@ -1,5 +1,5 @@
 // The gradient matmuls, over all time steps at once:
-// (For operands that are not 4-aligned, or M < 8: matmul_tiled.wgsl takes the rest.)
+// (Runs only for operands that are not 4-aligned, or M < 8; matmul_tiled.wgsl takes the others.)
 //   TRANS_A = false:  C (M, N) (+)= A (M, K) · B (K, N)      dx = dxg · W_ih
 //   TRANS_A = true:   C (M, N) (+)= A (K, M)ᵀ · B (K, N)     dW_ih = dxgᵀ·x, dW_hhᵀ = hsᵀ·dA
 // Each operand may be a column block of a wider row-major buffer: element (i, j) of

@@ -1,5 +1,5 @@
 // Y = act(X · Wᵀ + bias): the input projection of all time steps at once
-// (For operands that are not 4-aligned, or M < 8: matmul_tiled.wgsl takes the rest.)
+// (Runs only for operands that are not 4-aligned, or M < 8; matmul_tiled.wgsl takes the others.)
 // (X = inputs as (B·T, I), W = weight_ih (G, I)) and the Dense layer.
 //
 // Buffers:  x (M, K) row-major · w (N, K) row-major (PyTorch layout) · bias (N) · y (M, N)
