@@ -69,36 +69,3 @@ export class DisposedError extends RnnError {
 export function fmtShape(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
-
-/** Checks that `data.length` equals the product of `shape`; names the argument. */
-export function assertLength(
-  op: string,
-  arg: string,
-  data: ArrayLike<number>,
-  shape: readonly number[],
-  names: string,
-  hint?: string,
-): void {
-  const want = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== want) {
-    throw new ShapeError(
-      `${op}: ${arg} has ${data.length} elements, expected ${names} = ${fmtShape(shape)} = ${want}.` +
-        (hint ? ` Hint: ${hint}` : ''),
-    );
-  }
-}
-
-/** Rejects NaN and +-Inf; reports the first bad index. */
-export function assertFinite(op: string, arg: string, data: ArrayLike<number>): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new ValueError(`${op}: ${arg}[${i}] is ${data[i]}; all values must be finite (no NaN or Inf).`);
-    }
-  }
-}
-
-export function assertPositiveInt(op: string, arg: string, v: unknown): asserts v is number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ValueError(`${op}: ${arg} must be a positive integer, got ${String(v)}.`);
-  }
-}

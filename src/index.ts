@@ -7,15 +7,15 @@
 //   rt.sequential([...])                          → Sequential (predict, summary)
 //   Tensor                                        → results; read() copies to the CPU
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime';
+export type { RuntimeHandle } from './backend';
 export type { GpuTime } from './gpu/timer';
-export { Tensor, type BackendName, type FloatArray } from './tensor';
+export { Tensor, type BackendName, type FloatArray, type Input } from './tensor';
 export {
   Recurrent,
   RecurrentStream,
   RecurrentTape,
   type RecurrentBackwardOptions,
   type RecurrentBackwardResult,
-  type Input,
   type RecurrentForwardOptions,
   type RecurrentOptions,
   type RecurrentOutput,
@@ -23,7 +23,8 @@ export {
 export { Dense, type DenseOptions } from './layers/dense';
 export { Embedding, type EmbeddingOptions } from './layers/embedding';
 export { Softmax } from './layers/softmax';
-export { Sequential, type Layer, type PredictOptions, type SequentialTape } from './model';
+export { Sequential } from './models/sequential';
+export type { Layer, PredictOptions, SequentialTape } from './models/types';
 export {
   Optimizer,
   SGD,
@@ -37,9 +38,9 @@ export {
   type RMSpropOptions,
   type ClipGradNormOptions,
   type BackendOptions,
-} from './optim';
-export type { Param } from './params';
-export type { FitData, FitOptions, EvaluateOptions, History, LossName, MetricName } from './train';
+} from './training/optim';
+export type { Param } from './training/params';
+export type { FitData, FitOptions, EvaluateOptions, History, LossName, MetricName } from './training/fit';
 export {
   mseLoss,
   bceLoss,
@@ -50,7 +51,7 @@ export {
   type LossResult,
   type BceOptions,
   type RowOptions,
-} from './losses';
+} from './training/losses';
 export type { RecurrentPath, RecurrentRunStats } from './scheduler';
 export type { CellType, StateDict, ArrayLikeTensor } from './weights/types';
 export type { KerasRecurrentWeights, KerasRecurrentArrays } from './weights/keras';

@@ -1,7 +1,7 @@
 // createRuntime(): the one object a user holds. It owns the GPU device (unless
 // the caller passed one), every pipeline and, through the layers it creates,
 // every GPU buffer; rt.dispose() frees them all.
-import type { Backend } from './backend';
+import { attachBackend, type Backend, type RuntimeHandle } from './backend';
 import { ShapeError, ValueError } from './errors';
 import { GpuContext } from './gpu/context';
 import type { GpuTime } from './gpu/timer';
@@ -10,7 +10,8 @@ import { Dense, type DenseOptions } from './layers/dense';
 import { Embedding, type EmbeddingOptions } from './layers/embedding';
 import { Recurrent, type RecurrentOptions } from './layers/recurrent';
 import { Softmax } from './layers/softmax';
-import { Sequential, type Layer } from './model';
+import { Sequential } from './models/sequential';
+import type { Layer } from './models/types';
 import { Tensor, type BackendName } from './tensor';
 
 export interface RuntimeOptions extends DeviceRequest {
@@ -18,7 +19,7 @@ export interface RuntimeOptions extends DeviceRequest {
   backend?: BackendName;
 }
 
-export class Runtime {
+export class Runtime implements RuntimeHandle {
   readonly backend: BackendName;
   /** The adapter's name ('cpu reference' on the CPU backend). */
   readonly adapterName: string;
@@ -29,6 +30,7 @@ export class Runtime {
     this.be = be;
     this.backend = be.kind;
     this.adapterName = be.kind === 'webgpu' ? be.ctx.adapterName : 'cpu reference (float64)';
+    attachBackend(this, be);
   }
 
   /** The GPUDevice (webgpu backend), e.g. to share with other WebGPU code. */

@@ -6,6 +6,9 @@ import { DisposedError, ShapeError, fmtShape } from './errors';
 import type { GpuContext } from './gpu/context';
 
 export type FloatArray = Float32Array | Float64Array;
+
+/** A plain or backend input: array data, or a Tensor already on this backend. */
+export type Input = Float32Array | Float64Array | number[] | Tensor;
 export type BackendName = 'webgpu' | 'cpu';
 
 type Store = { kind: 'cpu'; data: Float64Array } | { kind: 'gpu'; ctx: GpuContext; buffer: GPUBuffer; owns: boolean };
@@ -49,6 +52,11 @@ export class Tensor {
     const s = this.live('read');
     if (s.kind === 'cpu') return s.data.slice();
     return s.ctx.readback(s.buffer, this.size);
+  }
+
+  /** @internal Whether this is a GPU tensor of `ctx` (the device that can bind its buffer). */
+  belongsTo(ctx: GpuContext): boolean {
+    return this.store?.kind === 'gpu' && this.store.ctx === ctx;
   }
 
   /** @internal */
@@ -99,4 +107,15 @@ export class Tensor {
 function checkSameSize(from: readonly number[], to: readonly number[]): void {
   const n = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
   if (n(from) !== n(to)) throw new ShapeError(`reshape: cannot view ${fmtShape(from)} as ${fmtShape(to)}: they differ in size.`);
+}
+
+/**
+ * The GPU buffer of an input: a Tensor's own buffer (borrowed), or a float32
+ * upload of an array, added to `temps` for the caller to free after submitting.
+ */
+export function gpuInput(ctx: GpuContext, op: string, v: Input, label: string, temps: GPUBuffer[]): GPUBuffer {
+  if (v instanceof Tensor) return v.gpuBuffer(op);
+  const b = ctx.createStorage(label, Float32Array.from(v));
+  temps.push(b);
+  return b;
 }

@@ -1,4 +1,4 @@
-// Losses and metrics (src/losses.ts, kernels in src/kernels/losses.ts, twins in
+// Losses and metrics (src/training/losses.ts, kernels in src/kernels/losses.ts, twins in
 // src/reference/losses.ts):
 //  1. the float64 twins against hand-computed values;
 //  2. the twins' gradients against central finite differences of their own loss;
@@ -20,7 +20,7 @@
 // parity/loss_cases.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShapeError, ValueError, type Runtime } from '../src/index';
-import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy } from '../src/losses';
+import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy } from '../src/training/losses';
 import {
   bceLossRef,
   binaryAccuracyRef,

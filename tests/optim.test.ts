@@ -20,8 +20,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fixtures from './fixtures/optim.json';
 import { DisposedError, ValueError, type Runtime } from '../src/index';
-import type { Param } from '../src/params';
-import { Adam, AdamW, RMSprop, SGD, clipGradNorm, clipGradValue } from '../src/optim';
+import type { Param } from '../src/training/params';
+import { Adam, AdamW, RMSprop, SGD, clipGradNorm, clipGradValue } from '../src/training/optim';
 import { clipGradNormRef, clipGradValueRef } from '../src/reference/optim';
 import { compare } from './parity/compare';
 import {

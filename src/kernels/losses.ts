@@ -1,6 +1,6 @@
 // Losses and metrics: elementwise or per-row partial kernels, then mean_reduce.wgsl
 // into a 1-element buffer (and, for the softmax cross-entropy, grad_scale.wgsl with
-// the GPU-computed 1/count). src/losses.ts strings them into one submission;
+// the GPU-computed 1/count). src/training/losses.ts strings them into one submission;
 // src/reference/losses.ts holds the float64 twins.
 // Bindings a variant does not read take ctx.placeholder; one it does not write takes a
 // 1-element scratch buffer freed with the op (Dawn refuses a buffer bound both

@@ -4,7 +4,7 @@
 // pipeline per kernel serves every parameter and every step. These kernels use
 // none of common.wgsl's helpers, so it is not joined in.
 //
-// CPU twins: src/reference/optim.ts. Public classes: src/optim.ts.
+// CPU twins: src/reference/optim.ts. Public classes: src/training/optim.ts.
 import sgdWgsl from '../../shaders/sgd_update.wgsl?raw';
 import adamWgsl from '../../shaders/adam_update.wgsl?raw';
 import rmspropWgsl from '../../shaders/rmsprop_update.wgsl?raw';

@@ -1,20 +1,20 @@
 // Dense (nn.Linear / keras Dense): y = act(x · Wᵀ + b) over the last dimension.
 import type { Backend } from '../backend';
-import { DisposedError, ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, fmtShape } from '../errors';
 import { submitOps, type EncodedOp } from '../kernels/common';
 import { activationBackward } from '../kernels/heads';
 import { colsumGrad, matmulBiasForward, matmulGrad } from '../kernels/matmul';
-import type { Param } from '../params';
+import type { Param } from '../training/params';
 import { activationBackwardRef } from '../reference/heads';
 import { matmulBiasRef } from '../reference/matmul';
 import type { ActivationName } from '../reference/math';
 import type { GpuContext } from '../gpu/context';
-import { Tensor } from '../tensor';
+import { Tensor, gpuInput, type Input } from '../tensor';
+import { assertPositiveInt, checkInput } from '../validate';
 import { initDense } from '../weights/init';
 import { denseToKeras, kerasToDense, type KerasTensor } from '../weights/keras';
 import { toFloat32 } from '../weights/torch';
 import type { ArrayLikeTensor } from '../weights/types';
-import { checkInput, gpuInput, type Input } from './recurrent';
 
 export interface DenseOptions {
   inputSize: number;

@@ -1,13 +1,13 @@
 // Embedding (nn.Embedding / keras Embedding): token ids (B, T) -> vectors (B, T, D).
 import type { Backend } from '../backend';
-import { DisposedError, ShapeError, ValueError, assertPositiveInt, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, fmtShape } from '../errors';
 import { submitOps } from '../kernels/common';
 import { embeddingBackward, embeddingForward } from '../kernels/heads';
-import type { Param } from '../params';
+import type { Param } from '../training/params';
 import { embeddingBackwardRef, embeddingRef } from '../reference/heads';
 import type { GpuContext } from '../gpu/context';
-import { Tensor } from '../tensor';
-import { checkInput, gpuInput, type Input } from './recurrent';
+import { Tensor, gpuInput, type Input } from '../tensor';
+import { assertPositiveInt, checkInput } from '../validate';
 import { initEmbedding } from '../weights/init';
 import { toFloat32 } from '../weights/torch';
 import type { ArrayLikeTensor } from '../weights/types';

@@ -5,9 +5,9 @@
 // nothing), then runs either recurrentForwardGpu (scheduler → kernels → WGSL) or
 // recurrentForwardCpu (reference), and returns Tensors the caller owns.
 import type { Backend } from '../backend';
-import { DisposedError, ShapeError, ValueError, WeightError, assertFinite, assertLength, assertPositiveInt, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, WeightError, fmtShape } from '../errors';
 import type { GpuContext } from '../gpu/context';
-import type { Param } from '../params';
+import type { Param } from '../training/params';
 import { matmulBiasRef } from '../reference/matmul';
 import { recurrenceRef } from '../reference/recurrent';
 import { stackForwardBackwardRef, type CellGrads } from '../reference/stack_backward';
@@ -21,7 +21,8 @@ import {
   type RecurrentRunStats,
   type RecurrentTape as GpuTape,
 } from '../scheduler';
-import { Tensor } from '../tensor';
+import { Tensor, gpuInput, type Input } from '../tensor';
+import { assertPositiveInt, checkInput, checkLengths, resolveBT } from '../validate';
 import { initKeras, initTorch } from '../weights/init';
 import { bhhFromGpu, bhhToGpu, whhFromGpu, whhToGpu } from '../weights/gpu_layout';
 import { cellToKeras, kerasToCell, type KerasRecurrentArrays, type KerasRecurrentWeights } from '../weights/keras';
@@ -57,8 +58,6 @@ export interface RecurrentOptions {
   returnSequences?: boolean;
 }
 
-/** A plain or GPU input: Float32Array data, or a Tensor already on this backend. */
-export type Input = Float32Array | Float64Array | number[] | Tensor;
 
 export interface RecurrentForwardOptions {
   /** B. Needed for array inputs unless seqLen is given (then inferred). */
@@ -635,73 +634,6 @@ function addCellGrads(acc: CellGrads, g: CellGrads): void {
 
 function freeCells(ctx: GpuContext, cells: GpuCellWeights[][]): void {
   for (const row of cells) for (const w of row) for (const b of [w.wih, w.whhT, w.bih, w.bhh]) ctx.destroyBuffer(b);
-}
-
-/** B and T from explicit options, the input's shape, or its length. */
-export function resolveBT(op: string, x: Input, I: number, batch?: number, seqLen?: number): { B: number; T: number } {
-  if (x instanceof Tensor) {
-    if (x.shape.length !== 3) throw new ShapeError(`${op}: x has shape ${fmtShape(x.shape)}, expected (B, T, I) with I = ${I}.`);
-    const [B, T] = x.shape;
-    if ((batch !== undefined && batch !== B) || (seqLen !== undefined && seqLen !== T)) {
-      throw new ShapeError(`${op}: x has shape ${fmtShape(x.shape)} but batch = ${batch}, seqLen = ${seqLen} were given.`);
-    }
-    return { B, T };
-  }
-  if (!x || typeof (x as ArrayLike<number>).length !== 'number') throw new ShapeError(`${op}: x must be a Float32Array, number[] or Tensor of shape (B, T, I).`);
-  if (batch !== undefined) assertPositiveInt(op, 'batch', batch);
-  if (seqLen !== undefined) assertPositiveInt(op, 'seqLen', seqLen);
-  const n = x.length;
-  if (batch !== undefined && seqLen !== undefined) return { B: batch, T: seqLen };
-  if (batch === undefined && seqLen === undefined) {
-    throw new ShapeError(`${op}: x is a flat array of ${n} values; pass batch and/or seqLen so its shape (B, T, I = ${I}) is known.`);
-  }
-  const known = (batch ?? seqLen)! * I;
-  if (n % known !== 0 || n === 0) {
-    throw new ShapeError(`${op}: x has ${n} values, not a multiple of ${batch !== undefined ? 'batch' : 'seqLen'}·I = ${known}.`);
-  }
-  return batch !== undefined ? { B: batch, T: n / known } : { B: n / known, T: seqLen! };
-}
-
-/** Lengths as u32, each in [1, T]; all T when absent. */
-export function checkLengths(op: string, lengths: ArrayLike<number> | undefined, B: number, T: number): Uint32Array {
-  if (lengths === undefined) return new Uint32Array(B).fill(T);
-  if (typeof lengths.length !== 'number' || lengths.length !== B) {
-    throw new ShapeError(`${op}: lengths has ${lengths?.length} entries, expected (B) = (${B}). Hint: one length per sequence in the batch.`);
-  }
-  const out = new Uint32Array(B);
-  for (let b = 0; b < B; b++) {
-    const v = lengths[b];
-    if (!Number.isInteger(v) || v < 1 || v > T) {
-      throw new ValueError(`${op}: lengths[${b}] = ${v} is out of range; each length must be an integer in [1, T] = [1, ${T}].`);
-    }
-    out[b] = v;
-  }
-  return out;
-}
-
-/**
- * The GPU buffer of an input: a Tensor's own buffer (borrowed), or a float32
- * upload of an array, added to `temps` for the caller to free after submitting.
- */
-export function gpuInput(ctx: GpuContext, op: string, v: Input, label: string, temps: GPUBuffer[]): GPUBuffer {
-  if (v instanceof Tensor) return v.gpuBuffer(op);
-  const b = ctx.createStorage(label, Float32Array.from(v));
-  temps.push(b);
-  return b;
-}
-
-/** Shape, finiteness and backend checks of an input array or tensor. */
-export function checkInput(op: string, arg: string, v: Input, shape: number[], names: string, backend: Backend, hint?: string): void {
-  if (v instanceof Tensor) {
-    if (v.disposed) throw new DisposedError(`${op}: ${arg} is a disposed tensor.`);
-    if (v.shape.length !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
-      throw new ShapeError(`${op}: ${arg} has shape ${fmtShape(v.shape)}, expected ${names} = ${fmtShape(shape)}.` + (hint ? ` Hint: ${hint}` : ''));
-    }
-    if (v.backend !== backend.kind) throw new ValueError(`${op}: ${arg} is a ${v.backend} tensor but this layer runs on ${backend.kind}.`);
-    return;
-  }
-  assertLength(op, arg, v, shape, names, hint);
-  assertFinite(op, arg, v);
 }
 
 /**

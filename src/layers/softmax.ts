@@ -4,8 +4,8 @@ import { ShapeError, fmtShape } from '../errors';
 import { submitOps } from '../kernels/common';
 import { softmaxForward } from '../kernels/heads';
 import { softmaxRef } from '../reference/heads';
-import { Tensor } from '../tensor';
-import { checkInput, gpuInput, type Input } from './recurrent';
+import { Tensor, gpuInput, type Input } from '../tensor';
+import { checkInput } from '../validate';
 
 export class Softmax {
   readonly kind = 'Softmax';

@@ -1,7 +1,7 @@
 // CPU twins of the loss and metric kernels (mse_loss, bce_loss, softmax_xent_loss,
 // mean_reduce, grad_scale, binary_accuracy, categorical_accuracy), float64, written
 // from the formulas: each returns the mean and ∂(mean)/∂input in PyTorch's
-// reduction='mean' convention. Inputs are assumed validated (src/losses.ts).
+// reduction='mean' convention. Inputs are assumed validated (src/training/losses.ts).
 
 export interface LossRef {
   loss: number;

@@ -23,7 +23,8 @@
 // is not a trainable parameter. dbhh is still computed and reported (the gradient b_hh
 // would have); for these cells b_hh enters every pre-activation exactly where b_ih does,
 // so it equals dbih. A trainer must not apply it.
-import { WeightError, assertLength } from '../errors';
+import { WeightError } from '../errors';
+import { assertLength } from '../validate';
 import { directions, gateCount, layerInputSize, type RecurrentConfig } from '../weights/types';
 import { matmulBiasRef } from './matmul';
 import { recurrenceRef } from './recurrent';

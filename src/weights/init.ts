@@ -17,7 +17,7 @@
 // Draw order (fixes the numbers for a seed): layers, then directions, then for each
 // cell kernel, recurrent kernel, bias, each row-major in the layout named above.
 
-import { assertPositiveInt } from '../errors';
+import { assertPositiveInt } from '../validate';
 import { kerasRecurrentShapes, kerasToCell } from './keras';
 import { Rng } from './random';
 import {
@@ -25,15 +25,12 @@ import {
   gateCount,
   layerInputSize,
   type CellWeights,
+  type DenseWeights,
   type RecurrentConfig,
   type StackWeights,
 } from './types';
 
 /** A Dense (fully connected) layer in PyTorch layout. */
-export interface DenseWeights {
-  weight: Float32Array; // (out, in)
-  bias: Float32Array; // (out)
-}
 
 export type InitStyle = 'torch' | 'keras';
 

@@ -20,8 +20,7 @@
 // Float32Arrays in row-major order; `toNested` turns one back into nested arrays.
 
 import { WeightError, fmtShape } from '../errors';
-import type { DenseWeights } from './init';
-import { gateCount, type ArrayLikeTensor, type CellType, type CellWeights } from './types';
+import { gateCount, type ArrayLikeTensor, type CellType, type CellWeights, type DenseWeights } from './types';
 
 /** A nested array of numbers, e.g. a (2, 3) tensor as [[1, 2, 3], [4, 5, 6]]. */
 export type NestedNumberArray = readonly (number | NestedNumberArray | Float32Array | Float64Array)[];

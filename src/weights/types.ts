@@ -65,3 +65,9 @@ export type ArrayLikeTensor = Float32Array | Float64Array | number[] | { data: A
 
 /** A PyTorch-style state dict: name -> tensor. */
 export type StateDict = Record<string, ArrayLikeTensor>;
+
+/** Dense (nn.Linear) weights, PyTorch layout. */
+export interface DenseWeights {
+  weight: Float32Array; // (out, in)
+  bias: Float32Array; // (out)
+}

@@ -20,7 +20,7 @@
 // ≤ 5e-6), 1e-5 with moderate ones; beyond float32 (mean loss > ~88.7) the GPU must
 // give Infinity.
 import type { Runtime, Tensor } from '../../src/index';
-import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy, type LossResult } from '../../src/losses';
+import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy, type LossResult } from '../../src/training/losses';
 import {
   bceLossRef,
   binaryAccuracyRef,

@@ -37,14 +37,13 @@
 //            is an L2 term added to the gradient.
 //   Clipping Keras's global_clipnorm is clipGradNorm's global L2 norm, scaled by
 //            clip / max(norm, clip) (no +1e-6); its clipnorm is per tensor.
-import type { Backend } from './backend';
-import { DisposedError, ValueError } from './errors';
-import type { GpuContext } from './gpu/context';
-import { submitOps, type EncodedOp } from './kernels/common';
-import { adamUpdate, clipScale, clipValue as clipValueKernel, rmspropUpdate, sgdUpdate, sumsqPartial, sumsqPartials, sumsqTotal } from './kernels/optim';
+import { backendOf, type RuntimeHandle } from '../backend';
+import { DisposedError, ValueError } from '../errors';
+import type { GpuContext } from '../gpu/context';
+import { submitOps, type EncodedOp } from '../kernels/common';
+import { adamUpdate, clipScale, clipValue as clipValueKernel, rmspropUpdate, sgdUpdate, sumsqPartial, sumsqPartials, sumsqTotal } from '../kernels/optim';
 import type { Param } from './params';
-import { adamStepRef, clipGradNormRef, clipGradValueRef, rmspropStepRef, sgdStepRef } from './reference/optim';
-import type { Runtime } from './runtime';
+import { adamStepRef, clipGradNormRef, clipGradValueRef, rmspropStepRef, sgdStepRef } from '../reference/optim';
 
 type GpuParam = Extract<Param, { kind: 'webgpu' }>;
 type CpuParam = Extract<Param, { kind: 'cpu' }>;
@@ -53,7 +52,7 @@ type Placed = { kind: 'webgpu'; ctx: GpuContext; params: GpuParam[] } | { kind: 
 /** Options every optimizer and clipping function takes. */
 export interface BackendOptions {
   /** The runtime the parameters were created on. Required for GPU parameters. */
-  runtime?: Runtime;
+  runtime?: RuntimeHandle;
 }
 
 export interface SGDOptions extends BackendOptions {
@@ -114,7 +113,7 @@ export abstract class Optimizer<S extends string = string> {
   protected constructor(
     private readonly opName: string,
     params: Param[],
-    runtime: Runtime | undefined,
+    runtime: RuntimeHandle | undefined,
     lr: number,
     slots: readonly S[],
   ) {
@@ -486,7 +485,7 @@ function checkKeys(op: string, opts: unknown, known: readonly string[]): void {
  * backend) and finds the GPU context for GPU parameters. This is the one place
  * that would read the context from the Param once it carries one.
  */
-function placeParams(op: string, params: Param[], runtime: Runtime | undefined): Placed {
+function placeParams(op: string, params: Param[], runtime: RuntimeHandle | undefined): Placed {
   if (!Array.isArray(params) || params.length === 0) {
     throw new ValueError(`${op}: params must be a non-empty array of parameters, got ${Array.isArray(params) ? 'an empty array' : typeof params}. Hint: pass layer.parameters().`);
   }
@@ -512,10 +511,7 @@ function placeParams(op: string, params: Param[], runtime: Runtime | undefined):
     seen.add(p.value);
   });
   const kind = params[0].kind;
-  if (runtime !== undefined && (runtime === null || typeof runtime !== 'object' || !('backendRef' in runtime))) {
-    throw new ValueError(`${op}: runtime must be the Runtime the parameters were created on, got ${typeof runtime}.`);
-  }
-  const be: Backend | undefined = runtime?.backendRef;
+  const be = runtime === undefined ? undefined : backendOf(op, 'runtime', runtime);
   if (be && be.kind !== kind) {
     throw new ValueError(`${op}: the parameters are ${kind} but runtime is a ${be.kind} runtime; pass the runtime the layers were created on.`);
   }

@@ -14,10 +14,10 @@
 // or whose mask is 0 are skipped: padded steps of a many-to-many model, with the
 // (B, T, C) outputs read as B·T rows). A batch with no kept row gives loss 0 and a
 // zero gradient instead of PyTorch's 0/0.
-import type { Backend } from './backend';
-import { ShapeError, ValueError, assertFinite, fmtShape } from './errors';
-import type { GpuContext } from './gpu/context';
-import { submitOps, type EncodedOp } from './kernels/common';
+import { backendOf, type Backend, type RuntimeHandle } from '../backend';
+import { ShapeError, ValueError, fmtShape } from '../errors';
+import type { GpuContext } from '../gpu/context';
+import { submitOps, type EncodedOp } from '../kernels/common';
 import {
   bceLossPartials,
   binaryAccuracyPartials,
@@ -26,11 +26,10 @@ import {
   meanReduce,
   mseLossPartials,
   softmaxXentPartials,
-} from './kernels/losses';
-import { checkInput, type Input } from './layers/recurrent';
-import { bceLossRef, binaryAccuracyRef, categoricalAccuracyRef, mseLossRef, perplexityRef, softmaxXentRef, type RowSelection } from './reference/losses';
-import type { Runtime } from './runtime';
-import { Tensor } from './tensor';
+} from '../kernels/losses';
+import { bceLossRef, binaryAccuracyRef, categoricalAccuracyRef, mseLossRef, perplexityRef, softmaxXentRef, type RowSelection } from '../reference/losses';
+import { Tensor, type Input } from '../tensor';
+import { assertFinite, checkInput, describe } from '../validate';
 
 /** A loss and its gradient, both owned by the caller (dispose them when done). */
 export interface LossResult {
@@ -57,9 +56,9 @@ const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
 
 /** (pred − target)², averaged over all elements; grad = 2 (pred − target) / n. */
-export async function mseLoss(rt: Runtime, pred: Tensor, target: Input): Promise<LossResult> {
+export async function mseLoss(rt: RuntimeHandle, pred: Tensor, target: Input): Promise<LossResult> {
   const op = 'mseLoss';
-  const be = rt.backendRef;
+  const be = backendOf(op, 'rt', rt);
   checkPrediction(op, 'pred', pred, be);
   checkTarget(op, pred, target, be);
   if (be.kind === 'cpu') return cpuLoss(mseLossRef(pred.cpuData(op), cpuValues(op, target)), pred.shape);
@@ -82,9 +81,9 @@ export async function mseLoss(rt: Runtime, pred: Tensor, target: Input): Promise
  * probabilities (log clamped at −100, as BCELoss) or, with fromLogits, on logits in
  * the stable form max(x, 0) − x·y + log(1 + e^−|x|) (BCEWithLogitsLoss).
  */
-export async function bceLoss(rt: Runtime, pred: Tensor, target: Input, opts: BceOptions = {}): Promise<LossResult> {
+export async function bceLoss(rt: RuntimeHandle, pred: Tensor, target: Input, opts: BceOptions = {}): Promise<LossResult> {
   const op = 'bceLoss';
-  const be = rt.backendRef;
+  const be = backendOf(op, 'rt', rt);
   const fromLogits = booleanOption(op, 'fromLogits', opts.fromLogits);
   checkPrediction(op, 'pred', pred, be);
   checkTarget(op, pred, target, be, (v) => v >= 0 && v <= 1, 'a probability in [0, 1]');
@@ -108,9 +107,9 @@ export async function bceLoss(rt: Runtime, pred: Tensor, target: Input, opts: Bc
  * averaged over the kept rows; grad = (softmax − onehot) / kept rows, exactly 0 on
  * skipped rows. The count of kept rows is computed on the GPU (from labels and mask).
  */
-export async function softmaxCrossEntropy(rt: Runtime, logits: Tensor, labels: ArrayLike<number>, opts: RowOptions = {}): Promise<LossResult> {
+export async function softmaxCrossEntropy(rt: RuntimeHandle, logits: Tensor, labels: ArrayLike<number>, opts: RowOptions = {}): Promise<LossResult> {
   const op = 'softmaxCrossEntropy';
-  const be = rt.backendRef;
+  const be = backendOf(op, 'rt', rt);
   const rows = checkRows(op, be, logits, labels, opts);
   const { R, C } = rows;
   if (be.kind === 'cpu') {
@@ -134,9 +133,9 @@ export async function softmaxCrossEntropy(rt: Runtime, logits: Tensor, labels: A
 }
 
 /** exp(mean softmax cross-entropy over the kept rows), shape [1]; 1 when no row is kept. */
-export async function perplexity(rt: Runtime, logits: Tensor, labels: ArrayLike<number>, opts: RowOptions = {}): Promise<Tensor> {
+export async function perplexity(rt: RuntimeHandle, logits: Tensor, labels: ArrayLike<number>, opts: RowOptions = {}): Promise<Tensor> {
   const op = 'perplexity';
-  const be = rt.backendRef;
+  const be = backendOf(op, 'rt', rt);
   const rows = checkRows(op, be, logits, labels, opts);
   const { R, C } = rows;
   if (be.kind === 'cpu') return cpuScalar(perplexityRef(logits.cpuData(op), rows.labels, C, cpuSelection(op, rows)));
@@ -155,9 +154,9 @@ export async function perplexity(rt: Runtime, logits: Tensor, labels: ArrayLike<
 }
 
 /** Fraction of elements where pred ≥ 0.5 (fromLogits: logit ≥ 0) matches the 0/1 target, shape [1]. */
-export async function binaryAccuracy(rt: Runtime, pred: Tensor, target: Input, opts: BceOptions = {}): Promise<Tensor> {
+export async function binaryAccuracy(rt: RuntimeHandle, pred: Tensor, target: Input, opts: BceOptions = {}): Promise<Tensor> {
   const op = 'binaryAccuracy';
-  const be = rt.backendRef;
+  const be = backendOf(op, 'rt', rt);
   const fromLogits = booleanOption(op, 'fromLogits', opts.fromLogits);
   checkPrediction(op, 'pred', pred, be);
   checkTarget(op, pred, target, be, (v) => v === 0 || v === 1, '0 or 1');
@@ -176,9 +175,9 @@ export async function binaryAccuracy(rt: Runtime, pred: Tensor, target: Input, o
 }
 
 /** Fraction of kept rows whose argmax (first maximum) equals the label, shape [1]; 0 when no row is kept. */
-export async function categoricalAccuracy(rt: Runtime, logits: Tensor, labels: ArrayLike<number>, opts: RowOptions = {}): Promise<Tensor> {
+export async function categoricalAccuracy(rt: RuntimeHandle, logits: Tensor, labels: ArrayLike<number>, opts: RowOptions = {}): Promise<Tensor> {
   const op = 'categoricalAccuracy';
-  const be = rt.backendRef;
+  const be = backendOf(op, 'rt', rt);
   const rows = checkRows(op, be, logits, labels, opts);
   const { R, C } = rows;
   if (be.kind === 'cpu') return cpuScalar(categoricalAccuracyRef(logits.cpuData(op), rows.labels, C, cpuSelection(op, rows)));
@@ -268,12 +267,6 @@ function booleanOption(op: string, name: string, v: unknown): boolean {
   if (v === undefined) return false;
   if (typeof v !== 'boolean') throw new ValueError(`${op}: ${name} must be true or false, got ${String(v)}.`);
   return v;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? (v.constructor?.name ?? 'an object') : typeof v;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,15 +5,17 @@
 //   await model.backward(tape, grad); await opt.step(); model.zeroGrad();
 // One readback per batch (the loss, to report it and to stop on NaN before the
 // optimizer step, leaving the weights as they were before that step).
-import { ShapeError, ValueError, assertPositiveInt } from './errors';
-import { Recurrent } from './layers/recurrent';
-import { Embedding } from './layers/embedding';
+import { ShapeError, ValueError } from '../errors';
+import { assertPositiveInt } from '../validate';
+import { Recurrent } from '../layers/recurrent';
+import { Embedding } from '../layers/embedding';
 import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy, type LossResult } from './losses';
-import { disposeTape, type Sequential } from './model';
+import { disposeTape, type Layer, type PredictOptions, type SequentialTape } from '../models/types';
 import { clipGradNorm, clipGradValue, type Optimizer } from './optim';
-import type { Runtime } from './runtime';
-import type { Tensor } from './tensor';
-import { Rng } from './weights/random';
+import type { RuntimeHandle } from '../backend';
+import type { Input, Tensor } from '../tensor';
+import type { Param } from './params';
+import { Rng } from '../weights/random';
 
 export type LossName = 'mse' | 'bce' | 'bceWithLogits' | 'softmaxCrossEntropy';
 export type MetricName = 'accuracy' | 'perplexity';
@@ -62,6 +64,17 @@ export interface History {
   stopped?: string;
 }
 
+/** What the loop needs of a model (Sequential has it). */
+export interface FitModel {
+  readonly layers: readonly Layer[];
+  stopTraining: boolean;
+  predict(x: Input | ArrayLike<number>, opts?: PredictOptions): Promise<Tensor>;
+  record(x: Input | ArrayLike<number>, opts?: PredictOptions): Promise<{ output: Tensor; tape: SequentialTape }>;
+  backward(tape: SequentialTape, dOutput: Input): Promise<void>;
+  parameters(): Param[];
+  zeroGrad(): void;
+}
+
 const IGNORE = -100;
 
 interface Layout {
@@ -70,7 +83,7 @@ interface Layout {
   targetWidth: number; // y values per sample
 }
 
-function layout(model: Sequential, d: FitData, loss: LossName, op: string): { N: number } & Layout {
+function layout(model: FitModel, d: FitData, loss: LossName, op: string): { N: number } & Layout {
   assertPositiveInt(op, 'seqLen', d.seqLen);
   const first = model.layers[0];
   const I = first instanceof Embedding ? 1 : first instanceof Recurrent ? first.config.inputSize : NaN;
@@ -119,7 +132,7 @@ function maskedLabels(y: Float32Array, manyToMany: boolean, lengths: ArrayLike<n
   return labels;
 }
 
-async function lossOf(rt: Runtime, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<LossResult> {
+async function lossOf(rt: RuntimeHandle, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<LossResult> {
   if (loss === 'softmaxCrossEntropy') {
     return softmaxCrossEntropy(rt, out, maskedLabels(y, manyToMany, lengths, T), { ignoreIndex: IGNORE });
   }
@@ -130,7 +143,7 @@ async function lossOf(rt: Runtime, loss: LossName, out: Tensor, y: Float32Array,
   return bceLoss(rt, out, y, { fromLogits: loss === 'bceWithLogits' });
 }
 
-async function metricOf(rt: Runtime, m: MetricName, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<Tensor> {
+async function metricOf(rt: RuntimeHandle, m: MetricName, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<Tensor> {
   if (loss === 'softmaxCrossEntropy') {
     const labels = maskedLabels(y, manyToMany, lengths, T);
     return m === 'accuracy' ? categoricalAccuracy(rt, out, labels, { ignoreIndex: IGNORE }) : perplexity(rt, out, labels, { ignoreIndex: IGNORE });
@@ -140,7 +153,7 @@ async function metricOf(rt: Runtime, m: MetricName, loss: LossName, out: Tensor,
 }
 
 /** Loss (and metrics) of the model on data, batch by batch, without training. */
-export async function evaluate(rt: Runtime, model: Sequential, d: FitData, opts: EvaluateOptions): Promise<Record<string, number>> {
+export async function evaluate(rt: RuntimeHandle, model: FitModel, d: FitData, opts: EvaluateOptions): Promise<Record<string, number>> {
   const op = 'evaluate';
   const L = layout(model, d, opts.loss, op);
   const idx = Array.from({ length: L.N }, (_, i) => i);
@@ -148,8 +161,8 @@ export async function evaluate(rt: Runtime, model: Sequential, d: FitData, opts:
 }
 
 async function runEpoch(
-  rt: Runtime,
-  model: Sequential,
+  rt: RuntimeHandle,
+  model: FitModel,
   d: FitData,
   L: Layout,
   idx: number[],
@@ -236,7 +249,7 @@ async function runEpoch(
 }
 
 /** Keras-style training: epochs of shuffled mini-batches, validation, callbacks, early stopping. */
-export async function fit(rt: Runtime, model: Sequential, d: FitData, opts: FitOptions): Promise<History> {
+export async function fit(rt: RuntimeHandle, model: FitModel, d: FitData, opts: FitOptions): Promise<History> {
   const op = 'fit';
   if (!opts || !opts.optimizer) throw new ValueError(`${op}: pass { loss, optimizer }.`);
   if (!['mse', 'bce', 'bceWithLogits', 'softmaxCrossEntropy'].includes(opts.loss)) {

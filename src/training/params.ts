@@ -4,7 +4,7 @@
 // GPU parameters carry the context (device) they live on.
 // Layout is whatever the layer keeps (e.g. W_hh transposed on the GPU): updates
 // are elementwise, so they do not care.
-import type { GpuContext } from './gpu/context';
+import type { GpuContext } from '../gpu/context';
 
 export type Param =
   | { name: string; size: number; kind: 'webgpu'; value: GPUBuffer; grad: GPUBuffer; ctx: GpuContext }

@@ -1,66 +1,28 @@
 // Sequential: a stack of layers run in order (Embedding → recurrent layers →
 // Dense → Softmax), with Keras's summary() table and parameter counts.
-import type { Backend } from './backend';
-import { ShapeError, ValueError } from './errors';
-import { Dense, type DenseTape } from './layers/dense';
-import { Embedding, type EmbeddingTape } from './layers/embedding';
-import { Recurrent, RecurrentTape, type Input } from './layers/recurrent';
-import type { Param } from './params';
-import type { Runtime } from './runtime';
-import { evaluate, fit, type EvaluateOptions, type FitData, type FitOptions, type History } from './train';
-import { Softmax } from './layers/softmax';
-import { Tensor } from './tensor';
-import { directions } from './weights/types';
-
-export type Layer = Recurrent | Dense | Embedding | Softmax;
-
-/** The per-layer tapes of one recorded forward pass, in forward order. */
-export interface SequentialTape {
-  entries: (
-    | { kind: 'embedding'; layer: Embedding; tape: EmbeddingTape }
-    | { kind: 'recurrent'; layer: Recurrent; tape: RecurrentTape; shape: [number, number] }
-    | { kind: 'dense'; layer: Dense; tape: DenseTape }
-  )[];
-  used: boolean;
-}
-
-/** Frees a tape without running backward. */
-export function disposeTape(tape: SequentialTape): void {
-  for (const e of tape.entries) {
-    if (e.kind === 'recurrent') e.tape.dispose();
-    else if (e.kind === 'dense') {
-      e.tape.x.dispose();
-      e.tape.y?.dispose();
-    }
-  }
-  tape.entries.length = 0;
-}
-
-export interface PredictOptions {
-  batch?: number;
-  seqLen?: number;
-  /** Valid steps per sample (B), passed to every recurrent layer. */
-  lengths?: ArrayLike<number>;
-  /**
-   * Initial states per recurrent layer (e.g. the final states of the previous
-   * window in truncated BPTT); zeros for layers not in the map.
-   */
-  initialStates?: Map<Recurrent, { h: Tensor; c: Tensor | null }>;
-  /** If given, receives each recurrent layer's final states (owned by the caller). */
-  finalStates?: Map<Recurrent, { h: Tensor; c: Tensor | null }>;
-}
+import { backendOf, type Backend, type RuntimeHandle } from '../backend';
+import { ShapeError, ValueError } from '../errors';
+import { Dense } from '../layers/dense';
+import { Embedding } from '../layers/embedding';
+import { Recurrent } from '../layers/recurrent';
+import type { Param } from '../training/params';
+import { evaluate, fit, type EvaluateOptions, type FitData, type FitOptions, type History } from '../training/fit';
+import { Softmax } from '../layers/softmax';
+import { Tensor, type Input } from '../tensor';
+import { directions } from '../weights/types';
+import { disposeTape, type Layer, type PredictOptions, type SequentialTape } from './types';
 
 const SNAKE: Record<string, string> = { Embedding: 'embedding', SimpleRNN: 'simple_rnn', GRU: 'gru', LSTM: 'lstm', Dense: 'dense', Softmax: 'softmax' };
 
 export class Sequential {
   readonly layers: readonly Layer[];
   private readonly backend: Backend;
-  private readonly runtime: Runtime;
+  private readonly runtime: RuntimeHandle;
   /** Set to true (e.g. from a callback or a Stop button) to end fit() after the current batch. */
   stopTraining = false;
 
-  constructor(runtime: Runtime, layers: Layer[]) {
-    const backend = runtime.backendRef;
+  constructor(runtime: RuntimeHandle, layers: Layer[]) {
+    const backend = backendOf('sequential', 'runtime', runtime);
     if (!Array.isArray(layers) || layers.length === 0) throw new ValueError('sequential: pass a non-empty array of layers.');
     let width: number | null = null; // feature size flowing between layers
     let seq = true; // whether a time axis is still present
