@@ -1,6 +1,11 @@
 // A small line chart on a <canvas>: one or more series, an auto-scaled y axis
 // with its min and max labelled, and a legend. Sized to the canvas's CSS width
 // and the device pixel ratio, so it stays sharp on phones.
+//
+// A draw costs one pass over the values and strokes at most two vertices per
+// pixel column and line (the column's lowest and highest value), so a line of a
+// million points is drawn as cheaply as one of a few hundred, and nothing
+// spreads the values into a call's arguments (Math.min(...v) throws past ~1e5).
 
 export interface Line {
   label: string;
@@ -8,6 +13,13 @@ export interface Line {
   values: readonly number[];
   /** x of values[0] (default 0): lines of different lengths share the x axis. */
   x0?: number;
+  /** x of each value (ascending), for a line sampled at uneven steps; overrides x0. */
+  xs?: readonly number[];
+}
+
+export interface ChartDraw {
+  /** Vertices stroked over all lines (at most about 2 per pixel column and line). */
+  vertices: number;
 }
 
 export interface ChartOptions {
@@ -22,7 +34,9 @@ export interface ChartOptions {
 
 const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(Math.abs(v) >= 10 ? 1 : 3));
 
-export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opts: ChartOptions = {}): void {
+const xOf = (l: Line, i: number) => (l.xs ? l.xs[i] : (l.x0 ?? 0) + i);
+
+export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opts: ChartOptions = {}): ChartDraw {
   const dpr = window.devicePixelRatio || 1;
   const cssW = canvas.clientWidth || 300;
   const cssH = canvas.clientHeight || Number(canvas.getAttribute('height')) || 180;
@@ -31,21 +45,27 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     canvas.height = Math.round(cssH * dpr);
   }
   const g = canvas.getContext('2d');
-  if (!g) return;
+  if (!g) return { vertices: 0 };
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, cssW, cssH);
   g.font = '11px system-ui, sans-serif';
   g.textBaseline = 'middle';
 
-  const finite = lines.flatMap((l) => l.values.filter(Number.isFinite));
-  if (finite.length === 0) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const l of lines) {
+    for (const v of l.values) {
+      if (!Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
     g.fillStyle = '#8a8f98';
     g.textAlign = 'center';
     g.fillText(opts.empty ?? 'no data yet', cssW / 2, cssH / 2);
-    return;
+    return { vertices: 0 };
   }
-  let lo = Math.min(...finite);
-  let hi = Math.max(...finite);
   if (hi - lo < 1e-9) {
     lo -= 0.5;
     hi += 0.5;
@@ -53,8 +73,13 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
   const pad = (hi - lo) * 0.05;
   lo = lo >= 0 ? Math.max(0, lo - pad) : lo - pad; // a loss axis does not dip below 0
   hi += pad;
-  const xMin = opts.xMin ?? Math.min(...lines.map((l) => l.x0 ?? 0));
-  const xMax = opts.xMax ?? Math.max(...lines.map((l) => (l.x0 ?? 0) + l.values.length - 1));
+  let xMin = opts.xMin ?? Infinity;
+  let xMax = opts.xMax ?? -Infinity;
+  for (const l of lines) {
+    if (l.values.length === 0) continue;
+    if (opts.xMin === undefined) xMin = Math.min(xMin, xOf(l, 0));
+    if (opts.xMax === undefined) xMax = Math.max(xMax, xOf(l, l.values.length - 1));
+  }
   const left = 48;
   const right = 8;
   const top = 22;
@@ -88,21 +113,53 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
   g.beginPath();
   g.rect(left, top, w, h);
   g.clip();
+  let vertices = 0;
   for (const l of lines) {
     g.strokeStyle = l.color;
     g.lineWidth = 1.6;
     g.beginPath();
     let pen = false;
-    l.values.forEach((v, i) => {
-      const x = (l.x0 ?? 0) + i;
-      if (!Number.isFinite(v) || x < xMin || x > xMax) {
-        pen = false;
-        return;
-      }
-      if (pen) g.lineTo(X(x), Y(v));
-      else g.moveTo(X(x), Y(v));
+    // the current pixel column: its lowest and highest value, and where each was
+    let col = NaN;
+    let vLo = 0;
+    let vHi = 0;
+    let iLo = 0;
+    let iHi = 0;
+    const vertex = (v: number) => {
+      if (pen) g.lineTo(col, Y(v));
+      else g.moveTo(col, Y(v));
       pen = true;
-    });
+      vertices++;
+    };
+    const flush = () => {
+      if (Number.isNaN(col)) return;
+      vertex(iLo <= iHi ? vLo : vHi); // in the order they came
+      if (iLo !== iHi) vertex(iLo <= iHi ? vHi : vLo);
+      col = NaN;
+    };
+    for (let i = 0; i < l.values.length; i++) {
+      const v = l.values[i];
+      const x = xOf(l, i);
+      if (!Number.isFinite(v) || x < xMin || x > xMax) {
+        flush();
+        pen = false;
+        continue;
+      }
+      const c = Math.round(X(x));
+      if (c !== col) {
+        flush();
+        col = c;
+        vLo = vHi = v;
+        iLo = iHi = i;
+      } else if (v < vLo) {
+        vLo = v;
+        iLo = i;
+      } else if (v > vHi) {
+        vHi = v;
+        iHi = i;
+      }
+    }
+    flush();
     g.stroke();
   }
   g.restore();
@@ -123,4 +180,5 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     g.textAlign = 'right';
     g.fillText(opts.title, left + w, 9);
   }
+  return { vertices };
 }
