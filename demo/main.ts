@@ -3,9 +3,16 @@
 // back: progress, loss charts, generated text, the streamed time series. It
 // never waits on the GPU. window.__demo exposes the same actions as the buttons
 // for tests (tests/demo.test.ts).
+//
+// Every field is checked against fields.ts before a request is sent: a bad one
+// is highlighted with its message and nothing starts. While a panel has a
+// request running its CPU/GPU switch is locked (the run stays on the backend it
+// started on, and "ran on" says where it runs) and its one Stop button is live.
 import type { BackendName } from '../src/index';
+import { benchFiles, renderBench, type BenchShown } from './bench';
 import { drawChart, type Line } from './chart';
 import corpus from './corpus.txt?raw';
+import { InputError, MAX_PROMPT, MAX_REVIEW, RULES, checkText, checkTrainingText, checkValue, type Rule } from './fields';
 import type {
   ClassifyResult,
   Event,
@@ -32,6 +39,8 @@ import { REVIEWS } from './sentiment';
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 let nextId = 1;
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onEvent?: (e: Event) => void }>();
+/** Every request sent, in order (tests check that refused input sends none). */
+const sent: { panel: PanelId; op: Op['op'] }[] = [];
 
 worker.onmessage = (e: MessageEvent<Event | Reply>) => {
   const m = e.data;
@@ -51,6 +60,7 @@ worker.onerror = (e) => {
 
 function call<T>(panel: PanelId, backend: BackendName, op: Op, onEvent?: (e: Event) => void): Promise<T> {
   const id = nextId++;
+  sent.push({ panel, op: op.op });
   return new Promise<T>((resolve, reject) => {
     pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent });
     worker.postMessage({ ...op, id, panel, backend });
@@ -64,10 +74,12 @@ function $<T extends HTMLElement>(sel: string, root: ParentNode = document): T {
   if (!el) throw new Error(`demo: no element ${sel}`);
   return el;
 }
-const num = (id: string) => Number($<HTMLInputElement>(`#${id}`).value);
 const str = (id: string) => $<HTMLInputElement | HTMLSelectElement>(`#${id}`).value;
 function setField(id: string, v: string | number | undefined): void {
-  if (v !== undefined) $<HTMLInputElement | HTMLSelectElement>(`#${id}`).value = String(v);
+  if (v === undefined) return;
+  const el = $<HTMLInputElement | HTMLSelectElement>(`#${id}`);
+  el.value = String(v);
+  el.dispatchEvent(new Event('input')); // re-checks it, as typing would
 }
 
 function setStatus(text: string, kind: 'ok' | 'warn' | 'bad'): void {
@@ -77,17 +89,124 @@ function setStatus(text: string, kind: 'ok' | 'warn' | 'bad'): void {
 }
 
 const errText = (err: unknown) => (err instanceof Error ? `${err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}` : String(err));
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** A character as a person can read it in a message. */
+const charName = (c: string) => ({ '\n': 'newline', ' ': 'space', '\t': 'tab' })[c] ?? `'${c}'`;
 
 const pct = (v: number | undefined) => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+const backendText = (b: BackendName) => (b === 'webgpu' ? 'GPU (WebGPU)' : 'CPU reference');
 
 let webgpuOk = false;
 let probed: ProbeResult | null = null;
 
-/** The parts every panel has: backend switch, ran-on badge, progress, loss chart, parity, save and load. */
+// ---------------------------------------------------------------- fields
+
+/** The rule of each number field, from fields.ts (the worker checks requests against the same table). */
+const FIELDS: Record<string, Rule> = {
+  'char-hidden': RULES.trainChar.hidden,
+  'char-layers': RULES.trainChar.layers,
+  'char-seqlen': RULES.trainChar.seqLen,
+  'char-lr': RULES.trainChar.lr,
+  'char-epochs': RULES.trainChar.epochs,
+  'char-length': RULES.generate.length,
+  'char-temp': RULES.generate.temperature,
+  'char-topk': RULES.generate.topK,
+  'sent-hidden': RULES.trainSentiment.hidden,
+  'sent-lr': RULES.trainSentiment.lr,
+  'sent-epochs': RULES.trainSentiment.epochs,
+  'series-hidden': RULES.trainSeries.hidden,
+  'series-seqlen': RULES.trainSeries.seqLen,
+  'series-lr': RULES.trainSeries.lr,
+  'series-epochs': RULES.trainSeries.epochs,
+  'series-noise': RULES.trainSeries.noise,
+};
+
+/** Shows (or, with '', clears) a field's inline message and highlight. */
+function markField(id: string, message: string): void {
+  const el = $<HTMLInputElement | HTMLTextAreaElement>(`#${id}`);
+  let note = document.getElementById(`${id}-error`);
+  if (!note) {
+    note = document.createElement('small');
+    note.id = `${id}-error`;
+    note.className = 'field-error';
+    el.closest('label')?.append(note);
+    el.setAttribute('aria-describedby', note.id);
+  }
+  note.textContent = message;
+  el.classList.toggle('invalid', message !== '');
+  if (message) el.setAttribute('aria-invalid', 'true');
+  else el.removeAttribute('aria-invalid');
+}
+
+/** What is wrong with a number field ('' if nothing): empty, not a number, fractional where a whole number is needed, out of range. */
+function fieldProblem(id: string): string {
+  const el = $<HTMLInputElement>(`#${id}`);
+  const rule = FIELDS[id];
+  if (el.validity.badInput) return `${rule.label} must be a number.`;
+  if (el.value.trim() === '') return `${rule.label} is empty; enter ${rule.integer ? 'a whole number' : 'a number'} from ${rule.min} to ${rule.max}.`;
+  return checkValue(rule, Number(el.value));
+}
+
+for (const [id, rule] of Object.entries(FIELDS)) {
+  const el = $<HTMLInputElement>(`#${id}`);
+  el.min = String(rule.min);
+  el.max = String(rule.max);
+  el.step = rule.integer ? '1' : 'any';
+  el.addEventListener('input', () => markField(id, fieldProblem(id)));
+}
+
+/**
+ * Reads number fields ({ arg: field id }), marking each bad one; throws an
+ * InputError naming every problem when any is bad, so nothing is sent.
+ */
+function readNumbers<K extends string>(fields: Record<K, string>, extra: string[] = []): Record<K, number> {
+  const problems = [...extra];
+  const out = {} as Record<K, number>;
+  for (const [k, id] of Object.entries(fields) as [K, string][]) {
+    const m = fieldProblem(id);
+    markField(id, m);
+    if (m) problems.push(m);
+    out[k] = Number($<HTMLInputElement>(`#${id}`).value);
+  }
+  if (problems.length) {
+    const first = Object.values<string>(fields).find((id) => $(`#${id}`).classList.contains('invalid'));
+    if (first) $(`#${first}`).focus();
+    throw new InputError(problems);
+  }
+  return out;
+}
+
+/** Checks a text field; marks it and returns its problem ('' if none). */
+function textProblem(id: string, label: string, min: number, max: number): string {
+  const m = checkText(label, $<HTMLInputElement | HTMLTextAreaElement>(`#${id}`).value, min, max);
+  markField(id, m);
+  return m;
+}
+
+// ---------------------------------------------------------------- panels
+
+interface ChartState {
+  /** Losses the chart holds. */
+  n: number;
+  /** Values passed to the chart per line (the smoothed line is sampled, not recomputed per step). */
+  lineValues: number[];
+  /** Vertices the chart stroked. */
+  vertices: number;
+}
+
+/** The parts every panel has: backend switch, ran-on badge, Stop, progress, loss chart, parity, save and load. */
 class Panel {
   readonly el: HTMLElement;
-  losses: number[] = [];
+  /** Loss per training step, and their running sums (sums[i] = losses[0] + … + losses[i − 1]). */
+  private losses: number[] = [];
+  private sums: number[] = [0];
   private drawQueued = false;
+  /** Requests of this panel in flight (a stream and a parity check can overlap). */
+  private busy = 0;
+  private lastRanOn = '—';
+  lastDraw: ChartState = { n: 0, lineValues: [], vertices: 0 };
+  /** A trained or loaded model is in the worker. */
+  hasModel = false;
 
   constructor(
     readonly id: PanelId,
@@ -97,7 +216,7 @@ class Panel {
     const buttons = $('[data-common]', this.el);
     buttons.innerHTML = `
       <button type="button" data-train>Train</button>
-      <button type="button" class="secondary" data-stop>Stop</button>
+      <button type="button" class="secondary" data-stop disabled title="Ends this panel's running training, generation or stream">Stop</button>
       <button type="button" class="secondary" data-parity title="Run the current model on the GPU and on the CPU reference with the same weights and input">Parity at a glance</button>
       <button type="button" class="secondary" data-save>Download</button>
       <label class="button secondary">Upload<input type="file" accept=".json,application/json" data-upload hidden /></label>
@@ -120,26 +239,70 @@ class Panel {
   backend(): BackendName {
     return ($<HTMLInputElement>(`input[name="${this.id}-backend"]:checked`, this.el).value as BackendName) ?? 'cpu';
   }
-  setBackend(b: BackendName): void {
-    $<HTMLInputElement>(`input[name="${this.id}-backend"][value="${b}"]`, this.el).checked = true;
+  /** Sets the switch, unless a request is running (false then: the switch is locked, as for a click). */
+  setBackend(b: BackendName): boolean {
+    const el = $<HTMLInputElement>(`input[name="${this.id}-backend"][value="${b}"]`, this.el);
+    if (el.disabled) return false;
+    el.checked = true;
+    return true;
+  }
+  get running(): boolean {
+    return this.busy > 0;
+  }
+
+  /** Locks the switch and arms Stop while requests run; unlocks when the last ends. */
+  private sync(): void {
+    for (const el of this.el.querySelectorAll<HTMLInputElement>(`input[name="${this.id}-backend"]`)) {
+      el.disabled = this.busy > 0 || (el.value === 'webgpu' && probed !== null && !webgpuOk);
+    }
+    $('.backend', this.el).title = this.busy > 0 ? 'Locked while a request runs: it stays on the backend it started on. Stop it or wait to switch.' : '';
+    $<HTMLButtonElement>('[data-stop]', this.el).disabled = this.busy === 0;
+    $('[data-ran-on]', this.el).textContent = this.busy > 0 ? `running on ${backendText(this.backend())}…` : this.lastRanOn;
+  }
+
+  /** Runs one request of this panel on the backend the switch shows now. */
+  async run<T>(work: (backend: BackendName) => Promise<T>): Promise<T> {
+    const backend = this.backend();
+    this.busy++;
+    this.sync();
+    try {
+      return await work(backend);
+    } finally {
+      this.busy--;
+      this.sync();
+    }
   }
 
   ranOn(r: RanOn): void {
-    $('[data-ran-on]', this.el).textContent = r.backend === 'webgpu' ? `GPU (WebGPU) · ${r.adapterName}` : `CPU reference · ${r.adapterName}`;
+    this.lastRanOn = `${backendText(r.backend)} · ${r.adapterName}`;
+    if (this.busy === 0) this.sync();
   }
-  message(text: string, kind: 'info' | 'error' = 'info'): void {
+  message(text: string, kind: 'info' | 'warn' | 'error' = 'info'): void {
     const m = $('[data-msg]', this.el);
     m.textContent = text;
     m.className = `msg ${kind}`;
   }
   error(err: unknown): void {
-    this.message(errText(err), 'error');
+    if (err instanceof InputError) this.message(`Not started: ${err.message}`, 'error');
+    else this.message(errText(err), 'error');
   }
   stats(text: string): void {
     $('[data-stats]', this.el).textContent = text;
   }
   progress(frac: number): void {
     $('[data-bar]', this.el).style.transform = `scaleX(${Math.max(0, Math.min(1, frac))})`; // compositor only: no layout, no repaint
+  }
+
+  get lossValues(): readonly number[] {
+    return this.losses;
+  }
+  clearLosses(): void {
+    this.losses = [];
+    this.sums = [0];
+  }
+  addLoss(v: number): void {
+    this.losses.push(v);
+    this.sums.push(this.sums[this.sums.length - 1] + (Number.isFinite(v) ? v : 0));
   }
 
   /** Redraws at most once a frame, however fast progress arrives. */
@@ -152,53 +315,88 @@ class Panel {
     });
   }
   draw(): void {
-    // trailing mean over a window that grows with the run (a twentieth of it)
-    const k = Math.max(1, Math.round(this.losses.length / 20));
-    const smooth = this.losses.map((_, i) => {
-      const win = this.losses.slice(Math.max(0, i - k + 1), i + 1);
-      return win.reduce((a, b) => a + b, 0) / win.length;
-    });
-    const lines: Line[] =
-      k > 1
-        ? [
-            { label: this.lossLabel, color: '#9db4e8', values: this.losses },
-            { label: `mean of ${k}`, color: '#1f4fbf', values: smooth },
-          ]
-        : [{ label: this.lossLabel, color: '#1f4fbf', values: this.losses }];
-    drawChart($<HTMLCanvasElement>('[data-chart]', this.el), lines, { title: 'per training step', empty: 'Train to see the loss fall' });
+    const canvas = $<HTMLCanvasElement>('[data-chart]', this.el);
+    const n = this.losses.length;
+    // trailing mean over a window that grows with the run (a twentieth of it),
+    // from the running sums at about two points per pixel column: a draw costs
+    // O(width), however long the run (drawChart thins the raw line the same way)
+    const k = Math.max(1, Math.round(n / 20));
+    const lines: Line[] = [{ label: this.lossLabel, color: k > 1 ? '#9db4e8' : '#1f4fbf', values: this.losses }];
+    if (k > 1) {
+      const m = Math.min(n, 2 * Math.max(100, Math.ceil(canvas.clientWidth || 300)));
+      const xs: number[] = [];
+      const values: number[] = [];
+      for (let j = 0; j < m; j++) {
+        const i = Math.round((j * (n - 1)) / (m - 1));
+        const lo = Math.max(0, i - k + 1);
+        xs.push(i);
+        values.push((this.sums[i + 1] - this.sums[lo]) / (i + 1 - lo));
+      }
+      lines.push({ label: `mean of ${k}`, color: '#1f4fbf', values, xs });
+    }
+    const d = drawChart(canvas, lines, { title: 'per training step', empty: 'Train to see the loss fall' });
+    this.lastDraw = { n, lineValues: lines.map((l) => (l.values === this.losses ? n : l.values.length)), vertices: d.vertices };
   }
 
-  /** Runs a training request with live progress; resolves with the result (and shows it), or shows the error and rethrows. */
+  /**
+   * Runs a training request with live progress; resolves with the result (and
+   * shows it), or shows the error and rethrows. The chart and bar keep the
+   * previous run until the new one reports its first step, and a failed run
+   * leaves the panel's model (and its chart) as they were.
+   */
   async train(op: Op, describe: (r: TrainResult) => string): Promise<TrainResult> {
     const btn = $<HTMLButtonElement>('[data-train]', this.el);
+    const t0 = performance.now();
+    // what the stats line says, with the time since Train was pressed (ticking
+    // also while a big model's batch runs, between progress events)
+    let line = 'Starting…';
+    const show = () => this.stats(`${line} · ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    let first = true;
     btn.disabled = true;
-    this.losses = [];
-    this.progress(0);
     this.message('');
-    this.stats('Starting…');
-    this.queueDraw();
-    const backend = this.backend();
+    show();
+    const ticker = setInterval(show, 250);
     try {
-      const r = await call<TrainResult>(this.id, backend, op, (e) => {
-        if (e.type !== 'progress') return;
-        this.losses.push(e.loss);
-        this.progress(e.step / e.total);
-        const ppl = this.id === 'char' ? ` · perplexity ${Math.exp(e.loss).toFixed(2)}` : '';
-        this.stats(`step ${e.step}/${e.total} · epoch ${e.epoch + 1} · loss ${e.loss.toFixed(4)}${ppl} · ${e.stepsPerSec.toFixed(1)} steps/s · ${backend === 'webgpu' ? 'GPU' : 'CPU'}`);
-        this.queueDraw();
-      });
+      const r = await this.run((backend) =>
+        call<TrainResult>(this.id, backend, op, (e) => {
+          if (e.type === 'status' && first) {
+            line = `Starting… ${e.text}`;
+            show();
+          }
+          if (e.type !== 'progress') return;
+          if (first) {
+            first = false; // the new run has begun: its chart replaces the old one
+            this.clearLosses();
+          }
+          this.addLoss(e.loss);
+          this.progress(e.step / e.total);
+          const ppl = this.id === 'char' ? ` · perplexity ${Math.exp(e.loss).toFixed(2)}` : '';
+          line = `step ${e.step}/${e.total} · epoch ${e.epoch + 1} · loss ${e.loss.toFixed(4)}${ppl} · ${e.stepsPerSec.toFixed(1)} steps/s · ${backend === 'webgpu' ? 'GPU' : 'CPU'}`;
+          show();
+          this.queueDraw();
+        }),
+      );
+      clearInterval(ticker);
+      this.hasModel = true;
       this.ranOn(r);
       if (!r.stopped) this.progress(1); // a stopped run keeps the bar where it stopped
       this.stats(`${r.stopped ? 'Stopped' : 'Done'}: ${r.steps} steps in ${(r.ms / 1000).toFixed(1)} s (${((1000 * r.steps) / r.ms).toFixed(1)} steps/s) · loss ${r.losses[0]?.toFixed(4)} → ${r.losses.at(-1)?.toFixed(4)} · ${describe(r)}`);
       this.queueDraw();
       return r;
     } catch (err) {
+      clearInterval(ticker);
       this.error(err);
-      this.stats('Training failed.');
+      this.stats(this.hasModel ? 'Training failed: the panel keeps its previous model.' : 'Training failed.');
       throw err;
     } finally {
       btn.disabled = false;
     }
+  }
+
+  /** Shows why an action is refused (bad fields) and returns the error to throw: nothing is sent. */
+  refuse(err: unknown): unknown {
+    this.error(err);
+    return err;
   }
 
   stop(): void {
@@ -208,7 +406,7 @@ class Panel {
   async parity(): Promise<ParityResult> {
     this.message('Running the model on both backends…');
     try {
-      const r = await call<ParityResult>(this.id, this.backend(), { op: 'parity' });
+      const r = await this.run((b) => call<ParityResult>(this.id, b, { op: 'parity' }));
       this.message(`Parity: max |GPU − CPU| = ${r.maxAbsDiff.toExponential(2)} over ${r.values} outputs (GPU: ${r.webgpuAdapter}; CPU: ${r.cpuAdapter}). float32 GPU vs float64 reference.`);
       return r;
     } catch (err) {
@@ -218,13 +416,14 @@ class Panel {
   }
 
   async save(): Promise<SavedModel> {
-    return call<SavedModel>(this.id, this.backend(), { op: 'save' });
+    return this.run((b) => call<SavedModel>(this.id, b, { op: 'save' }));
   }
   async load(saved: SavedModel): Promise<void> {
     try {
-      const r = await call<RanOn & { summary: string }>(this.id, this.backend(), { op: 'load', args: { saved } });
+      const r = await this.run((b) => call<RanOn & { summary: string }>(this.id, b, { op: 'load', args: { saved } }));
+      this.hasModel = true;
       this.ranOn(r);
-      this.losses = [];
+      this.clearLosses();
       this.progress(0);
       this.stats(`Loaded ${saved.spec.cell.toUpperCase()}, hidden ${saved.spec.hidden}, ${saved.spec.layers} layer(s): no training history in this session.`);
       this.queueDraw();
@@ -280,7 +479,7 @@ class Panel {
 const charPanel = new Panel('char', 'loss');
 $<HTMLTextAreaElement>('#char-text').value = corpus;
 
-function trainChar(over: Partial<TrainCharArgs> = {}): Promise<TrainResult> {
+async function trainChar(over: Partial<TrainCharArgs> = {}): Promise<TrainResult> {
   if (over.text !== undefined) $<HTMLTextAreaElement>('#char-text').value = over.text;
   setField('char-cell', over.cell);
   setField('char-hidden', over.hidden);
@@ -288,18 +487,28 @@ function trainChar(over: Partial<TrainCharArgs> = {}): Promise<TrainResult> {
   setField('char-seqlen', over.seqLen);
   setField('char-lr', over.lr);
   setField('char-epochs', over.epochs);
-  const args: TrainCharArgs = {
-    text: $<HTMLTextAreaElement>('#char-text').value,
-    cell: str('char-cell') as TrainCharArgs['cell'],
-    hidden: num('char-hidden'),
-    layers: num('char-layers'),
-    seqLen: num('char-seqlen'),
-    lr: num('char-lr'),
-    epochs: num('char-epochs'),
-    batchSize: over.batchSize,
-    seed: over.seed,
-  };
+  let args: TrainCharArgs;
+  try {
+    const seqLen = fieldProblem('char-seqlen') === '' ? Number(str('char-seqlen')) : NaN;
+    const text = checkTrainingText($<HTMLTextAreaElement>('#char-text').value, seqLen);
+    markField('char-text', text);
+    const n = readNumbers({ hidden: 'char-hidden', layers: 'char-layers', seqLen: 'char-seqlen', lr: 'char-lr', epochs: 'char-epochs' }, text ? [text] : []);
+    args = { text: $<HTMLTextAreaElement>('#char-text').value, cell: str('char-cell') as TrainCharArgs['cell'], ...n, batchSize: over.batchSize, seed: over.seed };
+  } catch (err) {
+    throw charPanel.refuse(err);
+  }
   return charPanel.train({ op: 'trainChar', args }, (r) => `accuracy ${pct(r.history.accuracy?.at(-1))} · perplexity ${r.history.perplexity?.at(-1)?.toFixed(2)}`);
+}
+
+/** Tells what of the prompt the model was fed: characters outside the training text are left out. */
+function promptNote(typed: string, e: { prompt: string; dropped: string[]; noUsablePrompt: boolean }): string {
+  const left = e.dropped.map(charName).join(', ');
+  if (e.noUsablePrompt) {
+    const from = e.prompt === '\n' ? 'a new line' : `${charName(e.prompt)} (the text's first character)`;
+    return typed === '' ? `Empty prompt: the model started from ${from}.` : `No character of the prompt is in the training text (${left}), so none was used: the model started from ${from}.`;
+  }
+  if (e.dropped.length) return `Not in the training text, so left out of the prompt: ${left}. The model was fed '${e.prompt}'.`;
+  return '';
 }
 
 async function generate(over: Partial<GenerateArgs> = {}): Promise<GenerateResult> {
@@ -307,22 +516,38 @@ async function generate(over: Partial<GenerateArgs> = {}): Promise<GenerateResul
   setField('char-length', over.length);
   setField('char-temp', over.temperature);
   setField('char-topk', over.topK);
-  const args: GenerateArgs = { prompt: str('char-prompt'), length: num('char-length'), temperature: num('char-temp'), topK: num('char-topk'), seed: over.seed };
+  let args: GenerateArgs;
+  try {
+    const p = textProblem('char-prompt', 'Prompt', 0, MAX_PROMPT);
+    const n = readNumbers({ length: 'char-length', temperature: 'char-temp', topK: 'char-topk' }, p ? [p] : []);
+    args = { prompt: str('char-prompt'), ...n, seed: over.seed };
+  } catch (err) {
+    throw charPanel.refuse(err);
+  }
   const out = $('#char-output');
-  out.innerHTML = '';
-  const promptSpan = document.createElement('span');
-  promptSpan.className = 'prompt';
-  promptSpan.textContent = args.prompt;
-  const gen = document.createElement('span');
-  out.append(promptSpan, gen);
   const btn = $<HTMLButtonElement>('#char-generate');
   btn.disabled = true;
+  charPanel.message('');
+  const view: { gen?: HTMLSpanElement } = {};
   try {
-    const r = await call<GenerateResult>('char', charPanel.backend(), { op: 'generate', args }, (e) => {
-      if (e.type === 'token') gen.textContent += e.text;
-    });
+    const r = await charPanel.run((backend) =>
+      call<GenerateResult>('char', backend, { op: 'generate', args }, (e) => {
+        if (e.type === 'prompt') {
+          // the model runs: replace the old output with what it was fed, then its characters
+          out.innerHTML = '';
+          const used = document.createElement('span');
+          used.className = 'prompt';
+          used.textContent = e.noUsablePrompt ? '' : e.prompt;
+          view.gen = document.createElement('span');
+          out.append(used, view.gen);
+          const note = promptNote(args.prompt, e);
+          if (note) charPanel.message(note, 'warn');
+        }
+        if (e.type === 'token' && view.gen) view.gen.textContent += e.text;
+      }),
+    );
     charPanel.ranOn(r);
-    gen.textContent = r.text;
+    if (view.gen) view.gen.textContent = r.text;
     return r;
   } catch (err) {
     charPanel.error(err);
@@ -334,7 +559,12 @@ async function generate(over: Partial<GenerateArgs> = {}): Promise<GenerateResul
 
 $('[data-train]', charPanel.el).onclick = () => void trainChar().catch(() => {});
 $('#char-generate').onclick = () => void generate().catch(() => {});
-$('#char-gen-stop').onclick = () => charPanel.stop();
+$<HTMLInputElement>('#char-prompt').onkeydown = (e) => {
+  if (e.key === 'Enter' && !e.isComposing && !$<HTMLButtonElement>('#char-generate').disabled) {
+    e.preventDefault();
+    void generate().catch(() => {});
+  }
+};
 charPanel.onLoaded = (s) => {
   setField('char-cell', s.spec.cell);
   setField('char-hidden', s.spec.hidden);
@@ -347,25 +577,46 @@ charPanel.onLoaded = (s) => {
 const sentPanel = new Panel('sentiment', 'BCE loss');
 $('#sent-rows').innerHTML = REVIEWS.map(([s, v]) => `<tr><td>${s}</td><td class="${v ? 'pos' : 'neg'}">${v ? 'positive' : 'negative'}</td></tr>`).join('');
 
-function trainSentiment(over: Partial<TrainSentimentArgs> = {}): Promise<TrainResult> {
+async function trainSentiment(over: Partial<TrainSentimentArgs> = {}): Promise<TrainResult> {
   setField('sent-cell', over.cell);
   setField('sent-hidden', over.hidden);
   setField('sent-lr', over.lr);
   setField('sent-epochs', over.epochs);
-  const args: TrainSentimentArgs = { cell: str('sent-cell') as TrainSentimentArgs['cell'], hidden: num('sent-hidden'), lr: num('sent-lr'), epochs: num('sent-epochs'), seed: over.seed };
+  let args: TrainSentimentArgs;
+  try {
+    args = { cell: str('sent-cell') as TrainSentimentArgs['cell'], ...readNumbers({ hidden: 'sent-hidden', lr: 'sent-lr', epochs: 'sent-epochs' }), seed: over.seed };
+  } catch (err) {
+    throw sentPanel.refuse(err);
+  }
   return sentPanel.train({ op: 'trainSentiment', args }, (r) => `training accuracy ${pct(r.history.accuracy?.at(-1))}`);
 }
 
 async function classify(text?: string): Promise<ClassifyResult> {
-  setField('sent-input', text);
+  if (text !== undefined) $<HTMLInputElement>('#sent-input').value = text;
   const out = $('#sent-result');
   try {
-    const r = await call<ClassifyResult>('sentiment', sentPanel.backend(), { op: 'classify', args: { text: str('sent-input') } });
+    const p = checkText('Review', str('sent-input'), 0, MAX_REVIEW);
+    if (p) throw new InputError([p]);
+  } catch (err) {
+    throw sentPanel.refuse(err);
+  }
+  try {
+    const r = await sentPanel.run((b) => call<ClassifyResult>('sentiment', b, { op: 'classify', args: { text: str('sent-input') } }));
     sentPanel.ranOn(r);
-    const pos = r.probability >= 0.5;
-    out.innerHTML = `<span class="${pos ? 'pos' : 'neg'}">${pos ? 'positive' : 'negative'}</span> · P(positive) = ${r.probability.toFixed(3)}
-      <div class="meter"><div style="width:${(r.probability * 100).toFixed(1)}%"></div></div>
-      <small>tokens: ${r.tokens.map((t) => `<code>${t.replace(/</g, '&lt;')}</code>`).join(' ')}</small>`;
+    sentPanel.message('');
+    const notes = [
+      r.unknown.length ? `not in the training reviews (read as <code>&lt;oov&gt;</code>): ${r.unknown.map((w) => `<code>${esc(w)}</code>`).join(' ')}` : '',
+      r.ignored ? `ignored (not part of a word): <code>${esc(r.ignored)}</code>` : '',
+    ].filter(Boolean);
+    const details = notes.length ? `<small>${notes.join(' · ')}</small>` : '';
+    if (r.probability === null) {
+      out.innerHTML = `<span class="unknown">No known words</span> · not classified: the model knows only the words of its training reviews, and this review has none of them${r.tokens.length ? '' : ' (no words at all)'}.${details}`;
+    } else {
+      const pos = r.probability >= 0.5;
+      out.innerHTML = `<span class="${pos ? 'pos' : 'neg'}">${pos ? 'positive' : 'negative'}</span> · P(positive) = ${r.probability.toFixed(3)}
+        <div class="meter"><div style="width:${(r.probability * 100).toFixed(1)}%"></div></div>
+        <small>tokens: ${r.tokens.map((t) => `<code>${esc(t)}</code>`).join(' ')}</small>${details}`;
+    }
     return r;
   } catch (err) {
     sentPanel.error(err);
@@ -376,7 +627,7 @@ async function classify(text?: string): Promise<ClassifyResult> {
 $('[data-train]', sentPanel.el).onclick = () => void trainSentiment().catch(() => {});
 $('#sent-classify').onclick = () => void classify().catch(() => {});
 $<HTMLInputElement>('#sent-input').onkeydown = (e) => {
-  if (e.key === 'Enter') void classify().catch(() => {});
+  if (e.key === 'Enter' && !e.isComposing) void classify().catch(() => {});
 };
 sentPanel.onLoaded = (s) => {
   setField('sent-cell', s.spec.cell);
@@ -386,7 +637,11 @@ sentPanel.onLoaded = (s) => {
 // ---------------------------------------------------------------- panel 3: streaming time series
 
 const seriesPanel = new Panel('series', 'MSE loss');
+/** Points of the current model's stream; a retrained or loaded model starts a fresh plot. */
 let streamed: SeriesPoint[] = [];
+/** Which stream request may add points (events of an older stream are ignored). */
+let streamToken = 0;
+let streaming = false;
 let plotQueued = false;
 const WINDOW = 200;
 
@@ -411,71 +666,106 @@ function queuePlot(): void {
     drawSeries();
   });
 }
+/** A new model: the plot drops the old one's points, and its stream's late events. */
+function newSeriesModel(): void {
+  streamToken++;
+  streamed = [];
+  $('#series-stream-stats').textContent = 'Trained: start streaming.';
+  queuePlot();
+}
 
-function trainSeries(over: Partial<TrainSeriesArgs> = {}): Promise<TrainResult> {
+async function trainSeries(over: Partial<TrainSeriesArgs> = {}): Promise<TrainResult> {
   setField('series-cell', over.cell);
   setField('series-hidden', over.hidden);
   setField('series-seqlen', over.seqLen);
   setField('series-lr', over.lr);
   setField('series-epochs', over.epochs);
   setField('series-noise', over.noise);
-  const args: TrainSeriesArgs = {
-    cell: str('series-cell') as TrainSeriesArgs['cell'],
-    hidden: num('series-hidden'),
-    seqLen: num('series-seqlen'),
-    lr: num('series-lr'),
-    epochs: num('series-epochs'),
-    noise: num('series-noise'),
-    seed: over.seed,
-  };
-  streamed = [];
-  queuePlot();
-  return seriesPanel.train({ op: 'trainSeries', args }, () => 'now stream it');
+  let args: TrainSeriesArgs;
+  try {
+    const n = readNumbers({ hidden: 'series-hidden', seqLen: 'series-seqlen', lr: 'series-lr', epochs: 'series-epochs', noise: 'series-noise' });
+    args = { cell: str('series-cell') as TrainSeriesArgs['cell'], ...n, seed: over.seed };
+  } catch (err) {
+    throw seriesPanel.refuse(err);
+  }
+  // the worker ends a running stream before it trains (the new model replaces the streaming one)
+  const wasStreaming = streaming;
+  const r = await seriesPanel.train({ op: 'trainSeries', args }, () => 'now stream it');
+  newSeriesModel();
+  if (wasStreaming) seriesPanel.message('The stream was stopped to train a new model; start streaming again to see it.');
+  return r;
 }
 
 async function streamSeries(steps = 1e9, delayMs = 40): Promise<StreamResult> {
   const btn = $<HTMLButtonElement>('#series-stream');
-  btn.disabled = true;
   const statsEl = $('#series-stream-stats');
+  let noise: number;
+  try {
+    noise = readNumbers({ noise: 'series-noise' }).noise;
+  } catch (err) {
+    throw seriesPanel.refuse(err);
+  }
+  btn.disabled = true;
+  streaming = true;
+  const token = ++streamToken;
   let se = 0;
   let naive = 0;
   let n = 0;
-  const args = { steps, delayMs, noise: num('series-noise') };
   try {
-    const r = await call<StreamResult>('series', seriesPanel.backend(), { op: 'streamSeries', args }, (e) => {
-      if (e.type !== 'point') return;
-      const prev = streamed.at(-1);
-      if (prev && prev.t === e.point.t - 1) {
-        se += (prev.prediction - e.point.value) ** 2;
-        naive += (prev.value - e.point.value) ** 2;
-        n++;
-      }
-      streamed.push(e.point);
-      if (streamed.length > 4 * WINDOW) streamed = streamed.slice(-WINDOW);
-      if (n > 0) statsEl.textContent = `t = ${e.point.t} · one-step MSE ${(se / n).toFixed(4)} (repeat-last-value baseline ${(naive / n).toFixed(4)})`;
-      queuePlot();
-    });
+    const r = await seriesPanel.run((b) =>
+      call<StreamResult>('series', b, { op: 'streamSeries', args: { steps, delayMs, noise } }, (e) => {
+        if (e.type !== 'point' || token !== streamToken) return;
+        const prev = streamed.at(-1);
+        if (prev && prev.t === e.point.t - 1) {
+          se += (prev.prediction - e.point.value) ** 2;
+          naive += (prev.value - e.point.value) ** 2;
+          n++;
+        }
+        streamed.push(e.point);
+        if (streamed.length > 4 * WINDOW) streamed = streamed.slice(-WINDOW);
+        if (n > 0) statsEl.textContent = `t = ${e.point.t} · one-step MSE ${(se / n).toFixed(4)} (repeat-last-value baseline ${(naive / n).toFixed(4)})`;
+        queuePlot();
+      }),
+    );
     seriesPanel.ranOn(r);
     return r;
   } catch (err) {
     seriesPanel.error(err);
     throw err;
   } finally {
+    if (token === streamToken) streaming = false;
     btn.disabled = false;
   }
 }
 
 $('[data-train]', seriesPanel.el).onclick = () => void trainSeries().catch(() => {});
 $('#series-stream').onclick = () => void streamSeries().catch(() => {});
-$('#series-stream-stop').onclick = () => seriesPanel.stop();
 seriesPanel.onLoaded = (s) => {
   setField('series-cell', s.spec.cell);
   setField('series-hidden', s.spec.hidden);
   setField('series-seqlen', s.spec.seqLen);
-  streamed = [];
-  queuePlot();
+  newSeriesModel();
 };
 drawSeries();
+
+// ---------------------------------------------------------------- benchmark results
+
+let benchShown: Promise<BenchShown> | null = null;
+/** Renders the committed results the first time the section opens. */
+function showBench(): Promise<BenchShown> {
+  const details = $<HTMLDetailsElement>('#bench-details');
+  details.open = true;
+  benchShown ??= renderBench($('#bench-body')).catch((err: unknown) => {
+    $('#bench-body').textContent = `Could not show the results: ${errText(err)}`;
+    benchShown = null;
+    throw err;
+  });
+  return benchShown;
+}
+$<HTMLDetailsElement>('#bench-details').addEventListener('toggle', (e) => {
+  if ((e.target as HTMLDetailsElement).open) void showBench().catch(() => {});
+});
+$('#bench-link').onclick = () => void showBench().catch(() => {}); // then the browser scrolls to #bench
 
 // ---------------------------------------------------------------- start-up
 
@@ -485,7 +775,12 @@ const ready: Promise<ProbeResult> = call<ProbeResult>('char', 'cpu', { op: 'prob
   (r) => {
     probed = r;
     webgpuOk = r.webgpu.ok;
-    if (r.webgpu.ok) {
+    if (r.webgpu.ok && r.webgpu.fallback) {
+      setStatus(
+        `WebGPU adapter: ${r.webgpu.adapterName} — a fallback adapter that emulates a GPU on the CPU, not a real GPU (${r.webgpu.why}). It all works, slowly: GPU timings here measure the emulation, and the CPU reference is often faster.`,
+        'warn',
+      );
+    } else if (r.webgpu.ok) {
       setStatus(`WebGPU adapter: ${r.webgpu.adapterName}`, 'ok');
     } else {
       setStatus(`WebGPU is not available here, so the panels run on the CPU reference (float64, exact but slower). Reason: ${r.webgpu.error}`, 'warn');
@@ -520,6 +815,7 @@ const demo = {
   get webgpu() {
     return webgpuOk;
   },
+  /** Sets a panel's switch; false (unchanged) while the panel runs a request. */
   setBackend: (panel: PanelId, b: BackendName) => panels[panel].setBackend(b),
   trainChar,
   generate,
@@ -533,6 +829,35 @@ const demo = {
   load: (panel: PanelId, saved: SavedModel) => panels[panel].load(saved),
   store: (panel: PanelId) => panels[panel].store(),
   restore: (panel: PanelId) => panels[panel].restore(),
+  bench: showBench,
+  benchFiles,
+  /** Requests sent so far: how many, and the last few. */
+  sent: () => ({ count: sent.length, last: sent.slice(-5) }),
+  /** A request sent as is, past the page's checks (the worker checks it again). */
+  request: <T>(panel: PanelId, backend: BackendName, op: Op) => call<T>(panel, backend, op),
+  running: (panel: PanelId) => panels[panel].running,
+  losses: (panel: PanelId) => panels[panel].lossValues.length,
+  chart: (panel: PanelId) => panels[panel].lastDraw,
+  streamed: () => streamed.map((p) => p.t),
+  /**
+   * Draws a loss chart of n synthetic steps at once (as after a run of n steps)
+   * and returns what the draw did and how long it took; the panel's own losses
+   * come back afterwards.
+   */
+  chartStress: (panel: PanelId, n: number) => {
+    const p = panels[panel];
+    const own = [...p.lossValues];
+    p.clearLosses();
+    for (let i = 0; i < n; i++) p.addLoss(2 * Math.exp(-i / (n / 5)) + 0.1 * Math.sin(i));
+    const t0 = performance.now();
+    p.draw();
+    const ms = performance.now() - t0;
+    const state = p.lastDraw;
+    p.clearLosses();
+    for (const v of own) p.addLoss(v);
+    p.draw();
+    return { ...state, ms, width: $<HTMLCanvasElement>('[data-chart]', p.el).clientWidth };
+  },
 };
 export type DemoHooks = typeof demo;
 declare global {

@@ -81,7 +81,7 @@ export type Op =
   | { op: 'load'; args: { saved: SavedModel } };
 
 export type Request = Op & { id: number; panel: PanelId; backend: BackendName };
-/** Not queued: handled as soon as it arrives, to end a running fit() or stream. */
+/** Not queued: handled as soon as it arrives, to end a running fit(), generation or stream. */
 export interface StopRequest {
   op: 'stop';
   panel: PanelId;
@@ -93,7 +93,8 @@ export interface RanOn {
 }
 
 export interface ProbeResult {
-  webgpu: { ok: true; adapterName: string } | { ok: false; error: string };
+  /** fallback: the adapter is a CPU emulation of a GPU (SwiftShader and the like), with the evidence in `why`. */
+  webgpu: { ok: true; adapterName: string; fallback: boolean; why: string } | { ok: false; error: string };
   cpu: { ok: true; adapterName: string };
 }
 export interface TrainResult extends RanOn {
@@ -108,10 +109,21 @@ export interface TrainResult extends RanOn {
 }
 export interface GenerateResult extends RanOn {
   text: string;
+  /** The characters the model was fed before generating: the prompt's characters that are in the training text, or a newline when none is. */
+  prompt: string;
+  /** The prompt's characters that are not in the training text, each once, in order of appearance. */
+  dropped: string[];
+  /** True when no prompt character was usable, so the model started from a newline (or, if the text has none, its first character). */
+  noUsablePrompt: boolean;
 }
 export interface ClassifyResult extends RanOn {
-  probability: number;
+  /** null when the review has no word the model was trained on: it is not classified. */
+  probability: number | null;
   tokens: string[];
+  /** Words not in the training vocabulary (fed as <oov>), each once. */
+  unknown: string[];
+  /** Characters that are not letters, apostrophes or spaces, so not part of any word (each once). */
+  ignored: string;
 }
 export interface StreamResult extends RanOn {
   points: SeriesPoint[];
@@ -144,6 +156,10 @@ export interface SeriesPoint {
 
 export type Event =
   | { type: 'progress'; id: number; panel: PanelId; step: number; total: number; epoch: number; loss: number; stepsPerSec: number }
+  /** What the worker is doing before the first progress event (building the model, running the first batch). */
+  | { type: 'status'; id: number; panel: PanelId; text: string }
+  /** Before the first character: what of the prompt the model is fed (GenerateResult's prompt, dropped, noUsablePrompt). */
+  | { type: 'prompt'; id: number; panel: PanelId; prompt: string; dropped: string[]; noUsablePrompt: boolean }
   | { type: 'token'; id: number; panel: PanelId; text: string }
   | { type: 'point'; id: number; panel: PanelId; point: SeriesPoint };
 

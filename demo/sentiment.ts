@@ -31,6 +31,11 @@ export function words(text: string): string[] {
     .filter((w) => w.length > 0);
 }
 
+/** The characters of a text that words() drops (not letters, apostrophes or white space), each once. */
+export function ignoredChars(text: string): string {
+  return [...new Set([...text].filter((c) => !/[a-z'\s]/.test(c.toLowerCase())))].join('');
+}
+
 export function buildVocab(rows: readonly [string, number][]): string[] {
   return [PAD, OOV, ...new Set(rows.flatMap(([s]) => words(s)))];
 }

@@ -4,8 +4,15 @@
 //
 // Each panel owns one model on one runtime. A request names the backend to run
 // on; if the panel's model lives on the other one, its weights are moved over
-// first (syncWeights → torchStateDict → loadTorchStateDict). Requests of one
-// panel run in order; 'stop' is handled at once.
+// first (syncWeights → torchStateDict → loadTorchStateDict). Every request is
+// checked against fields.ts's limits before it touches anything, and training
+// builds a new model that replaces the panel's only when it succeeds: a failed
+// request leaves the panel's model as it was.
+//
+// Requests of one panel run in order; 'stop' is handled at once. A stream runs
+// in the background once started: requests that only read the model (parity,
+// save) run beside it, and any other request of that panel first stops it and
+// waits for it to end, so nothing waits behind an endless stream.
 import {
   Adam,
   createRuntime,
@@ -38,7 +45,8 @@ import type {
   TrainSentimentArgs,
   TrainSeriesArgs,
 } from './protocol';
-import { REVIEWS, buildVocab, encode, tokenize } from './sentiment';
+import { InputError, MAX_PROMPT, MAX_REVIEW, RULES, checkArgs, checkText, checkTrainingText } from './fields';
+import { OOV, REVIEWS, buildVocab, encode, ignoredChars, tokenize, words } from './sentiment';
 
 // ---------------------------------------------------------------- runtimes
 
@@ -50,11 +58,27 @@ function runtime(backend: BackendName): Promise<Runtime> {
   return p;
 }
 
+/** Names of adapters that emulate a GPU on the CPU (Chromium's SwiftShader, Mesa's llvmpipe/lavapipe, Windows' WARP). */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b|software/i;
+
+/** Whether the adapter the runtime reports is a CPU emulation: the browser's isFallbackAdapter flag, or its name. */
+async function fallbackAdapter(adapterName: string): Promise<{ fallback: boolean; why: string }> {
+  let flagged = false;
+  try {
+    flagged = !!(await navigator.gpu?.requestAdapter())?.info?.isFallbackAdapter; // the same default adapter the runtime took
+  } catch {
+    // no second adapter: the name decides
+  }
+  const m = SOFTWARE_ADAPTER.exec(adapterName);
+  const why = [flagged ? 'the browser flags it isFallbackAdapter' : '', m ? `'${m[0]}' in its name` : ''].filter(Boolean).join('; ');
+  return { fallback: why !== '', why };
+}
+
 async function probe(): Promise<ProbeResult> {
   const cpu = await runtime('cpu');
   try {
     const gpu = await runtime('webgpu');
-    return { webgpu: { ok: true, adapterName: gpu.adapterName }, cpu: { ok: true, adapterName: cpu.adapterName } };
+    return { webgpu: { ok: true, adapterName: gpu.adapterName, ...(await fallbackAdapter(gpu.adapterName)) }, cpu: { ok: true, adapterName: cpu.adapterName } };
   } catch (err) {
     return { webgpu: { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, cpu: { ok: true, adapterName: cpu.adapterName } };
   }
@@ -91,14 +115,24 @@ function dispose(p: PanelModel | undefined): void {
   p?.model.dispose();
 }
 
-/** A fresh model for a panel, replacing the old one. */
-async function fresh(panel: PanelId, backend: BackendName, spec: ModelSpec): Promise<PanelModel> {
-  const rt = await runtime(backend);
+/**
+ * Builds a new model for the panel and runs `work` on it (training); the new
+ * model replaces the panel's only if `work` succeeds (a stopped run counts: it
+ * keeps what it learnt). On failure the new model is freed and the panel keeps
+ * the model it had.
+ */
+async function replaceWith<T>(panel: PanelId, backend: BackendName, spec: ModelSpec, work: (q: PanelModel) => Promise<T>): Promise<T> {
+  const q = build(await runtime(backend), spec);
+  let r: T;
+  try {
+    r = await work(q);
+  } catch (err) {
+    dispose(q);
+    throw err;
+  }
   dispose(panels[panel]);
-  delete panels[panel];
-  const p = build(rt, spec);
-  panels[panel] = p;
-  return p;
+  panels[panel] = q;
+  return r;
 }
 
 async function exportWeights(p: PanelModel): Promise<SavedModel['weights']> {
@@ -153,6 +187,9 @@ async function train(
   const losses: number[] = [];
   const t0 = performance.now();
   stopFlags[panel] = false;
+  const params = p.model.parameters().reduce((a, q) => a + q.size, 0);
+  const where = p.rt.backend === 'webgpu' ? 'on the GPU; the first batch also compiles its kernels' : 'on the CPU reference';
+  post({ type: 'status', id, panel, text: `${params.toLocaleString('en-US')} parameters · first of ${total} batches (${Math.min(n, o.batchSize)} sequences × ${data.seqLen} steps) running ${where}` });
   try {
     const hist = await p.model.fit(data, {
       loss: o.loss,
@@ -177,7 +214,7 @@ async function train(
 }
 
 async function trainChar(id: number, backend: BackendName, a: TrainCharArgs): Promise<TrainResult> {
-  const text = a.text.slice(0, 20_000);
+  const text = a.text;
   const vocab = [...new Set(text)].sort();
   const T = a.seqLen;
   if (text.length < T + 1) throw new Error(`The text has ${text.length} characters; it needs at least sequence length + 1 = ${T + 1}.`);
@@ -191,16 +228,16 @@ async function trainChar(id: number, backend: BackendName, a: TrainCharArgs): Pr
   }
   const embDim = Math.min(16, Math.max(4, Math.ceil(vocab.length / 2)));
   const spec: ModelSpec = { panel: 'char', cell: a.cell, vocabSize: vocab.length, embDim, inputSize: embDim, hidden: a.hidden, layers: a.layers, returnSequences: true, units: vocab.length, activation: 'none', vocab, seqLen: T, seed: a.seed ?? 1 };
-  const p = await fresh('char', backend, spec);
-  return train(id, 'char', p, { x, y, seqLen: T }, { loss: 'softmaxCrossEntropy', lr: a.lr, epochs: a.epochs, batchSize: a.batchSize ?? 16, metrics: ['accuracy', 'perplexity'] });
+  return replaceWith('char', backend, spec, (p) =>
+    train(id, 'char', p, { x, y, seqLen: T }, { loss: 'softmaxCrossEntropy', lr: a.lr, epochs: a.epochs, batchSize: a.batchSize ?? 16, metrics: ['accuracy', 'perplexity'] }),
+  );
 }
 
 async function trainSentiment(id: number, backend: BackendName, a: TrainSentimentArgs): Promise<TrainResult> {
   const vocab = buildVocab(REVIEWS);
   const d = encode(vocab, REVIEWS);
   const spec: ModelSpec = { panel: 'sentiment', cell: a.cell, vocabSize: vocab.length, embDim: 8, inputSize: 8, hidden: a.hidden, layers: 1, returnSequences: false, units: 1, activation: 'sigmoid', vocab, seqLen: d.seqLen, seed: a.seed ?? 5 };
-  const p = await fresh('sentiment', backend, spec);
-  return train(id, 'sentiment', p, d, { loss: 'bce', lr: a.lr, epochs: a.epochs, batchSize: REVIEWS.length, metrics: ['accuracy'] });
+  return replaceWith('sentiment', backend, spec, (p) => train(id, 'sentiment', p, d, { loss: 'bce', lr: a.lr, epochs: a.epochs, batchSize: REVIEWS.length, metrics: ['accuracy'] }));
 }
 
 // ---------------------------------------------------------------- time series
@@ -227,18 +264,23 @@ function seriesWindows(T: number, count: number, noise: number): { x: number[]; 
 
 async function trainSeries(id: number, backend: BackendName, a: TrainSeriesArgs): Promise<TrainResult> {
   const spec: ModelSpec = { panel: 'series', cell: a.cell, inputSize: 1, hidden: a.hidden, layers: 1, returnSequences: true, units: 1, activation: 'none', vocab: [], seqLen: a.seqLen, seed: a.seed ?? 9 };
-  const p = await fresh('series', backend, spec);
-  const n = 16;
-  const d = seriesWindows(a.seqLen, n, a.noise);
-  const r = await train(id, 'series', p, { ...d, seqLen: a.seqLen }, { loss: 'mse', lr: a.lr, epochs: a.epochs, batchSize: 8, metrics: [] });
-  p.t = 1000; // streaming starts past the training windows
-  return r;
+  const d = seriesWindows(a.seqLen, 16, a.noise);
+  return replaceWith('series', backend, spec, async (p) => {
+    const r = await train(id, 'series', p, { ...d, seqLen: a.seqLen }, { loss: 'mse', lr: a.lr, epochs: a.epochs, batchSize: 8, metrics: [] });
+    p.t = 1000; // streaming starts past the training windows
+    return r;
+  });
 }
 
-async function streamSeries(id: number, backend: BackendName, a: StreamSeriesArgs): Promise<StreamResult> {
+/** Starts streaming (moving the model to `backend` first); `done` resolves when the stream has stopped or run its steps. */
+async function startStream(id: number, backend: BackendName, a: StreamSeriesArgs): Promise<{ done: Promise<StreamResult> }> {
   const p = await on('series', backend);
   p.stream ??= p.rnn.stream(1);
   stopFlags.series = false;
+  return { done: streamSeries(id, p as PanelModel & { stream: RecurrentStream }, a) };
+}
+
+async function streamSeries(id: number, p: PanelModel & { stream: RecurrentStream }, a: StreamSeriesArgs): Promise<StreamResult> {
   const points: SeriesPoint[] = [];
   for (let i = 0; i < a.steps && !stopFlags.series; i++) {
     const t = p.t ?? 0;
@@ -295,7 +337,13 @@ function sample(logits: ArrayLike<number>, temperature: number, topK: number, ra
 async function generate(id: number, backend: BackendName, a: GenerateArgs): Promise<GenerateResult> {
   const p = await on('char', backend);
   const vocab = p.spec.vocab;
-  const prompt = [...a.prompt].filter((c) => vocab.includes(c)).join('') || vocab[0];
+  const index = new Map(vocab.map((c, i) => [c, i]));
+  const chars = [...a.prompt];
+  const dropped = [...new Set(chars.filter((c) => !index.has(c)))];
+  const usable = chars.filter((c) => index.has(c));
+  const noUsablePrompt = usable.length === 0;
+  const prompt = noUsablePrompt ? [index.has('\n') ? '\n' : vocab[0]] : usable; // a newline: as if starting a line of the text
+  post({ type: 'prompt', id, panel: 'char', prompt: prompt.join(''), dropped, noUsablePrompt });
   const rand = mulberry32(a.seed ?? Date.now());
   const stream = p.rnn.stream(1); // its (h, c) stay on the backend between steps
   stopFlags.char = false;
@@ -303,7 +351,7 @@ async function generate(id: number, backend: BackendName, a: GenerateArgs): Prom
   try {
     let next = -1;
     for (let i = 0; i < prompt.length + a.length && !stopFlags.char; i++) {
-      const c = i < prompt.length ? vocab.indexOf(prompt[i]) : next;
+      const c = i < prompt.length ? index.get(prompt[i])! : next;
       if (i >= prompt.length) {
         text += vocab[c];
         post({ type: 'token', id, panel: 'char', text: vocab[c] });
@@ -318,16 +366,23 @@ async function generate(id: number, backend: BackendName, a: GenerateArgs): Prom
   } finally {
     stream.dispose();
   }
-  return { ...ranOn(p.rt), text };
+  return { ...ranOn(p.rt), text, prompt: prompt.join(''), dropped, noUsablePrompt };
 }
 
 async function classify(backend: BackendName, text: string): Promise<ClassifyResult> {
   const p = await on('sentiment', backend);
-  const ids = tokenize(p.spec.vocab, text);
+  const vocab = p.spec.vocab;
+  const ws = words(text);
+  const unknown = [...new Set(ws.filter((w) => !vocab.includes(w)))];
+  const tokens = ws.map((w) => (vocab.includes(w) ? w : OOV));
+  const ignored = ignoredChars(text);
+  // No known word: the model would only see <oov> tokens, and its score would mean nothing.
+  if (unknown.length === ws.length) return { ...ranOn(p.rt), probability: null, tokens, unknown, ignored };
+  const ids = tokenize(vocab, text);
   const out = await p.model.predict(ids, { batch: 1, seqLen: ids.length });
   const probability = (await out.read())[0];
   out.dispose();
-  return { ...ranOn(p.rt), probability, tokens: ids.map((i) => p.spec.vocab[i]) };
+  return { ...ranOn(p.rt), probability, tokens, unknown, ignored };
 }
 
 /** The panel's model on both backends with the same weights and input: max |GPU − CPU| of the outputs. */
@@ -395,7 +450,41 @@ async function load(panel: PanelId, backend: BackendName, saved: SavedModel): Pr
 
 // ---------------------------------------------------------------- dispatch
 
-function run(r: Request): Promise<unknown> {
+/** Refuses a request whose arguments break fields.ts's limits, before anything runs. */
+function validate(r: Request): void {
+  const problems: string[] = [];
+  const text = (label: string, v: unknown, min: number, max: number) => {
+    const m = checkText(label, v, min, max);
+    if (m) problems.push(m);
+  };
+  switch (r.op) {
+    case 'trainChar': {
+      problems.push(...checkArgs(RULES.trainChar, r.args));
+      const m = checkTrainingText(r.args.text, r.args.seqLen);
+      if (m) problems.push(m);
+      break;
+    }
+    case 'generate':
+      problems.push(...checkArgs(RULES.generate, r.args));
+      text('Prompt', r.args.prompt, 0, MAX_PROMPT);
+      break;
+    case 'trainSentiment':
+      problems.push(...checkArgs(RULES.trainSentiment, r.args));
+      break;
+    case 'classify':
+      text('Review', r.args.text, 0, MAX_REVIEW);
+      break;
+    case 'trainSeries':
+      problems.push(...checkArgs(RULES.trainSeries, r.args));
+      break;
+    case 'streamSeries':
+      problems.push(...checkArgs(RULES.streamSeries, r.args));
+      break;
+  }
+  if (problems.length) throw new InputError(problems);
+}
+
+function run(r: Exclude<Request, { op: 'streamSeries' }>): Promise<unknown> {
   switch (r.op) {
     case 'probe':
       return probe();
@@ -409,8 +498,6 @@ function run(r: Request): Promise<unknown> {
       return classify(r.backend, r.args.text);
     case 'trainSeries':
       return trainSeries(r.id, r.backend, r.args);
-    case 'streamSeries':
-      return streamSeries(r.id, r.backend, r.args);
     case 'parity':
       return parity(r.panel);
     case 'save':
@@ -420,20 +507,41 @@ function run(r: Request): Promise<unknown> {
   }
 }
 
+const reply = (id: number, result: unknown) => post({ type: 'reply', id, ok: true, result });
+const replyError = (id: number, err: unknown) =>
+  post({ type: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : 'Error' });
+
+/** Requests that only read a panel's model: they run beside its stream. */
+const READ_ONLY: ReadonlySet<Request['op']> = new Set(['probe', 'parity', 'save']);
 const queues: Record<PanelId, Promise<unknown>> = { char: Promise.resolve(), sentiment: Promise.resolve(), series: Promise.resolve() };
+/** A panel's stream running in the background (its reply not yet sent). */
+const background: Partial<Record<PanelId, Promise<void>>> = {};
+
+async function handle(r: Request): Promise<void> {
+  validate(r); // a refused request changes nothing, not even a running stream
+  const bg = background[r.panel];
+  if (bg && !READ_ONLY.has(r.op)) {
+    stopFlags[r.panel] = true; // ends the stream after its current step
+    await bg;
+  }
+  if (r.op !== 'streamSeries') return reply(r.id, await run(r));
+  const { done } = await startStream(r.id, r.backend, r.args);
+  const tracked: Promise<void> = done
+    .then(
+      (result) => reply(r.id, result),
+      (err: unknown) => replyError(r.id, err),
+    )
+    .finally(() => {
+      if (background[r.panel] === tracked) delete background[r.panel];
+    });
+  background[r.panel] = tracked;
+}
 
 self.onmessage = (e: MessageEvent<Request | StopRequest>) => {
   const r = e.data;
   if (r.op === 'stop') {
-    stopFlags[r.panel] = true;
-    const p = panels[r.panel];
-    if (p) p.model.stopTraining = true;
+    stopFlags[r.panel] = true; // fit (at its next batch), generation and streams check it
     return;
   }
-  queues[r.panel] = queues[r.panel].then(() =>
-    run(r).then(
-      (result) => post({ type: 'reply', id: r.id, ok: true, result }),
-      (err: unknown) => post({ type: 'reply', id: r.id, ok: false, error: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : 'Error' }),
-    ),
-  );
+  queues[r.panel] = queues[r.panel].then(() => handle(r)).catch((err: unknown) => replyError(r.id, err));
 };

@@ -10,7 +10,7 @@
 // window.__demo, the same actions as the buttons, awaiting each one: nothing
 // here depends on timing except the responsiveness check, which measures the
 // page's event loop, not how long the work takes.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { extname, join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../bench/page';
 import type {} from '../demo/main'; // window.__demo's type
 import { chromiumArgs, launchBrowser, repoRoot, startServer, type BrowserHandle, type ServerHandle } from './helpers/browser';
 
@@ -34,10 +35,10 @@ describe('demo app in headless Chromium', () => {
   let page: Page;
   const consoleErrors: string[] = [];
 
-  async function shot(panel: string): Promise<void> {
+  async function shot(panel: string, name = panel): Promise<void> {
     const el = await page.$(`#${panel}`);
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))); // charts drawn
-    await el!.screenshot({ path: resolve(shots, `${panel}.png`) });
+    await el!.screenshot({ path: resolve(shots, `${name}.png`) });
   }
 
   beforeAll(async () => {
@@ -102,10 +103,10 @@ describe('demo app in headless Chromium', () => {
     expect(r.backend).toBe('webgpu');
     expect(r.losses.at(-1)!).toBeLessThan(r.losses[0] * 0.5);
     const c = await page.evaluate(() => window.__demo!.classify('movie was good'));
-    console.log(`sentiment: 'movie was good' → ${c.probability.toFixed(3)} (${c.tokens.join(' ')})`);
-    expect(c.probability).toBeGreaterThan(0.5);
+    console.log(`sentiment: 'movie was good' → ${c.probability!.toFixed(3)} (${c.tokens.join(' ')})`);
+    expect(c.probability!).toBeGreaterThan(0.5);
     const bad = await page.evaluate(() => window.__demo!.classify('movie was bad'));
-    expect(bad.probability).toBeLessThan(0.5);
+    expect(bad.probability!).toBeLessThan(0.5);
     const oov = await page.evaluate(() => window.__demo!.classify('movie was zzzz'));
     expect(oov.tokens).toEqual(['movie', 'was', '<oov>']);
     await page.evaluate(() => window.__demo!.classify('movie was good'));
@@ -135,7 +136,7 @@ describe('demo app in headless Chromium', () => {
     });
     expect(r.backend).toBe('cpu');
     expect(r.shown).toMatch(/CPU reference/);
-    expect(Math.abs(r.cpu - r.gpu)).toBeLessThan(1e-4);
+    expect(Math.abs(r.cpu! - r.gpu!)).toBeLessThan(1e-4);
   });
 
   it('save and load: JSON weights round-trip, and localStorage', async () => {
@@ -153,8 +154,8 @@ describe('demo app in headless Chromium', () => {
     });
     expect(r.format).toBe('webgpu-rnn-demo/1');
     expect(r.layers).toBe(3);
-    expect(r.after).toBeCloseTo(r.before, 6);
-    expect(r.restored).toBeCloseTo(r.before, 6);
+    expect(r.after!).toBeCloseTo(r.before!, 6);
+    expect(r.restored!).toBeCloseTo(r.before!, 6);
   });
 
   it("the page's thread stays responsive while the worker trains", async () => {
@@ -213,6 +214,376 @@ describe('demo app in headless Chromium', () => {
     expect(r.stopped).toBe('stopTraining was set');
     expect(r.steps).toBeLessThan(500 * 6);
     expect(r.shown).toMatch(/^Stopped/);
+  });
+
+  // ---- issue 9, items 14–23: bad input, failures, streams, the switch, the chart, progress, the banner
+
+  it('refuses bad fields with an inline message and a highlighted field, and sends nothing (items 14, 19)', async () => {
+    const r = await page.evaluate(async () => {
+      const d = window.__demo!;
+      const bad = (v: string) => v as unknown as number; // what a person can type: empty, text, huge
+      const cases: [string, string, () => Promise<unknown>][] = [
+        ['series', 'series-seqlen', () => d.trainSeries({ seqLen: 1e7 })],
+        ['series', 'series-epochs', () => d.trainSeries({ epochs: bad('') })],
+        ['series', 'series-noise', () => d.trainSeries({ noise: -1 })],
+        ['char', 'char-hidden', () => d.trainChar({ hidden: -1 })],
+        ['char', 'char-epochs', () => d.trainChar({ epochs: 2.5 })],
+        ['char', 'char-layers', () => d.trainChar({ layers: bad('abc') })],
+        ['char', 'char-seqlen', () => d.trainChar({ seqLen: 1e9 })],
+        ['sentiment', 'sent-lr', () => d.trainSentiment({ lr: 0 })],
+        ['sentiment', 'sent-hidden', () => d.trainSentiment({ hidden: 1e6 })],
+        ['char', 'char-temp', () => d.generate({ temperature: -1 })],
+        ['char', 'char-topk', () => d.generate({ topK: -1 })],
+        ['char', 'char-length', () => d.generate({ length: 0 })],
+        ['char', 'char-length', () => d.generate({ length: -1 })],
+        ['char', 'char-length', () => d.generate({ length: bad('abc') })],
+        ['char', 'char-length', () => d.generate({ length: 1e9 })],
+      ];
+      const out = [];
+      for (const [panel, id, act] of cases) {
+        const el = document.querySelector<HTMLInputElement>(`#${id}`)!;
+        const keep = el.value;
+        const before = d.sent().count;
+        const error = await act().then(
+          () => 'resolved',
+          (e: Error) => `${e.name}: ${e.message}`,
+        );
+        const shown = {
+          panel,
+          id,
+          error,
+          sent: d.sent().count - before,
+          invalid: el.classList.contains('invalid') && el.getAttribute('aria-invalid') === 'true',
+          note: document.querySelector(`#${id}-error`)?.textContent ?? '',
+          msg: document.querySelector(`#${panel} [data-msg]`)!.textContent!,
+        };
+        el.value = keep; // a valid value clears the mark as it is typed
+        el.dispatchEvent(new Event('input'));
+        out.push({ ...shown, cleared: !el.classList.contains('invalid') && document.querySelector(`#${id}-error`)!.textContent === '' });
+      }
+      // the text must be longer than the sequence length
+      const before = d.sent().count;
+      const short = await d.trainChar({ text: 'abc', seqLen: 8 }).then(
+        () => 'resolved',
+        (e: Error) => e.message,
+      );
+      const textNote = document.querySelector('#char-text-error')!.textContent;
+      const many = await d.trainChar({ text: Array.from({ length: 1200 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('') }).then(
+        () => 'resolved',
+        (e: Error) => e.message,
+      );
+      const shortSent = d.sent().count - before;
+      return { out, short, many, textNote, shortSent };
+    });
+    for (const c of r.out) console.log(`refused ${c.id}: ${c.note}`);
+    for (const c of r.out) {
+      expect(c.error, c.id).toMatch(/^InputError: /);
+      expect(c.sent, `${c.id}: requests sent`).toBe(0);
+      expect(c.invalid, `${c.id} highlighted`).toBe(true);
+      expect(c.note.length, `${c.id} message`).toBeGreaterThan(0);
+      expect(c.msg, c.id).toMatch(/^Not started: /);
+      expect(c.cleared, `${c.id} cleared`).toBe(true);
+    }
+    const note = (id: string, i = 0) => r.out.filter((c) => c.id === id)[i].note;
+    expect(note('series-seqlen')).toMatch(/Window must be at most 200 \(got 1e\+7/);
+    expect(note('series-epochs')).toMatch(/Epochs is empty/);
+    expect(note('char-epochs')).toMatch(/whole number \(got 2\.5\)/);
+    expect(note('char-layers')).toMatch(/Layers is empty/); // 'abc' in a number field reads as ''
+    expect(note('char-temp')).toMatch(/Temperature must be at least 0/);
+    expect(note('char-topk')).toMatch(/Top-k must be at least 0/);
+    expect(note('char-length', 3)).toMatch(/Characters must be at most 2000/);
+    expect(r.short).toMatch(/Training text has 3 characters; it needs at least 9/);
+    expect(r.textNote).toMatch(/needs at least 9/);
+    expect(r.many).toMatch(/Training text has 1200 distinct characters; at most 1000 are supported/);
+    expect(r.shortSent).toBe(0);
+    await page.evaluate(() => window.__demo!.trainSeries({ seqLen: 1e7 }).catch(() => {}));
+    await shot('series', 'series-refused');
+    await page.evaluate(() => {
+      const el = document.querySelector<HTMLInputElement>('#series-seqlen')!;
+      el.value = el.defaultValue;
+      el.dispatchEvent(new Event('input'));
+    });
+    const fields = await page.evaluate(() => ({ text: (document.querySelector('#char-text') as HTMLTextAreaElement).value.length }));
+    expect(fields.text).toBe(1200);
+    await page.evaluate((text) => {
+      const el = document.querySelector<HTMLTextAreaElement>('#char-text')!;
+      el.value = text;
+    }, TINY_TEXT);
+  });
+
+  it('a failed Train or Load leaves the panel its model: Generate gives the same text, the chart is kept (item 15)', async () => {
+    const r = await page.evaluate(async (text) => {
+      const d = window.__demo!;
+      await d.trainChar({ text, cell: 'gru', hidden: 12, layers: 1, seqLen: 8, lr: 0.03, epochs: 4, batchSize: 8, seed: 4 });
+      const greedy = { prompt: 'good', length: 12, temperature: 0, topK: 0, seed: 1 };
+      const g1 = (await d.generate(greedy)).text;
+      const losses = d.losses('char');
+      const stats = document.querySelector('#char [data-stats]')!.textContent;
+      const fail = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
+      // the page refuses these (nothing sent) ...
+      const page1 = await fail(d.trainChar({ hidden: -1 }));
+      const el = document.querySelector<HTMLInputElement>('#char-hidden')!;
+      el.value = '12';
+      el.dispatchEvent(new Event('input'));
+      const statsAfterRefusal = document.querySelector('#char [data-stats]')!.textContent;
+      // ... and the worker refuses them too when they come past the page
+      const args = { text, cell: 'gru' as const, hidden: 12, layers: 1, seqLen: 8, lr: 0.03, epochs: 2, batchSize: 8 };
+      const w1 = await fail(d.request('char', 'webgpu', { op: 'trainChar', args: { ...args, hidden: -1 } }));
+      const w2 = await fail(d.request('char', 'webgpu', { op: 'trainChar', args: { ...args, epochs: 2.5 } }));
+      // a load whose weights do not fit fails after building its model
+      const saved = await d.save('char');
+      const broken = { ...saved, weights: saved.weights.slice(0, 2) };
+      const l1 = await fail(d.load('char', broken));
+      const g2 = (await d.generate(greedy)).text;
+      return { g1, g2, page1, w1, w2, l1, losses, lossesAfter: d.losses('char'), stats, statsAfterRefusal };
+    }, TINY_TEXT);
+    console.log(`refusals: ${r.page1} | ${r.w1} | ${r.w2} | ${r.l1}`);
+    expect(r.page1).toMatch(/^InputError: Hidden size must be at least 1/);
+    expect(r.w1).toMatch(/^InputError: Hidden size must be at least 1/);
+    expect(r.w2).toMatch(/^InputError: Epochs must be a whole number/);
+    expect(r.l1).toMatch(/the file has weights for 2 layers/);
+    expect(r.g2).toBe(r.g1); // greedy decoding: the same model gives the same text
+    expect(r.lossesAfter).toBe(r.losses);
+    expect(r.statsAfterRefusal).toBe(r.stats);
+  });
+
+  it('prompt characters outside the corpus are reported; a review with no known words is not scored (item 18)', async () => {
+    const r = await page.evaluate(async () => {
+      const d = window.__demo!;
+      const msg = () => document.querySelector('#char [data-msg]')!.textContent!;
+      const gen = async (prompt: string) => {
+        const res = await d.generate({ prompt, length: 4, temperature: 0, topK: 0, seed: 1 });
+        return { prompt: res.prompt, dropped: res.dropped, none: res.noUsablePrompt, shownPrompt: document.querySelector('#char-output .prompt')!.textContent, msg: msg() };
+      };
+      const good = await gen('Good');
+      const empty = await gen('');
+      const alien = await gen('XYZ');
+      const plain = await gen('good');
+      const verdict = async (text: string) => {
+        const c = await d.classify(text);
+        return { p: c.probability, unknown: c.unknown, ignored: c.ignored, shown: document.querySelector('#sent-result')!.textContent!.replace(/\s+/g, ' ') };
+      };
+      return { good, empty, alien, plain, blank: await verdict(''), bang: await verdict('!!!'), zz: await verdict('zzzz qqq'), mixed: await verdict('Movie was GOOD, zzzz!') };
+    });
+    await shot('sentiment', 'sentiment-oov');
+    console.log(`'Good' → ${JSON.stringify(r.good.msg)}; '' → ${JSON.stringify(r.empty.msg)}; '!!!' → ${JSON.stringify(r.bang.shown)}`);
+    expect(r.good).toMatchObject({ prompt: 'ood', dropped: ['G'], none: false, shownPrompt: 'ood' });
+    expect(r.good.msg).toMatch(/left out of the prompt: 'G'\. The model was fed 'ood'/);
+    expect(r.empty).toMatchObject({ prompt: '\n', dropped: [], none: true, shownPrompt: '' });
+    expect(r.empty.msg).toMatch(/Empty prompt: the model started from a new line/);
+    expect(r.alien).toMatchObject({ dropped: ['X', 'Y', 'Z'], none: true });
+    expect(r.alien.msg).toMatch(/No character of the prompt is in the training text \('X', 'Y', 'Z'\)/);
+    expect(r.plain).toMatchObject({ prompt: 'good', dropped: [], shownPrompt: 'good', msg: '' });
+    for (const v of [r.blank, r.bang, r.zz]) {
+      expect(v.p).toBeNull();
+      expect(v.shown).toMatch(/No known words/);
+      expect(v.shown).not.toMatch(/P\(positive\)|positive ·|negative ·/);
+    }
+    expect(r.bang.ignored).toBe('!');
+    expect(r.bang.shown).toMatch(/ignored \(not part of a word\): !/);
+    expect(r.zz.unknown).toEqual(['zzzz', 'qqq']);
+    expect(r.mixed.p).not.toBeNull();
+    expect(r.mixed.unknown).toEqual(['zzzz']);
+    expect(r.mixed.shown).toMatch(/P\(positive\) = /);
+    expect(r.mixed.shown).toMatch(/not in the training reviews \(read as <oov>\): zzzz/);
+    expect(r.mixed.shown).toMatch(/ignored \(not part of a word\): ,!/);
+  });
+
+  it('while the series streams: Parity and Download answer, Train stops the stream, the chart and plot follow the new model (item 17)', { timeout: 180_000 }, async () => {
+    const r = await page.evaluate(async () => {
+      const d = window.__demo!;
+      const until = async (ok: () => boolean) => {
+        while (!ok()) await new Promise((res) => setTimeout(res, 10));
+      };
+      await d.trainSeries({ cell: 'gru', hidden: 6, seqLen: 8, lr: 0.03, epochs: 3, noise: 0.05, seed: 9 });
+      const lossesOld = d.losses('series');
+      const stream = d.streamSeries(1e9, 0); // endless until stopped
+      await until(() => d.streamed().length >= 5);
+      const parity = await d.parity('series');
+      const saved = await d.save('series');
+      const pointsDuring = d.streamed().length;
+      const stillStreaming = d.running('series');
+      const training = d.trainSeries({ epochs: 2, seed: 10 });
+      const lossesAtTrain = d.losses('series'); // right after Train: the old run's chart is still up
+      const t = await training;
+      const old = await stream;
+      const plotAfterTrain = d.streamed().length;
+      const next = await d.streamSeries(6, 0);
+      return {
+        lossesOld,
+        lossesAtTrain,
+        lossesNew: d.losses('series'),
+        newSteps: t.steps,
+        parity: parity.maxAbsDiff,
+        savedLayers: saved.weights.length,
+        pointsDuring,
+        stillStreaming,
+        oldPoints: old.points.length,
+        plotAfterTrain,
+        plot: d.streamed(),
+        nextT: next.points.map((p) => p.t),
+        msg: document.querySelector('#series [data-msg]')!.textContent,
+      };
+    });
+    console.log(`stream: ${r.oldPoints} points before Train stopped it; parity ${r.parity.toExponential(2)} while streaming; plot after retraining ${JSON.stringify(r.plot)}`);
+    expect(r.stillStreaming).toBe(true); // parity and save ran beside the stream
+    expect(r.parity).toBeLessThan(1e-4);
+    expect(r.savedLayers).toBe(2);
+    expect(r.lossesAtTrain).toBe(r.lossesOld);
+    expect(r.lossesNew).toBe(r.newSteps);
+    expect(r.oldPoints).toBeGreaterThanOrEqual(r.pointsDuring);
+    expect(r.plotAfterTrain).toBe(0);
+    expect(r.nextT).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
+    expect(r.plot).toEqual(r.nextT); // only the new model's points
+    expect(r.msg).toMatch(/stream was stopped to train a new model/);
+  });
+
+  it('the CPU/GPU switch is locked while a request runs, and "ran on" says where it runs (item 20)', async () => {
+    await page.evaluate((text) => {
+      const w = window as unknown as { __run: Promise<unknown> };
+      w.__run = window.__demo!.trainChar({ text, cell: 'rnn', hidden: 8, layers: 1, seqLen: 8, lr: 0.03, epochs: 300, batchSize: 4, seed: 3 });
+    }, TINY_TEXT);
+    await page.waitForFunction(() => document.querySelector('#char [data-stats]')!.textContent!.startsWith('step '), { polling: 20, timeout: 0 });
+    await page.click('#char input[name="char-backend"][value="cpu"]'); // a click on a locked switch does nothing
+    const during = await page.evaluate(() => ({
+      disabled: [...document.querySelectorAll<HTMLInputElement>('#char input[name="char-backend"]')].map((el) => el.disabled),
+      checked: document.querySelector<HTMLInputElement>('#char input[name="char-backend"]:checked')!.value,
+      hook: window.__demo!.setBackend('char', 'cpu'),
+      ranOn: document.querySelector('#char [data-ran-on]')!.textContent,
+    }));
+    const after = await page.evaluate(async () => {
+      const d = window.__demo!;
+      d.stop('char');
+      const res = (await (window as unknown as { __run: Promise<{ backend: string }> }).__run) as { backend: string };
+      const disabled = [...document.querySelectorAll<HTMLInputElement>('#char input[name="char-backend"]')].map((el) => el.disabled);
+      const ranOn = document.querySelector('#char [data-ran-on]')!.textContent;
+      const hook = d.setBackend('char', 'cpu');
+      d.setBackend('char', 'webgpu');
+      return { backend: res.backend, disabled, ranOn, hook };
+    });
+    expect(during.disabled).toEqual([true, true]);
+    expect(during.checked).toBe('webgpu');
+    expect(during.hook).toBe(false);
+    expect(during.ranOn).toBe('running on GPU (WebGPU)…');
+    expect(after.backend).toBe('webgpu');
+    expect(after.disabled).toEqual([false, false]);
+    expect(after.ranOn).toMatch(/^GPU \(WebGPU\) · /);
+    expect(after.hook).toBe(true);
+  });
+
+  it('the loss chart draws a bounded number of points however long the run (item 21)', async () => {
+    const r = await page.evaluate(() => [1_000, 100_000, 400_000].map((n) => window.__demo!.chartStress('char', n)));
+    for (const c of r) console.log(`loss chart: ${c.n} steps → lines of ${c.lineValues.join(' and ')} values, ${c.vertices} vertices, ${c.ms.toFixed(1)} ms (canvas ${c.width} px)`);
+    for (const c of r) {
+      const cap = 2 * Math.max(100, c.width); // the smoothed line's samples
+      expect(c.lineValues[1]).toBeLessThanOrEqual(cap);
+      expect(c.vertices).toBeLessThanOrEqual(2 * (2 * (c.width + 2))); // 2 lines, ≤ 2 vertices per pixel column
+    }
+    expect(r.map((c) => c.n)).toEqual([1_000, 100_000, 400_000]);
+    // past ~125k values Math.min(...values) throws; this draw did not, and drew as many vertices as a short run
+    expect(r[2].vertices).toBeLessThanOrEqual(r[0].vertices * 2 + 10);
+  });
+
+  it('before the first step the stats say what runs and how long it has taken (item 22)', async () => {
+    const texts = await page.evaluate(async (text) => {
+      const stats = document.querySelector('#char [data-stats]')!;
+      const seen: string[] = [];
+      const obs = new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => seen.push(n.textContent ?? ''))));
+      obs.observe(stats, { childList: true });
+      const run = window.__demo!.trainChar({ text, cell: 'lstm', hidden: 8, layers: 1, seqLen: 8, lr: 0.03, epochs: 2, batchSize: 8, seed: 2 });
+      seen.push(`sync: ${stats.textContent}`); // set before the request goes out
+      await run;
+      await new Promise((res) => setTimeout(res, 0));
+      obs.disconnect();
+      return seen;
+    }, TINY_TEXT);
+    console.log(`stats while starting: ${JSON.stringify(texts.slice(0, 3))}`);
+    expect(texts[0]).toMatch(/^sync: Starting… · 0\.\d s$/);
+    const firstStep = texts.findIndex((t) => t.startsWith('step '));
+    const status = texts.findIndex((t) => /^Starting… [\d,]+ parameters · first of \d+ batches \(8 sequences × 8 steps\) running on the GPU; the first batch also compiles its kernels · \d+\.\d s$/.test(t));
+    expect(status).toBeGreaterThan(0);
+    expect(firstStep).toBeGreaterThan(status);
+    for (const t of texts.filter((t) => t.startsWith('step '))) expect(t).toMatch(/ · \d+\.\d s$/);
+  });
+
+  it('says when the adapter emulates a GPU; one Stop per panel ends what runs; Enter in the prompt generates (item 23)', async () => {
+    const banner = await page.evaluate(() => ({ probe: window.__demo!.probe, text: document.querySelector('#gpu-status')!.textContent!, cls: document.querySelector('#gpu-status')!.className }));
+    const name = banner.probe?.webgpu.ok ? banner.probe.webgpu.adapterName : '';
+    if (/swiftshader/i.test(name)) {
+      expect(banner.cls).toContain('warn');
+      expect(banner.text).toMatch(/fallback adapter that emulates a GPU on the CPU, not a real GPU/);
+    }
+    const stops = await page.evaluate(() =>
+      ['char', 'sentiment', 'series'].map((id) => {
+        const b = [...document.querySelectorAll<HTMLButtonElement>(`#${id} button`)].filter((el) => el.textContent!.trim() === 'Stop');
+        return { id, n: b.length, idleDisabled: b.every((el) => el.disabled) };
+      }),
+    );
+    expect(stops).toEqual([
+      { id: 'char', n: 1, idleDisabled: true },
+      { id: 'sentiment', n: 1, idleDisabled: true },
+      { id: 'series', n: 1, idleDisabled: true },
+    ]);
+    // Stop ends a long generation: the panel's one Stop button, clicked
+    await page.evaluate(() => {
+      (window as unknown as { __gen: Promise<unknown> }).__gen = window.__demo!.generate({ prompt: 'good', length: 2000, temperature: 0.5, topK: 5, seed: 1 });
+    });
+    await page.waitForFunction(() => (document.querySelector('#char-output')!.textContent ?? '').length > 8, { polling: 20, timeout: 0 });
+    await page.click('#char [data-stop]');
+    const stopped = await page.evaluate(async () => ((await (window as unknown as { __gen: Promise<{ text: string }> }).__gen) as { text: string }).text.length);
+    expect(stopped).toBeLessThan(2000);
+    // Enter in the prompt field
+    await page.evaluate(() => {
+      const len = document.querySelector<HTMLInputElement>('#char-length')!;
+      len.value = '5';
+      document.querySelector<HTMLInputElement>('#char-prompt')!.value = '';
+    });
+    const before = await page.evaluate(() => window.__demo!.sent().count);
+    await page.type('#char-prompt', 'hey');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !window.__demo!.running('char') && document.querySelector('#char-output .prompt')?.textContent === 'hey', { polling: 20, timeout: 0 });
+    const after = await page.evaluate(() => ({ sent: window.__demo!.sent(), out: document.querySelector('#char-output')!.textContent }));
+    expect(after.sent.count).toBe(before + 1);
+    expect(after.sent.last.at(-1)).toEqual({ panel: 'char', op: 'generate' });
+    expect(after.out!.length).toBe(3 + 5);
+  });
+
+  it('shows the committed benchmark results in the page, and links to nothing that is missing (item 16)', async () => {
+    const dir = resolve(repoRoot, 'bench/results');
+    const newest = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().at(-1)!;
+    const result = JSON.parse(readFileSync(resolve(dir, newest), 'utf8')) as BenchResult;
+    const shown = await page.evaluate(async () => {
+      const s = await window.__demo!.bench();
+      const cells: Record<string, string> = {};
+      for (const table of document.querySelectorAll<HTMLTableElement>('#bench table.bench')) {
+        for (const tr of table.querySelectorAll('tbody tr')) {
+          for (const td of tr.querySelectorAll<HTMLElement>('td[data-path]')) cells[`${table.dataset.kind}|${tr.getAttribute('data-case')}|${td.dataset.path}`] = td.textContent!;
+        }
+      }
+      const links = [...document.querySelectorAll<HTMLAnchorElement>('a[href]')].map((a) => ({ href: a.getAttribute('href')!, target: a.getAttribute('href')!.startsWith('#') && !!document.querySelector(a.getAttribute('href')!) }));
+      return { s, cells, links, open: document.querySelector<HTMLDetailsElement>('#bench-details')!.open };
+    });
+    await shot('bench');
+    const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3)); // bench/report.mjs's
+    let checked = 0;
+    for (const c of result.cases) {
+      for (const p of c.paths) {
+        for (const kind of ['infer', 'train'] as const) {
+          const key = `${kind}|${c.cell} ${c.shape.join(',')}|${p.path}`;
+          const v = p.ok ? p[kind]?.medianMs : undefined;
+          if (kind === 'train' && !(key in shown.cells)) continue; // a case without training runs
+          expect(shown.cells[key], key).toBe(v === undefined ? '' : ms(v));
+          if (v !== undefined) checked++;
+        }
+      }
+    }
+    console.log(`benchmark: ${shown.s.file}, ${shown.s.rows} cases, ${checked} timings match the file`);
+    expect(shown.s.file).toBe(newest);
+    expect(shown.open).toBe(true);
+    expect(checked).toBe(shown.s.timed);
+    expect(checked).toBeGreaterThan(0);
+    expect(shown.links.length).toBeGreaterThan(0);
+    for (const l of shown.links) expect(l, `link ${l.href}`).toEqual({ href: l.href, target: true });
   });
 
   it('fits a phone-width screen and logged no console errors', async () => {
@@ -330,8 +701,12 @@ describe('built demo (demo/vite.config.ts)', () => {
       const d = window.__demo!;
       const probe = await d.ready;
       const t = await d.trainSentiment({ cell: 'lstm', hidden: 8, lr: 0.05, epochs: 10, seed: 5 });
-      return { probe, backend: t.backend, losses: t.losses };
+      const bench = await d.bench(); // the results are in the build: nothing to fetch from bench/
+      return { probe, backend: t.backend, losses: t.losses, bench, benchFiles: d.benchFiles };
     });
+    expect(r.bench.rows).toBeGreaterThan(0);
+    expect(r.bench.timed).toBeGreaterThan(0);
+    expect(r.bench.file).toBe(r.benchFiles.at(-1));
     expect(r.probe.webgpu.ok).toBe(true);
     expect(r.backend).toBe('webgpu');
     expect(r.losses.at(-1)!).toBeLessThan(r.losses[0]);
