@@ -15,6 +15,8 @@ export interface Line {
   x0?: number;
   /** x of each value (ascending), for a line sampled at uneven steps; overrides x0. */
   xs?: readonly number[];
+  /** The value the legend shows (default: the last one). */
+  latest?: number;
 }
 
 export interface ChartDraw {
@@ -171,7 +173,8 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     g.fillStyle = l.color;
     g.fillRect(lx, 7, 10, 3);
     g.fillStyle = '#2b2f36';
-    const text = `${l.label}${l.values.length ? ` ${fmt(l.values[l.values.length - 1])}` : ''}`;
+    const latest = l.latest ?? l.values[l.values.length - 1];
+    const text = `${l.label}${latest !== undefined ? ` ${fmt(latest)}` : ''}`;
     g.fillText(text, lx + 14, 9);
     lx += 14 + g.measureText(text).width + 14;
   }
@@ -181,4 +184,85 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     g.fillText(opts.title, left + w, 9);
   }
   return { vertices };
+}
+
+/**
+ * A growing series kept for drawing: the lowest and highest value of each block
+ * of `block` consecutive points, and where each was. When there are more than
+ * maxBlocks blocks, neighbours merge and the block doubles, so push() costs O(1)
+ * (amortised) and line() returns at most 2·maxBlocks values however many points
+ * came in: a chart of a long run costs as much to draw as one of a short run.
+ */
+export class Envelope {
+  private block = 1;
+  private lo: number[] = [];
+  private hi: number[] = [];
+  private iLo: number[] = [];
+  private iHi: number[] = [];
+  /** Points pushed (non-finite ones included: they leave a gap). */
+  count = 0;
+
+  constructor(private readonly maxBlocks = 1024) {}
+
+  push(v: number): void {
+    const i = this.count++;
+    if (!Number.isFinite(v)) return;
+    const b = Math.floor(i / this.block);
+    while (this.lo.length < b) this.add(NaN, NaN); // blocks with no finite point: gaps
+    if (this.lo.length === b) this.add(v, i);
+    else if (Number.isNaN(this.lo[b])) this.set(b, v, i, v, i);
+    else if (v < this.lo[b]) this.set(b, v, i, this.hi[b], this.iHi[b]);
+    else if (v > this.hi[b]) this.set(b, this.lo[b], this.iLo[b], v, i);
+    if (this.lo.length > this.maxBlocks) this.merge();
+  }
+
+  /** The envelope as a line: per block its low and high in the order they came (a NaN where a block had no finite point). */
+  line(): { xs: number[]; values: number[] } {
+    const xs: number[] = [];
+    const values: number[] = [];
+    for (let b = 0; b < this.lo.length; b++) {
+      if (Number.isNaN(this.lo[b])) {
+        xs.push(b * this.block);
+        values.push(NaN);
+        continue;
+      }
+      const loFirst = this.iLo[b] <= this.iHi[b];
+      xs.push(loFirst ? this.iLo[b] : this.iHi[b]);
+      values.push(loFirst ? this.lo[b] : this.hi[b]);
+      if (this.iLo[b] !== this.iHi[b]) {
+        xs.push(loFirst ? this.iHi[b] : this.iLo[b]);
+        values.push(loFirst ? this.hi[b] : this.lo[b]);
+      }
+    }
+    return { xs, values };
+  }
+
+  private add(v: number, i: number): void {
+    this.lo.push(v);
+    this.hi.push(v);
+    this.iLo.push(i);
+    this.iHi.push(i);
+  }
+  private set(b: number, lo: number, iLo: number, hi: number, iHi: number): void {
+    this.lo[b] = lo;
+    this.iLo[b] = iLo;
+    this.hi[b] = hi;
+    this.iHi[b] = iHi;
+  }
+  /** Pairs of blocks become one: the block doubles. */
+  private merge(): void {
+    const n = Math.ceil(this.lo.length / 2);
+    for (let j = 0; j < n; j++) {
+      const a = 2 * j;
+      const b = a + 1;
+      let [lo, iLo, hi, iHi] = [this.lo[a], this.iLo[a], this.hi[a], this.iHi[a]];
+      if (b < this.lo.length && !Number.isNaN(this.lo[b])) {
+        if (Number.isNaN(lo) || this.lo[b] < lo) [lo, iLo] = [this.lo[b], this.iLo[b]];
+        if (Number.isNaN(hi) || this.hi[b] > hi) [hi, iHi] = [this.hi[b], this.iHi[b]];
+      }
+      this.set(j, lo, iLo, hi, iHi);
+    }
+    for (const arr of [this.lo, this.hi, this.iLo, this.iHi]) arr.length = n;
+    this.block *= 2;
+  }
 }

@@ -10,7 +10,7 @@
 // started on, and "ran on" says where it runs) and its one Stop button is live.
 import type { BackendName } from '../src/index';
 import { benchFiles, renderBench, type BenchShown } from './bench';
-import { drawChart, type Line } from './chart';
+import { Envelope, drawChart, type Line } from './chart';
 import corpus from './corpus.txt?raw';
 import { InputError, MAX_PROMPT, MAX_REVIEW, RULES, checkText, checkTrainingText, checkValue, type Rule } from './fields';
 import type {
@@ -151,7 +151,7 @@ for (const [id, rule] of Object.entries(FIELDS)) {
   const el = $<HTMLInputElement>(`#${id}`);
   el.min = String(rule.min);
   el.max = String(rule.max);
-  el.step = rule.integer ? '1' : 'any';
+  if (rule.integer) el.step = '1'; // a real keeps the page's step: it only sets the spinner's increment
   el.addEventListener('input', () => markField(id, fieldProblem(id)));
 }
 
@@ -197,9 +197,10 @@ interface ChartState {
 /** The parts every panel has: backend switch, ran-on badge, Stop, progress, loss chart, parity, save and load. */
 class Panel {
   readonly el: HTMLElement;
-  /** Loss per training step, and their running sums (sums[i] = losses[0] + … + losses[i − 1]). */
+  /** Loss per training step, their running sums (sums[i] = losses[0] + … + losses[i − 1]) and their envelope (what is drawn). */
   private losses: number[] = [];
   private sums: number[] = [0];
+  private raw = new Envelope();
   private drawQueued = false;
   /** Requests of this panel in flight (a stream and a parity check can overlap). */
   private busy = 0;
@@ -296,12 +297,17 @@ class Panel {
   get lossValues(): readonly number[] {
     return this.losses;
   }
+  envelopeValues(): readonly number[] {
+    return this.raw.line().values;
+  }
   clearLosses(): void {
     this.losses = [];
     this.sums = [0];
+    this.raw = new Envelope();
   }
   addLoss(v: number): void {
     this.losses.push(v);
+    this.raw.push(v);
     this.sums.push(this.sums[this.sums.length - 1] + (Number.isFinite(v) ? v : 0));
   }
 
@@ -317,11 +323,12 @@ class Panel {
   draw(): void {
     const canvas = $<HTMLCanvasElement>('[data-chart]', this.el);
     const n = this.losses.length;
-    // trailing mean over a window that grows with the run (a twentieth of it),
-    // from the running sums at about two points per pixel column: a draw costs
-    // O(width), however long the run (drawChart thins the raw line the same way)
+    // The raw losses as their envelope (at most 2048 values), and a trailing
+    // mean over a window that grows with the run (a twentieth of it), from the
+    // running sums at about two points per pixel column: a draw costs the same
+    // however long the run.
     const k = Math.max(1, Math.round(n / 20));
-    const lines: Line[] = [{ label: this.lossLabel, color: k > 1 ? '#9db4e8' : '#1f4fbf', values: this.losses }];
+    const lines: Line[] = [{ label: this.lossLabel, color: k > 1 ? '#9db4e8' : '#1f4fbf', ...this.raw.line(), latest: this.losses[n - 1] }];
     if (k > 1) {
       const m = Math.min(n, 2 * Math.max(100, Math.ceil(canvas.clientWidth || 300)));
       const xs: number[] = [];
@@ -335,7 +342,7 @@ class Panel {
       lines.push({ label: `mean of ${k}`, color: '#1f4fbf', values, xs });
     }
     const d = drawChart(canvas, lines, { title: 'per training step', empty: 'Train to see the loss fall' });
-    this.lastDraw = { n, lineValues: lines.map((l) => (l.values === this.losses ? n : l.values.length)), vertices: d.vertices };
+    this.lastDraw = { n, lineValues: lines.map((l) => l.values.length), vertices: d.vertices };
   }
 
   /**
@@ -848,15 +855,22 @@ const demo = {
     const p = panels[panel];
     const own = [...p.lossValues];
     p.clearLosses();
-    for (let i = 0; i < n; i++) p.addLoss(2 * Math.exp(-i / (n / 5)) + 0.1 * Math.sin(i));
+    const spike = Math.floor(n * 0.37); // one outlier each way, which the chart must still show
+    const dip = Math.floor(n * 0.71);
+    for (let i = 0; i < n; i++) p.addLoss(i === spike ? 5 : i === dip ? -1 : 2 * Math.exp(-i / (n / 5)) + 0.1 * Math.sin(i));
     const t0 = performance.now();
     p.draw();
     const ms = performance.now() - t0;
     const state = p.lastDraw;
+    // the envelope keeps the extremes: its lowest and highest value are the data's
+    const env = { lo: Infinity, hi: -Infinity };
+    for (const v of p.envelopeValues()) [env.lo, env.hi] = [Math.min(env.lo, v), Math.max(env.hi, v)];
+    const data = { lo: Infinity, hi: -Infinity };
+    for (const v of p.lossValues) [data.lo, data.hi] = [Math.min(data.lo, v), Math.max(data.hi, v)];
     p.clearLosses();
     for (const v of own) p.addLoss(v);
     p.draw();
-    return { ...state, ms, width: $<HTMLCanvasElement>('[data-chart]', p.el).clientWidth };
+    return { ...state, ms, width: $<HTMLCanvasElement>('[data-chart]', p.el).clientWidth, extremesKept: env.lo === data.lo && env.hi === data.hi };
   },
 };
 export type DemoHooks = typeof demo;
