@@ -4,7 +4,13 @@
 // character model generates text one character at a time; the sentiment model
 // calls 'movie was good' positive; the time series streams; parity, save/load
 // and the CPU switch work; and the page's thread stays responsive while the
-// worker trains. Screenshots go to test-artifacts/demo/.
+// worker trains. Then what issue 9 found by clicking through it (items 14–23):
+// bad fields are refused inline with nothing sent, a failed action keeps the
+// panel's model, a stream blocks nothing, unknown prompt characters and words
+// are reported, the switch locks while a request runs, the loss chart stays
+// bounded, the stats tick before the first step, the fallback adapter is named,
+// one Stop per panel, Enter generates, and the committed benchmark results
+// render in the page. Screenshots go to test-artifacts/demo/.
 //
 // Settings are tiny (SwiftShader is slow) and the test drives the page through
 // window.__demo, the same actions as the buttons, awaiting each one: nothing
