@@ -7,6 +7,9 @@
 //   The −100 clamp keeps x = 0 or 1 finite (0 · −100 = 0, never 0 · −∞ = NaN); the
 //   gradient is PyTorch's binary_cross_entropy_backward with its EPSILON = 1e-12.
 //   log(1 − x) goes through log1p_f(−x) so a small x keeps its relative precision.
+//   A probability outside [0, 1] (PyTorch raises) gives part[i] = grad[i] = NaN, so
+//   the mean loss is NaN, as on the CPU twin: the NaN is the bit pattern `nanBits`
+//   from the uniform, stored without arithmetic (WGSL may assume floats stay finite).
 //
 // FROM_LOGITS = true, x = pred[i] a logit (PyTorch BCEWithLogitsLoss):
 //   part[i] = max(x, 0) − x · y + log(1 + exp(−|x|))
@@ -21,7 +24,7 @@
 struct Params {
   n: u32,
   gradScale: f32,
-  _pad0: u32,
+  nanBits: u32, // 0x7fc00000, a quiet NaN
   _pad1: u32,
 }
 
@@ -62,6 +65,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     if (FROM_LOGITS) {
       part[i] = max(x, 0.0) - x * y + log1p_f(exp(-abs(x)));
       grad[i] = p.gradScale * (sigmoid_f(x) - y);
+    } else if (!(x >= 0.0 && x <= 1.0)) {
+      part[i] = bitcast<f32>(p.nanBits);
+      grad[i] = bitcast<f32>(p.nanBits);
     } else {
       part[i] = -(y * clamped_log(x) + (1.0 - y) * clamped_log1m(x));
       grad[i] = p.gradScale * (x - y) / max((1.0 - x) * x, 1e-12);

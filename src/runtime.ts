@@ -13,10 +13,17 @@ import { Softmax } from './layers/softmax';
 import { Sequential } from './models/sequential';
 import type { Layer } from './models/types';
 import { Tensor, type BackendName } from './tensor';
+import { assertFloat32, assertNumbers, assertShape, checkElements } from './validate';
 
 export interface RuntimeOptions extends DeviceRequest {
   /** 'webgpu' (default): fail with WebGPUUnavailableError if there is no adapter. 'cpu': the float64 reference. */
   backend?: BackendName;
+  /**
+   * Backpressure (webgpu): at most this many submissions may be in flight on the
+   * GPU; the next call waits for the oldest to finish, so a loop that never waits
+   * for the GPU cannot grow memory without bound. Default 4.
+   */
+  maxPendingSubmissions?: number;
 }
 
 export class Runtime implements RuntimeHandle {
@@ -26,7 +33,11 @@ export class Runtime implements RuntimeHandle {
   private readonly be: Backend;
 
   /** @internal use createRuntime() */
-  constructor(be: Backend) {
+  static create(be: Backend): Runtime {
+    return new Runtime(be);
+  }
+
+  private constructor(be: Backend) {
     this.be = be;
     this.backend = be.kind;
     this.adapterName = be.kind === 'webgpu' ? be.ctx.adapterName : 'cpu reference (float64)';
@@ -39,31 +50,35 @@ export class Runtime implements RuntimeHandle {
   }
 
   simpleRNN(opts: RecurrentOptions): Recurrent {
-    return new Recurrent(this.be, 'rnn', opts);
+    return Recurrent.create(this.be, 'rnn', opts);
   }
   gru(opts: RecurrentOptions): Recurrent {
-    return new Recurrent(this.be, 'gru', opts);
+    return Recurrent.create(this.be, 'gru', opts);
   }
   lstm(opts: RecurrentOptions): Recurrent {
-    return new Recurrent(this.be, 'lstm', opts);
+    return Recurrent.create(this.be, 'lstm', opts);
   }
   embedding(opts: EmbeddingOptions): Embedding {
-    return new Embedding(this.be, opts);
+    return Embedding.create(this.be, opts);
   }
   dense(opts: DenseOptions): Dense {
-    return new Dense(this.be, opts);
+    return Dense.create(this.be, opts);
   }
   softmax(): Softmax {
-    return new Softmax(this.be);
+    return Softmax.create(this.be);
   }
   sequential(layers: Layer[]): Sequential {
     return new Sequential(this, layers);
   }
 
-  /** Copies data to this backend as a Tensor of `shape` (caller owns it). */
+  /** Copies data to this backend as a Tensor of `shape` (caller owns it). Values must be finite and within float32's range. */
   tensor(data: ArrayLike<number>, shape: readonly number[]): Tensor {
+    assertShape('tensor', 'shape', shape);
+    assertNumbers('tensor', 'data', data);
     const n = shape.reduce((a, b) => a * b, 1);
     if (data.length !== n) throw new ShapeError(`tensor: data has ${data.length} values, shape (${shape.join(', ')}) needs ${n}.`);
+    checkElements('tensor', `a tensor of shape (${shape.join(', ')})`, n, this.be);
+    assertFloat32('tensor', 'data', data);
     if (this.be.kind === 'cpu') return Tensor.fromCpu(Float64Array.from(data), shape);
     return Tensor.fromGpu(this.be.ctx, this.be.ctx.createStorage('tensor', Float32Array.from(data)), shape);
   }
@@ -88,9 +103,16 @@ export class Runtime implements RuntimeHandle {
     return this.be.kind === 'webgpu' && this.be.ctx.timestamps;
   }
 
-  /** Counters of GPU work so far (webgpu backend): compute dispatches, and readbacks (GPU→CPU copies). */
-  stats(): { dispatches: number; readbacks: number } {
-    return this.be.kind === 'webgpu' ? { dispatches: this.be.ctx.dispatches, readbacks: this.be.ctx.readbacks } : { dispatches: 0, readbacks: 0 };
+  /**
+   * Counters of GPU work (webgpu backend; zeros on the CPU): compute dispatches and
+   * readbacks (GPU→CPU copies) so far; compute submissions in flight now (the
+   * small clears of synchronous methods such as zeroGrad() are not counted), the most ever
+   * in flight at once, and the bound (maxPendingSubmissions).
+   */
+  stats(): { dispatches: number; readbacks: number; pendingSubmissions: number; peakPendingSubmissions: number; maxPendingSubmissions: number } {
+    if (this.be.kind !== 'webgpu') return { dispatches: 0, readbacks: 0, pendingSubmissions: 0, peakPendingSubmissions: 0, maxPendingSubmissions: 0 };
+    const ctx = this.be.ctx;
+    return { dispatches: ctx.dispatches, readbacks: ctx.readbacks, pendingSubmissions: ctx.pendingSubmissions, peakPendingSubmissions: ctx.peakPending, maxPendingSubmissions: ctx.maxPending };
   }
 
   /** @internal */
@@ -105,9 +127,12 @@ export class Runtime implements RuntimeHandle {
 }
 
 export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  if (opts === null || typeof opts !== 'object') throw new ValueError(`createRuntime: options must be an object, got ${opts === null ? 'null' : typeof opts}.`);
   const backend = opts.backend ?? 'webgpu';
-  if (backend === 'cpu') return new Runtime({ kind: 'cpu' });
+  if (backend === 'cpu') return Runtime.create({ kind: 'cpu' });
   if (backend !== 'webgpu') throw new ValueError(`createRuntime: backend must be 'webgpu' or 'cpu', got '${String(backend)}'.`);
+  const maxPending = opts.maxPendingSubmissions ?? 4;
+  if (!Number.isInteger(maxPending) || maxPending < 1) throw new ValueError(`createRuntime: maxPendingSubmissions must be a positive integer, got ${String(maxPending)}.`);
   const acq = await acquireDevice(opts);
-  return new Runtime({ kind: 'webgpu', ctx: new GpuContext(acq) });
+  return Runtime.create({ kind: 'webgpu', ctx: new GpuContext(acq, maxPending) });
 }

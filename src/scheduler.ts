@@ -191,10 +191,9 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
       }
     });
   } catch (e) {
-    ctx.destroyBuffer(out);
-    ctx.destroyBuffer(hN);
-    ctx.destroyBuffer(cN);
-    for (const b of kept) ctx.destroyBuffer(b);
+    for (const op of ops) op.release();
+    for (const b of [out, hN, cN, ...kept, ...temps]) ctx.destroyBuffer(b);
+    await ctx.releaseDestroyed();
     throw e;
   } finally {
     for (const op of ops) op.release();
@@ -307,9 +306,9 @@ export async function recurrentBackwardGpu(
     });
     return { ...done, dispatches: ops.reduce((n, op) => n + op.dispatches, 0) };
   } catch (e) {
-    ctx.destroyBuffer(dx);
-    ctx.destroyBuffer(dh0);
-    ctx.destroyBuffer(dc0);
+    for (const op of ops) op.release();
+    for (const b of [dx, dh0, dc0, ...temps]) ctx.destroyBuffer(b);
+    await ctx.releaseDestroyed();
     throw e;
   } finally {
     for (const op of ops) op.release();

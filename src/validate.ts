@@ -176,3 +176,8 @@ export function checkOptions<T extends object>(op: string, arg: string, v: T | u
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValueError(`${op}: ${arg} must be an object, got ${describe(v)}.`);
   return v;
 }
+
+/** The weight formats exportWeights() writes. */
+export function checkFormat(op: string, format: unknown): asserts format is 'torch' | 'keras' {
+  if (format !== 'torch' && format !== 'keras') throw new ValueError(`${op}: format must be 'torch' or 'keras', got ${typeof format === 'string' ? `'${format}'` : describe(format)}.`);
+}

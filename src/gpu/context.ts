@@ -54,12 +54,23 @@ export class GpuContext {
   dispatches = 0;
   /** GPU→CPU copies since creation: the only places the CPU waits for the GPU. */
   readbacks = 0;
+  /**
+   * Backpressure: command buffers submitted whose GPU work has not finished yet,
+   * each with the promise that resolves when it has. submit() waits for the
+   * oldest while there are `maxPending` of them, so a caller that never waits for
+   * the GPU cannot queue unbounded work (and the memory it holds).
+   */
+  private readonly inFlight: Promise<void>[] = [];
+  readonly maxPending: number;
+  /** The most submissions ever in flight at once (see pendingSubmissions). */
+  peakPending = 0;
 
   /** Times compute passes when the device has 'timestamp-query' and the runtime asked for it. */
   private readonly timer: PassTimer | null;
 
-  constructor(acq: AcquiredDevice) {
+  constructor(acq: AcquiredDevice, maxPending = 4) {
     this.device = acq.device;
+    this.maxPending = maxPending;
     this.timer = acq.timestamps ? new PassTimer(acq.device) : null;
     this.adapterName = acq.adapterName;
     this.owned = acq.owned;
@@ -238,7 +249,48 @@ export class GpuContext {
     return this.timer ? this.timer.take() : null;
   }
 
+  /** Submissions whose GPU work has not finished (at most maxPending once submit() has run). */
+  get pendingSubmissions(): number {
+    return this.inFlight.length;
+  }
+
+  /** Submits command buffers and tracks them until the GPU has finished them. */
+  private queueSubmit(cmds: GPUCommandBuffer[]): void {
+    this.device.queue.submit(cmds);
+    const done: Promise<void> = this.device.queue.onSubmittedWorkDone().then(
+      () => this.settle(done),
+      () => this.settle(done),
+    );
+    this.inFlight.push(done);
+    this.peakPending = Math.max(this.peakPending, this.inFlight.length);
+  }
+
+  private settle(p: Promise<void>): void {
+    const i = this.inFlight.indexOf(p);
+    if (i >= 0) this.inFlight.splice(i, 1);
+  }
+
+  /** Waits until fewer than maxPending submissions are in flight. */
+  private async throttle(): Promise<void> {
+    while (this.inFlight.length >= this.maxPending && !this.disposed && this.lostInfo === null) await this.inFlight[0];
+  }
+
+  /**
+   * Records and submits small synchronous work (the buffer clears and copies of
+   * methods that do not return a promise). Not counted in pendingSubmissions: it
+   * cannot wait, holds no workspace, and the queue runs in order, so it is done
+   * before the next counted submission is.
+   */
+  submitSync(label: string, record: (enc: GPUCommandEncoder) => void): void {
+    this.check(label);
+    const enc = this.device.createCommandEncoder({ label });
+    record(enc);
+    this.device.queue.submit([enc.finish()]);
+  }
+
   async submit(op: string, record: (enc: GPUCommandEncoder) => void): Promise<void> {
+    this.check(op);
+    await this.throttle();
     this.check(op);
     const device = this.device;
     device.pushErrorScope('out-of-memory');
@@ -249,7 +301,7 @@ export class GpuContext {
       const enc = device.createCommandEncoder({ label: op });
       record(enc);
       const startRead = this.timer?.resolve(enc) ?? null;
-      device.queue.submit([enc.finish()]);
+      this.queueSubmit([enc.finish()]);
       startRead?.();
     } finally {
       // always close both scopes, so errors of other code on this device are not swallowed
@@ -259,6 +311,18 @@ export class GpuContext {
     this.check(op);
     if (validation) throw new KernelError(`${op}: GPU validation error: ${validation.message}`);
     if (oom) throw new LimitError(`${op}: the GPU ran out of memory: ${oom.message}`);
+  }
+
+  /**
+   * After a failed call has destroyed its buffers: submits nothing and waits for
+   * the queue, so the device really releases them (Dawn frees destroyed buffers
+   * and pending buffer writes only when the queue moves on; without this, a run of
+   * failing calls kept hundreds of MB until some later successful submission).
+   */
+  async releaseDestroyed(): Promise<void> {
+    if (this.disposed || this.lostInfo !== null) return;
+    this.queueSubmit([]);
+    await this.inFlight[this.inFlight.length - 1];
   }
 
   /** Waits until the GPU has finished all submitted work (for timing). */

@@ -18,6 +18,7 @@ import { encodeSingle, ro, rw, seqParams, withCommon, type EncodedOp } from './c
 
 // Uniform structs, one per family of kernels (the WGSL `struct Params` of each file).
 const ELEMENT_PARAMS = [['n', 'u32'], ['gradScale', 'f32'], ['_pad0', 'u32'], ['_pad1', 'u32']] as const satisfies UniformLayout;
+const BCE_PARAMS = [['n', 'u32'], ['gradScale', 'f32'], ['nanBits', 'u32'], ['_pad1', 'u32']] as const satisfies UniformLayout;
 const COUNT_PARAMS = [['n', 'u32'], ['_pad0', 'u32'], ['_pad1', 'u32'], ['_pad2', 'u32']] as const satisfies UniformLayout;
 const ROW_PARAMS = [['R', 'u32'], ['C', 'u32'], ['ignoreIndex', 'i32'], ['_pad0', 'u32']] as const satisfies UniformLayout;
 const REDUCE_PARAMS = [['n', 'u32'], ['count', 'f32'], ['_pad0', 'u32'], ['_pad1', 'u32']] as const satisfies UniformLayout;
@@ -99,8 +100,8 @@ export function bceLossPartials(
     ctx,
     bceLossKernel,
     { FROM_LOGITS: a.fromLogits ? 1 : 0 },
-    ELEMENT_PARAMS,
-    { n: a.n, gradScale: 1 / a.n, _pad0: 0, _pad1: 0 },
+    BCE_PARAMS,
+    { n: a.n, gradScale: 1 / a.n, nanBits: 0x7fc00000, _pad1: 0 },
     { pred: a.pred, target: a.target, part: a.part, grad: a.grad },
     strideGroups(ctx, a.n),
   );

@@ -1,6 +1,6 @@
 // Dense (nn.Linear / keras Dense): y = act(x · Wᵀ + b) over the last dimension.
 import type { Backend } from '../backend';
-import { DisposedError, ShapeError, ValueError, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, WeightError, fmtShape } from '../errors';
 import { submitOps, type EncodedOp } from '../kernels/common';
 import { activationBackward } from '../kernels/heads';
 import { colsumGrad, matmulBiasForward, matmulGrad } from '../kernels/matmul';
@@ -10,7 +10,7 @@ import { matmulBiasRef } from '../reference/matmul';
 import type { ActivationName } from '../reference/math';
 import type { GpuContext } from '../gpu/context';
 import { Tensor, gpuInput, type Input } from '../tensor';
-import { assertPositiveInt, checkInput } from '../validate';
+import { assertNumbers, assertPositiveInt, checkElements, checkFormat, checkInput, describe } from '../validate';
 import { initDense } from '../weights/init';
 import { denseToKeras, kerasToDense, type KerasTensor } from '../weights/keras';
 import { toFloat32 } from '../weights/torch';
@@ -30,6 +30,8 @@ const ACTIVATIONS: ActivationName[] = ['none', 'relu', 'sigmoid', 'tanh'];
 export interface DenseTape {
   x: Tensor;
   y: Tensor | null;
+  /** The layer's weights version when recorded: backward() refuses a tape of older weights. */
+  version: number;
 }
 
 export class Dense {
@@ -49,10 +51,17 @@ export class Dense {
   private grads: { kind: 'webgpu'; weight: GPUBuffer; bias: GPUBuffer } | { kind: 'cpu'; weight: Float64Array; bias: Float64Array } | null = null;
   private cpuStale = false;
 
-  constructor(backend: Backend, opts: DenseOptions) {
+  /** @internal use rt.dense() */
+  static create(backend: Backend, opts: DenseOptions): Dense {
+    return new Dense(backend, opts);
+  }
+
+  private constructor(backend: Backend, opts: DenseOptions) {
     const op = 'Dense';
-    assertPositiveInt(op, 'inputSize', opts?.inputSize);
+    if (opts === null || typeof opts !== 'object') throw new ValueError(`${op}: options must be an object with inputSize and units, got ${describe(opts)}.`);
+    assertPositiveInt(op, 'inputSize', opts.inputSize);
     assertPositiveInt(op, 'units', opts.units);
+    checkElements(op, `weight (units, inputSize) = (${opts.units}, ${opts.inputSize})`, opts.units * opts.inputSize, backend);
     const act = opts.activation ?? 'none';
     if (!ACTIVATIONS.includes(act)) throw new ValueError(`Dense: activation must be one of ${ACTIVATIONS.join(', ')}, got '${String(act)}'. Hint: use rt.softmax() after a Dense for softmax.`);
     this.backend = backend;
@@ -76,6 +85,8 @@ export class Dense {
   /** nn.Linear state dict: weight (units, inputSize), bias (units). */
   loadTorchStateDict(sd: { weight: ArrayLikeTensor; bias: ArrayLikeTensor }): void {
     const op = 'Dense.loadTorchStateDict';
+    this.alive(op);
+    if (sd === null || typeof sd !== 'object') throw new WeightError(`${op}: stateDict must be { weight (units, inputSize), bias (units) }, got ${describe(sd)}.`);
     const weight = toFloat32(op, 'weight', sd?.weight, [this.units, this.inputSize], '(units, inputSize)');
     const bias = toFloat32(op, 'bias', sd?.bias, [this.units], '(units)');
     this.weight = weight;
@@ -84,19 +95,27 @@ export class Dense {
   }
 
   torchStateDict(): { weight: { data: Float32Array; shape: number[] }; bias: { data: Float32Array; shape: number[] } } {
+    this.notDisposed('Dense.torchStateDict');
     if (this.cpuStale) throw new ValueError('Dense.torchStateDict: the GPU weights may have changed (training); call await layer.syncWeights() first.');
     return { weight: { data: this.weight.slice(), shape: [this.units, this.inputSize] }, bias: { data: this.bias.slice(), shape: [this.units] } };
   }
 
   /** Keras get_weights(): [kernel (inputSize, units), bias (units)]. */
-  loadKerasWeights([kernel, bias]: [KerasTensor, KerasTensor]): void {
-    const w = kerasToDense(kernel, bias, { inputSize: this.inputSize, units: this.units }, 'Dense.loadKerasWeights');
+  loadKerasWeights(weights: [KerasTensor, KerasTensor?]): void {
+    const op = 'Dense.loadKerasWeights';
+    this.alive(op);
+    if (!Array.isArray(weights) || weights.length < 1 || weights.length > 2) {
+      throw new WeightError(`${op}: expected [kernel (inputSize, units), bias (units)] as Keras's get_weights() gives them, got ${Array.isArray(weights) ? `${weights.length} entries` : describe(weights)}.`);
+    }
+    const [kernel, bias] = weights;
+    const w = kerasToDense(kernel, bias, { inputSize: this.inputSize, units: this.units }, op);
     this.weight = w.weight;
     this.bias = w.bias;
     this.upload();
   }
 
   kerasWeights(): { kernel: Float32Array; bias: Float32Array } {
+    this.notDisposed('Dense.kerasWeights');
     if (this.cpuStale) throw new ValueError('Dense.kerasWeights: the GPU weights may have changed (training); call await layer.syncWeights() first.');
     return denseToKeras({ weight: this.weight, bias: this.bias }, { inputSize: this.inputSize, units: this.units }, 'Dense.kerasWeights');
   }
@@ -105,6 +124,7 @@ export class Dense {
   async forward(x: Input, shape?: readonly number[]): Promise<Tensor> {
     const op = 'Dense.forward';
     this.alive(op);
+    if (!(x instanceof Tensor)) assertNumbers(op, 'x', x);
     if (!(x instanceof Tensor) && !shape && (x.length === 0 || x.length % this.inputSize !== 0)) {
       throw new ShapeError(`${op}: x has ${x.length} values, not a positive multiple of inputSize = ${this.inputSize}. Hint: x is (..., inputSize).`);
     }
@@ -147,15 +167,14 @@ export class Dense {
       const n = s.reduce((a, b) => a * b, 1);
       const buf = ctx.createStorage('dense.tape', n);
       if (v instanceof Tensor) {
-        const enc = ctx.device.createCommandEncoder();
-        enc.copyBufferToBuffer(v.gpuBuffer('Dense.record'), 0, buf, 0, n * 4);
-        ctx.device.queue.submit([enc.finish()]);
+        const src = v.gpuBuffer('Dense.record');
+        ctx.submitSync('Dense.record', (enc) => enc.copyBufferToBuffer(src, 0, buf, 0, n * 4));
       } else ctx.device.queue.writeBuffer(buf, 0, Float32Array.from(v));
       return Tensor.fromGpu(ctx, buf, s);
     };
     const xs = await copy(x, inShape);
     const ys = this.activation === 'none' ? null : await copy(output, output.shape);
-    return { output, tape: { x: xs, y: ys } };
+    return { output, tape: { x: xs, y: ys, version: this.version } };
   }
 
   /**
@@ -166,6 +185,13 @@ export class Dense {
   async backward(tape: DenseTape, dOutput: Input): Promise<Tensor> {
     const op = 'Dense.backward';
     this.alive(op);
+    if (tape === null || typeof tape !== 'object' || !(tape.x instanceof Tensor)) throw new ValueError(`${op}: tape must come from this layer's record(), got ${describe(tape)}.`);
+    if (tape.x.disposed) throw new ValueError(`${op}: this tape was already used; record a new forward pass.`);
+    if (tape.version !== this.version) {
+      tape.x.dispose();
+      tape.y?.dispose();
+      throw new ValueError(`${op}: the weights were loaded again after this tape was recorded; its activations belong to the old weights. Hint: record a new forward pass.`);
+    }
     const M = tape.x.size / this.inputSize;
     const outShape = [...tape.x.shape.slice(0, -1), this.units];
     checkInput(op, 'dOutput', dOutput, outShape, '(..., units)', this.backend);
@@ -221,6 +247,7 @@ export class Dense {
 
   /** weight (units, inputSize) and bias (units) with their gradients. */
   parameters(): Param[] {
+    this.alive('Dense.parameters');
     if (this.backend.kind === 'cpu') {
       const g = this.cpuGrads();
       return [
@@ -237,31 +264,55 @@ export class Dense {
   }
 
   zeroGrad(): void {
+    this.alive('Dense.zeroGrad');
     if (!this.grads) return;
     if (this.grads.kind === 'cpu') {
       this.grads.weight.fill(0);
       this.grads.bias.fill(0);
     } else if (this.backend.kind === 'webgpu') {
-      const enc = this.backend.ctx.device.createCommandEncoder();
-      enc.clearBuffer(this.grads.weight);
-      enc.clearBuffer(this.grads.bias);
-      this.backend.ctx.device.queue.submit([enc.finish()]);
+      const g = this.grads;
+      this.backend.ctx.submitSync('Dense.zeroGrad', (enc) => {
+        enc.clearBuffer(g.weight);
+        enc.clearBuffer(g.bias);
+      });
     }
   }
 
   /** Copies GPU weights changed by training back to the CPU copy that exports read. */
   async syncWeights(): Promise<void> {
+    this.alive('Dense.syncWeights');
     if (this.backend.kind !== 'webgpu' || !this.cpuStale) return;
     this.weight = await this.backend.ctx.readback(this.gpu!.weight, this.weight.length);
     this.bias = await this.backend.ctx.readback(this.gpu!.bias, this.units);
     this.cpuStale = false;
   }
 
+  /**
+   * The weights as they are on the device, exported after reading them back
+   * (training on the GPU changes them there): 'torch' → { weight, bias } as
+   * torchStateDict(), 'keras' → [kernel (inputSize, units), bias (units)].
+   */
+  async exportWeights(format: 'torch'): Promise<ReturnType<Dense['torchStateDict']>>;
+  async exportWeights(format: 'keras'): Promise<[Float32Array, Float32Array]>;
+  async exportWeights(format: 'torch' | 'keras'): Promise<ReturnType<Dense['torchStateDict']> | [Float32Array, Float32Array]> {
+    checkFormat('Dense.exportWeights', format);
+    await this.syncWeights();
+    if (format === 'torch') return this.torchStateDict();
+    const k = this.kerasWeights();
+    return [k.kernel, k.bias];
+  }
+
   private disposed = false;
+  /** Bumped whenever weights are loaded: tapes of older weights are refused by backward(). */
+  private version = 0;
 
   private alive(op: string): void {
-    if (this.disposed) throw new DisposedError(`${op}: this layer was disposed.`);
+    this.notDisposed(op);
     if (this.backend.kind === 'webgpu') this.backend.ctx.check(op);
+  }
+
+  private notDisposed(op: string): void {
+    if (this.disposed) throw new DisposedError(`${op}: this layer was disposed.`);
   }
 
   dispose(): void {
@@ -297,6 +348,7 @@ export class Dense {
 
   private upload(): void {
     this.cpuStale = false;
+    this.version++;
     if (this.backend.kind !== 'webgpu') return;
     const ctx = this.backend.ctx;
     const fresh = { weight: ctx.createStorage('dense.weight', this.weight), bias: ctx.createStorage('dense.bias', this.bias) };

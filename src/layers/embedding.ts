@@ -1,13 +1,13 @@
 // Embedding (nn.Embedding / keras Embedding): token ids (B, T) -> vectors (B, T, D).
 import type { Backend } from '../backend';
-import { DisposedError, ShapeError, ValueError, fmtShape } from '../errors';
+import { DisposedError, ShapeError, ValueError, WeightError, fmtShape } from '../errors';
 import { submitOps } from '../kernels/common';
 import { embeddingBackward, embeddingForward } from '../kernels/heads';
 import type { Param } from '../training/params';
 import { embeddingBackwardRef, embeddingRef } from '../reference/heads';
 import type { GpuContext } from '../gpu/context';
 import { Tensor, gpuInput, type Input } from '../tensor';
-import { assertPositiveInt, checkInput } from '../validate';
+import { assertNumbers, assertPositiveInt, checkElements, checkFormat, checkInput, describe } from '../validate';
 import { initEmbedding } from '../weights/init';
 import { toFloat32 } from '../weights/torch';
 import type { ArrayLikeTensor } from '../weights/types';
@@ -22,6 +22,8 @@ export interface EmbeddingOptions {
 /** What Embedding.record() keeps: the validated ids. */
 export interface EmbeddingTape {
   ids: Uint32Array;
+  /** The layer's weights version when recorded (see Dense's tape). */
+  version: number;
 }
 
 export class Embedding {
@@ -39,9 +41,16 @@ export class Embedding {
   private grad: GPUBuffer | Float64Array | null = null; // (V, D)
   private cpuStale = false;
 
-  constructor(backend: Backend, opts: EmbeddingOptions) {
-    assertPositiveInt('Embedding', 'vocabSize', opts?.vocabSize);
+  /** @internal use rt.embedding() */
+  static create(backend: Backend, opts: EmbeddingOptions): Embedding {
+    return new Embedding(backend, opts);
+  }
+
+  private constructor(backend: Backend, opts: EmbeddingOptions) {
+    if (opts === null || typeof opts !== 'object') throw new ValueError(`Embedding: options must be an object with vocabSize and dim, got ${describe(opts)}.`);
+    assertPositiveInt('Embedding', 'vocabSize', opts.vocabSize);
     assertPositiveInt('Embedding', 'dim', opts.dim);
+    checkElements('Embedding', `the table (vocabSize, dim) = (${opts.vocabSize}, ${opts.dim})`, opts.vocabSize * opts.dim, backend);
     this.backend = backend;
     this.vocabSize = opts.vocabSize;
     this.dim = opts.dim;
@@ -59,19 +68,25 @@ export class Embedding {
 
   /** nn.Embedding state dict {weight (V, D)}; Keras's single weight has the same layout. */
   loadTorchStateDict(sd: { weight: ArrayLikeTensor }): void {
-    this.table = toFloat32('Embedding.loadTorchStateDict', 'weight', sd?.weight, [this.vocabSize, this.dim], '(vocabSize, dim)');
+    const op = 'Embedding.loadTorchStateDict';
+    this.alive(op);
+    if (sd === null || typeof sd !== 'object') throw new WeightError(`${op}: stateDict must be { weight (vocabSize, dim) }, got ${describe(sd)}.`);
+    this.table = toFloat32(op, 'weight', sd.weight, [this.vocabSize, this.dim], '(vocabSize, dim)');
     this.upload();
   }
 
   torchStateDict(): { weight: { data: Float32Array; shape: number[] } } {
+    this.notDisposed('Embedding.torchStateDict');
     if (this.cpuStale) throw new ValueError('Embedding.torchStateDict: the GPU weights may have changed (training); call await layer.syncWeights() first.');
     return { weight: { data: this.table.slice(), shape: [this.vocabSize, this.dim] } };
   }
 
   /** ids: integers in [0, vocabSize), shape (B, T) (or any shape: `shape` defaults to [ids.length]). */
-  async forward(ids: ArrayLike<number>, shape: readonly number[] = [ids.length]): Promise<Tensor> {
+  async forward(ids: ArrayLike<number>, shape?: readonly number[]): Promise<Tensor> {
     const op = 'Embedding.forward';
     this.alive(op);
+    assertNumbers(op, 'ids', ids);
+    shape ??= [ids.length];
     const u = this.checkIds(op, ids, shape);
     const n = u.length;
     const outShape = [...shape, this.dim];
@@ -91,15 +106,19 @@ export class Embedding {
   }
 
   /** Forward that keeps the ids for backward(). */
-  async record(ids: ArrayLike<number>, shape: readonly number[] = [ids.length]): Promise<{ output: Tensor; tape: EmbeddingTape }> {
+  async record(ids: ArrayLike<number>, shape?: readonly number[]): Promise<{ output: Tensor; tape: EmbeddingTape }> {
     const output = await this.forward(ids, shape);
-    return { output, tape: { ids: this.checkIds('Embedding.record', ids, shape) } };
+    return { output, tape: { ids: this.checkIds('Embedding.record', ids, shape ?? [ids.length]), version: this.version } };
   }
 
   /** Accumulates ∂L/∂table: a scatter-add of dOutput (…, D) rows to the recorded ids. */
   async backward(tape: EmbeddingTape, dOutput: Input): Promise<void> {
     const op = 'Embedding.backward';
     this.alive(op);
+    if (tape === null || typeof tape !== 'object' || !(tape.ids instanceof Uint32Array)) throw new ValueError(`${op}: tape must come from this layer's record(), got ${describe(tape)}.`);
+    if (tape.version !== this.version) {
+      throw new ValueError(`${op}: the weights were loaded again after this tape was recorded; its activations belong to the old weights. Hint: record a new forward pass.`);
+    }
     const N = tape.ids.length;
     checkInput(op, 'dOutput', dOutput, [N, this.dim], '(N, D)', this.backend);
     if (this.backend.kind === 'cpu') {
@@ -120,6 +139,7 @@ export class Embedding {
   }
 
   parameters(): Param[] {
+    this.alive('Embedding.parameters');
     if (this.backend.kind === 'cpu') {
       if (!(this.grad instanceof Float64Array)) this.grad = new Float64Array(this.vocabSize * this.dim);
       return [{ name: 'weight', size: this.table.length, kind: 'cpu', value: this.table, grad: this.grad }];
@@ -129,25 +149,45 @@ export class Embedding {
   }
 
   zeroGrad(): void {
+    this.alive('Embedding.zeroGrad');
     if (this.grad instanceof Float64Array) this.grad.fill(0);
     else if (this.grad && this.backend.kind === 'webgpu') {
-      const enc = this.backend.ctx.device.createCommandEncoder();
-      enc.clearBuffer(this.grad);
-      this.backend.ctx.device.queue.submit([enc.finish()]);
+      const grad = this.grad;
+      this.backend.ctx.submitSync('Embedding.zeroGrad', (enc) => enc.clearBuffer(grad));
     }
   }
 
   async syncWeights(): Promise<void> {
+    this.alive('Embedding.syncWeights');
     if (this.backend.kind !== 'webgpu' || !this.cpuStale) return;
     this.table = await this.backend.ctx.readback(this.gpuTable!, this.table.length);
     this.cpuStale = false;
   }
 
+  /**
+   * The table as it is on the device, read back first (GPU training changes it
+   * there): 'torch' → { weight } as torchStateDict(), 'keras' → [embeddings (vocabSize, dim)].
+   */
+  async exportWeights(format: 'torch'): Promise<ReturnType<Embedding['torchStateDict']>>;
+  async exportWeights(format: 'keras'): Promise<[Float32Array]>;
+  async exportWeights(format: 'torch' | 'keras'): Promise<ReturnType<Embedding['torchStateDict']> | [Float32Array]> {
+    checkFormat('Embedding.exportWeights', format);
+    await this.syncWeights();
+    const sd = this.torchStateDict();
+    return format === 'torch' ? sd : [sd.weight.data];
+  }
+
   private disposed = false;
+  /** Bumped whenever weights are loaded: tapes of older weights are refused by backward(). */
+  private version = 0;
 
   private alive(op: string): void {
-    if (this.disposed) throw new DisposedError(`${op}: this layer was disposed.`);
+    this.notDisposed(op);
     if (this.backend.kind === 'webgpu') this.backend.ctx.check(op);
+  }
+
+  private notDisposed(op: string): void {
+    if (this.disposed) throw new DisposedError(`${op}: this layer was disposed.`);
   }
 
   dispose(): void {
@@ -183,6 +223,7 @@ export class Embedding {
 
   private upload(): void {
     this.cpuStale = false;
+    this.version++;
     if (this.backend.kind !== 'webgpu') return;
     const fresh = this.backend.ctx.createStorage('embedding.table', this.table);
     this.freeTable();

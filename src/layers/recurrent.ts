@@ -22,7 +22,7 @@ import {
   type RecurrentTape as GpuTape,
 } from '../scheduler';
 import { Tensor, gpuInput, type Input } from '../tensor';
-import { assertPositiveInt, checkInput, checkLengths, resolveBT } from '../validate';
+import { assertPositiveInt, checkElements, checkFormat, checkInput, checkLengths, checkOptions, resolveBT } from '../validate';
 import { initKeras, initTorch } from '../weights/init';
 import { bhhFromGpu, bhhToGpu, whhFromGpu, whhToGpu } from '../weights/gpu_layout';
 import { cellToKeras, kerasToCell, type KerasRecurrentArrays, type KerasRecurrentWeights } from '../weights/keras';
@@ -84,11 +84,16 @@ export interface RecurrentForwardOptions {
  */
 export class RecurrentTape {
   /** @internal */
-  constructor(
+  static create(layer: Recurrent, data: RecurrentTape['data'], version: number): RecurrentTape {
+    return new RecurrentTape(layer, data, version);
+  }
+
+  private constructor(
     readonly layer: Recurrent,
     /** @internal */ readonly data:
       | { kind: 'gpu'; tape: GpuTape }
       | { kind: 'cpu'; x: Float64Array; B: number; T: number; lengths: Uint32Array; h0: Float64Array | null; c0: Float64Array | null },
+    /** @internal The layer's weights version when recorded: backward() refuses a tape of older weights. */ readonly version: number,
   ) {}
   private used = false;
 
@@ -155,7 +160,12 @@ export class Recurrent {
   private cpuStale = false;
   private disposed = false;
 
-  constructor(backend: Backend, cell: CellType, opts: RecurrentOptions) {
+  /** @internal use rt.simpleRNN(), rt.gru() or rt.lstm() */
+  static create(backend: Backend, cell: CellType, opts: RecurrentOptions): Recurrent {
+    return new Recurrent(backend, cell, opts);
+  }
+
+  private constructor(backend: Backend, cell: CellType, opts: RecurrentOptions) {
     const op = `${cell}`;
     if (!opts || typeof opts !== 'object') throw new ValueError(`${op}: options must be an object with inputSize and hiddenSize.`);
     assertPositiveInt(op, 'inputSize', opts.inputSize);
@@ -181,6 +191,12 @@ export class Recurrent {
     });
     this.returnSequences = !!opts.returnSequences;
     this.backend = backend;
+    // Refuse sizes over the backend's limits before allocating anything.
+    const G = gateCount(cell) * opts.hiddenSize;
+    for (let l = 0; l < numLayers; l++) {
+      checkElements(op, `weight_ih_l${l} (G, I_l) = (${G}, ${layerInputSize(this.config, l)})`, G * layerInputSize(this.config, l), backend);
+    }
+    checkElements(op, `weight_hh (G, H) = (${G}, ${opts.hiddenSize})`, G * opts.hiddenSize, backend);
     this.weights = convention === 'keras' ? initKeras(this.config, opts.seed ?? 0) : initTorch(this.config, opts.seed ?? 0);
     this.upload();
   }
@@ -218,7 +234,7 @@ export class Recurrent {
    */
   loadKerasWeights(layers: KerasRecurrentWeights[] | KerasRecurrentWeights[][]): void {
     const op = `${this.kind}.loadKerasWeights`;
-    this.alive(op);
+    this.alive('loadKerasWeights');
     const D = directions(this.config);
     if (!Array.isArray(layers) || layers.length !== this.config.numLayers) {
       throw new WeightError(`${op}: expected ${this.config.numLayers} layer entr${this.config.numLayers === 1 ? 'y' : 'ies'}, got ${Array.isArray(layers) ? layers.length : typeof layers}.`);
@@ -247,7 +263,8 @@ export class Recurrent {
   /** Runs the stack over a padded batch. x is (B, T, I), batch-first. */
   async forward(x: Input, opts: RecurrentForwardOptions = {}): Promise<RecurrentOutput> {
     const op = `${this.kind}.forward`;
-    this.alive(op);
+    this.alive('forward');
+    opts = checkOptions(op, 'options', opts);
     const { config: cfg } = this;
     const I = cfg.inputSize;
     const H = cfg.hiddenSize;
@@ -260,6 +277,9 @@ export class Recurrent {
     if (opts.c0 !== undefined && cfg.cell !== 'lstm') throw new ValueError(`${op}: c0 is only for LSTM; a ${this.kind} has no cell state.`);
     const hint = 'pass one row per layer and direction (L·D), then per sequence in the batch.';
     checkInput(op, 'x', x, [B, T, I], '(B, T, I)', this.backend, 'x is batch-first: (batch, steps, features).');
+    const G = gateCount(cfg.cell) * H;
+    checkElements(op, `the input projection (B·T, G) = (${B * T}, ${G})`, B * T * G, this.backend);
+    checkElements(op, `the output (B, T, D·H) = (${B}, ${T}, ${this.outputSize})`, B * T * this.outputSize, this.backend);
     if (opts.h0 !== undefined) checkInput(op, 'h0', opts.h0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
     if (opts.c0 !== undefined) checkInput(op, 'c0', opts.c0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
 
@@ -267,7 +287,7 @@ export class Recurrent {
       const res = this.forwardCpu(x, B, T, lengths, opts);
       if (opts.record) {
         const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op).slice() : Float64Array.from(v));
-        res.tape = new RecurrentTape(this, { kind: 'cpu', x: f64(x)!, B, T, lengths, h0: f64(opts.h0), c0: f64(opts.c0) });
+        res.tape = RecurrentTape.create(this, { kind: 'cpu', x: f64(x)!, B, T, lengths, h0: f64(opts.h0), c0: f64(opts.c0) }, this.version);
       }
       return res;
     }
@@ -290,7 +310,7 @@ export class Recurrent {
         h: Tensor.fromGpu(ctx, res.hN, [LD, B, H]),
         c: res.cN ? Tensor.fromGpu(ctx, res.cN, [LD, B, H]) : null,
         stats: res.stats,
-        tape: res.tape ? new RecurrentTape(this, { kind: 'gpu', tape: res.tape }) : null,
+        tape: res.tape ? RecurrentTape.create(this, { kind: 'gpu', tape: res.tape }, this.version) : null,
       };
     } finally {
       for (const b of owned) ctx.destroyBuffer(b);
@@ -299,7 +319,7 @@ export class Recurrent {
 
   /** A batch of independent streams whose state stays on this layer's backend between calls. */
   stream(batch: number): RecurrentStream {
-    this.alive(`${this.kind}.stream`);
+    this.alive('stream');
     return new RecurrentStream(this, batch);
   }
 
@@ -375,9 +395,13 @@ export class Recurrent {
    */
   async backward(tape: RecurrentTape, g: RecurrentBackwardOptions): Promise<RecurrentBackwardResult> {
     const op = `${this.kind}.backward`;
-    this.alive(op);
+    this.alive('backward');
     if (!(tape instanceof RecurrentTape) || tape.layer !== this) throw new ValueError(`${op}: tape must come from this layer's forward(x, { record: true }).`);
     if (tape.disposed) throw new ValueError(`${op}: this tape was already used or disposed; record a new forward pass.`);
+    if (tape.version !== this.version) {
+      tape.dispose();
+      throw new ValueError(`${op}: the weights were loaded again after this tape was recorded; its activations belong to the old weights. Hint: record a new forward pass.`);
+    }
     const cfg = this.config;
     const H = cfg.hiddenSize;
     const LD = cfg.numLayers * directions(cfg);
@@ -504,9 +528,10 @@ export class Recurrent {
     this.alive('zeroGrad');
     for (const row of this.cpuGrads ?? []) for (const g of row) for (const a of [g.dwih, g.dwhh, g.dbih, g.dbhh]) a.fill(0);
     if (this.gpuGrads && this.backend.kind === 'webgpu') {
-      const enc = this.backend.ctx.device.createCommandEncoder({ label: 'zeroGrad' });
-      for (const row of this.gpuGrads) for (const g of row) for (const b of [g.dwih, g.dwhhT, g.dbih, g.dbhh]) if (b) enc.clearBuffer(b);
-      this.backend.ctx.device.queue.submit([enc.finish()]);
+      const grads = this.gpuGrads;
+      this.backend.ctx.submitSync(`${this.kind}.zeroGrad`, (enc) => {
+        for (const row of grads) for (const g of row) for (const b of [g.dwih, g.dwhhT, g.dbih, g.dbhh]) if (b) enc.clearBuffer(b);
+      });
     }
   }
 
@@ -577,9 +602,31 @@ export class Recurrent {
 
   private setWeights(stack: StackWeights): void {
     // Everything was validated before this point; replace atomically.
+    const old = this.weights;
     this.weights = stack;
-    this.upload();
+    try {
+      this.upload();
+    } catch (e) {
+      this.weights = old;
+      throw e;
+    }
     this.cpuStale = false;
+    this.version++;
+  }
+
+  /** Bumped whenever weights are loaded: tapes of older weights are refused by backward(). */
+  private version = 0;
+
+  /**
+   * The weights as they are on the device, read back first (GPU training changes
+   * them there): 'torch' → torchStateDict(), 'keras' → kerasWeights().
+   */
+  async exportWeights(format: 'torch'): Promise<ReturnType<Recurrent['torchStateDict']>>;
+  async exportWeights(format: 'keras'): Promise<KerasRecurrentArrays[][]>;
+  async exportWeights(format: 'torch' | 'keras'): Promise<ReturnType<Recurrent['torchStateDict']> | KerasRecurrentArrays[][]> {
+    checkFormat(`${this.kind}.exportWeights`, format);
+    await this.syncWeights();
+    return format === 'torch' ? this.torchStateDict() : this.kerasWeights();
   }
 
   private upload(): void {
@@ -587,22 +634,28 @@ export class Recurrent {
     const ctx = this.backend.ctx;
     const H = this.config.hiddenSize;
     const fresh: GpuCellWeights[][] = [];
+    const made: GPUBuffer[] = []; // every buffer as soon as it exists, to free all on a failure
+    const storage = (label: string, data: Float32Array) => {
+      const b = ctx.createStorage(label, data);
+      made.push(b);
+      return b;
+    };
     try {
       for (const [l, row] of this.weights.entries()) {
         fresh.push(
           row.map((w, d) => {
             const tag = `${this.config.cell}_l${l}_d${d}`;
             return {
-              wih: ctx.createStorage(`${tag}.wih`, w.wih),
-              whhT: ctx.createStorage(`${tag}.whhT`, whhToGpu(this.config.cell, w.whh, H)),
-              bih: ctx.createStorage(`${tag}.bih`, w.bih),
-              bhh: ctx.createStorage(`${tag}.bhh`, bhhToGpu(this.config.cell, w.bhh, H)),
+              wih: storage(`${tag}.wih`, w.wih),
+              whhT: storage(`${tag}.whhT`, whhToGpu(this.config.cell, w.whh, H)),
+              bih: storage(`${tag}.bih`, w.bih),
+              bhh: storage(`${tag}.bhh`, bhhToGpu(this.config.cell, w.bhh, H)),
             };
           }),
         );
       }
     } catch (e) {
-      freeCells(ctx, fresh);
+      for (const b of made) ctx.destroyBuffer(b);
       throw e;
     }
     this.freeGpu();
@@ -614,13 +667,14 @@ export class Recurrent {
     this.gpuWeights = null;
   }
 
-  private alive(op: string): void {
-    this.notDisposed(op);
-    if (this.backend.kind === 'webgpu') this.backend.ctx.check(op);
+  /** `method` is the bare method name; messages say `${kind}.${method}`. */
+  private alive(method: string): void {
+    this.notDisposed(method);
+    if (this.backend.kind === 'webgpu') this.backend.ctx.check(`${this.kind}.${method}`);
   }
 
-  private notDisposed(op: string): void {
-    if (this.disposed) throw new DisposedError(`${this.kind}.${op}: this layer was disposed.`);
+  private notDisposed(method: string): void {
+    if (this.disposed) throw new DisposedError(`${this.kind}.${method}: this layer was disposed.`);
   }
 }
 
@@ -646,6 +700,10 @@ export class RecurrentStream {
   private readonly layer: Recurrent;
   private h: Tensor | null = null; // (L, B, H)
   private c: Tensor | null = null;
+  /** Calls run one after another in call order, each from the state the previous one left. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private disposed = false;
 
   constructor(layer: Recurrent, batch: number) {
     assertPositiveInt(`${layer.kind}.stream`, 'batch', batch);
@@ -657,32 +715,31 @@ export class RecurrentStream {
   }
 
   /** One time step: x is (B, I); returns the output (B, H), owned by the caller. */
-  async step(x: Input): Promise<Tensor> {
-    const I = this.layer.config.inputSize;
-    if (x instanceof Tensor) {
-      if (x.shape.length !== 2) throw new ShapeError(`${this.layer.kind}.stream.step: x has shape ${fmtShape(x.shape)}, expected (B, I) = (${this.batch}, ${I}).`);
-      x = x.view([x.shape[0], 1, x.shape[1]]);
-    }
-    const y = await this.forward(x, 1);
-    return y.reshape([this.batch, this.layer.outputSize]);
+  step(x: Input): Promise<Tensor> {
+    const op = `${this.layer.kind}.stream.step`;
+    return this.enqueue(op, async () => {
+      const I = this.layer.config.inputSize;
+      let input = x;
+      if (input instanceof Tensor) {
+        if (input.shape.length !== 2) throw new ShapeError(`${op}: x has shape ${fmtShape(input.shape)}, expected (B, I) = (${this.batch}, ${I}).`);
+        input = input.view([input.shape[0], 1, input.shape[1]]);
+      }
+      const y = await this.run(input, 1);
+      return y.reshape([this.batch, this.layer.outputSize]);
+    });
   }
 
   /** T steps at once: x is (B, T, I); returns (B, T, H), owned by the caller. */
-  async forward(x: Input, seqLen?: number): Promise<Tensor> {
-    const res = await this.layer.forward(x, { batch: this.batch, seqLen, h0: this.h ?? undefined, c0: this.c ?? undefined });
-    this.h?.dispose();
-    this.c?.dispose();
-    this.h = res.h;
-    this.c = res.c;
-    return res.output;
+  forward(x: Input, seqLen?: number): Promise<Tensor> {
+    const op = `${this.layer.kind}.stream.forward`;
+    return this.enqueue(op, () => this.run(x, seqLen));
   }
 
-  /** Sets the state back to zeros. */
+  /** Sets the state back to zeros (after the calls already made, in call order). */
   resetState(): void {
-    this.h?.dispose();
-    this.c?.dispose();
-    this.h = null;
-    this.c = null;
+    this.notDisposed(`${this.layer.kind}.stream.resetState`);
+    if (this.pending === 0) this.clear();
+    else this.queue = this.queue.then(() => this.clear());
   }
 
   /** The kept state (L, B, H) — read() them to see the values. Null before the first step. */
@@ -690,7 +747,54 @@ export class RecurrentStream {
     return { h: this.h, c: this.c };
   }
 
+  /** Frees the kept state; later calls throw DisposedError (calls already made finish first). */
   dispose(): void {
-    this.resetState();
+    this.disposed = true;
+    this.clear();
+  }
+
+  private enqueue<T>(op: string, body: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(this.disposedError(op));
+    this.pending++;
+    const run = this.queue.then(() => {
+      this.notDisposed(op);
+      return body();
+    });
+    const settled = run.then(
+      () => this.pending--,
+      () => this.pending--,
+    );
+    this.queue = settled;
+    return run;
+  }
+
+  private async run(x: Input, seqLen: number | undefined): Promise<Tensor> {
+    const res = await this.layer.forward(x, { batch: this.batch, seqLen, h0: this.h ?? undefined, c0: this.c ?? undefined });
+    if (this.disposed) {
+      // disposed while this call ran: the caller still gets its output, the state is dropped
+      res.h.dispose();
+      res.c?.dispose();
+      return res.output;
+    }
+    this.h?.dispose();
+    this.c?.dispose();
+    this.h = res.h;
+    this.c = res.c;
+    return res.output;
+  }
+
+  private clear(): void {
+    this.h?.dispose();
+    this.c?.dispose();
+    this.h = null;
+    this.c = null;
+  }
+
+  private notDisposed(op: string): void {
+    if (this.disposed) throw this.disposedError(op);
+  }
+
+  private disposedError(op: string): DisposedError {
+    return new DisposedError(`${op}: this stream was disposed. Hint: make a new one with layer.stream(batch).`);
   }
 }

@@ -17,7 +17,12 @@ export class Softmax {
     return this.backend;
   }
 
-  constructor(backend: Backend) {
+  /** @internal use rt.softmax() */
+  static create(backend: Backend): Softmax {
+    return new Softmax(backend);
+  }
+
+  private constructor(backend: Backend) {
     this.backend = backend;
   }
 

@@ -10,6 +10,7 @@ import { evaluate, fit, type EvaluateOptions, type FitData, type FitOptions, typ
 import { Softmax } from '../layers/softmax';
 import { Tensor, type Input } from '../tensor';
 import { directions } from '../weights/types';
+import { checkFormat, checkOptions, describe } from '../validate';
 import { disposeTape, type Layer, type PredictOptions, type SequentialTape } from './types';
 
 const SNAKE: Record<string, string> = { Embedding: 'embedding', SimpleRNN: 'simple_rnn', GRU: 'gru', LSTM: 'lstm', Dense: 'dense', Softmax: 'softmax' };
@@ -92,7 +93,7 @@ export class Sequential {
    * else features (B, T, I). Returns the last layer's output (caller owns it).
    */
   async predict(x: Input | ArrayLike<number>, opts: PredictOptions = {}): Promise<Tensor> {
-    return (await this.run(x, opts, false)).output;
+    return (await this.run(x, checkOptions('Sequential.predict', 'options', opts), false)).output;
   }
 
   /**
@@ -100,7 +101,7 @@ export class Sequential {
    * output and the tape (both owned by the caller; backward() consumes the tape).
    */
   async record(x: Input | ArrayLike<number>, opts: PredictOptions = {}): Promise<{ output: Tensor; tape: SequentialTape }> {
-    const r = await this.run(x, opts, true);
+    const r = await this.run(x, checkOptions('Sequential.record', 'options', opts), true);
     return { output: r.output, tape: r.tape! };
   }
 
@@ -109,6 +110,7 @@ export class Sequential {
    * forward pass. Weight gradients accumulate in the layers (zeroGrad() clears).
    */
   async backward(tape: SequentialTape, dOutput: Input): Promise<void> {
+    if (tape === null || typeof tape !== 'object' || !Array.isArray(tape.entries)) throw new ValueError(`Sequential.backward: tape must come from model.record(), got ${describe(tape)}.`);
     if (tape.used) throw new ValueError('Sequential.backward: this tape was already used; record a new forward pass.');
     tape.used = true;
     let d: Tensor | Input = dOutput;
@@ -167,6 +169,32 @@ export class Sequential {
   /** Copies GPU weights changed by training back into the copies that exports read. */
   async syncWeights(): Promise<void> {
     for (const l of this.layers) if (!(l instanceof Softmax)) await l.syncWeights();
+  }
+
+  /**
+   * Every layer's weights as they are on the device (read back first):
+   *  - 'torch': one state dict named as nn.Sequential's, `${index}.${name}`
+   *    (e.g. '0.weight', '1.weight_ih_l0'), each { data, shape };
+   *  - 'keras': the flat list of arrays of Keras's model.get_weights(), in layer
+   *    order (recurrent: kernel, recurrent_kernel, bias per layer and direction;
+   *    Dense: kernel, bias; Embedding: embeddings).
+   */
+  async exportWeights(format: 'torch'): Promise<Record<string, { data: Float32Array; shape: number[] }>>;
+  async exportWeights(format: 'keras'): Promise<Float32Array[]>;
+  async exportWeights(format: 'torch' | 'keras'): Promise<Record<string, { data: Float32Array; shape: number[] }> | Float32Array[]> {
+    checkFormat('Sequential.exportWeights', format);
+    const torch: Record<string, { data: Float32Array; shape: number[] }> = {};
+    const keras: Float32Array[] = [];
+    for (const [i, l] of this.layers.entries()) {
+      if (l instanceof Softmax) continue;
+      if (format === 'torch') {
+        const sd: Record<string, { data: Float32Array; shape: number[] }> = await l.exportWeights('torch');
+        for (const [k, v] of Object.entries(sd)) torch[`${i}.${k}`] = v;
+      } else if (l instanceof Recurrent) {
+        for (const row of await l.exportWeights('keras')) for (const w of row) keras.push(w.kernel, w.recurrentKernel, w.bias);
+      } else keras.push(...(l instanceof Dense ? await l.exportWeights('keras') : await l.exportWeights('keras')));
+    }
+    return format === 'torch' ? torch : keras;
   }
 
   private async run(x: Input | ArrayLike<number>, opts: PredictOptions, record: boolean): Promise<{ output: Tensor; tape: SequentialTape | null }> {

@@ -45,6 +45,7 @@ function sigmoidStable(x: number): number {
 /**
  * Binary cross-entropy, mean over all elements.
  * Probabilities (PyTorch BCELoss): −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100)),
+ *   NaN (loss and that gradient) for a p outside [0, 1], where PyTorch raises;
  *   grad = (p − y) / max(p(1 − p), 1e-12) / n (PyTorch's backward, EPSILON 1e-12).
  * Logits (BCEWithLogitsLoss): max(x, 0) − x·y + log(1 + e^−|x|), grad = (σ(x) − y) / n.
  */
@@ -58,6 +59,10 @@ export function bceLossRef(pred: ArrayLike<number>, target: ArrayLike<number>, f
     if (fromLogits) {
       sum += bceLogitTerm(x, y);
       grad[i] = (sigmoidStable(x) - y) / n;
+    } else if (!(x >= 0 && x <= 1)) {
+      // a probability outside [0, 1]: PyTorch raises; NaN here, as on the GPU
+      sum = NaN;
+      grad[i] = NaN;
     } else {
       const logP = Math.max(Math.log(x), -100);
       const log1mP = Math.max(Math.log1p(-x), -100);

@@ -6,7 +6,7 @@
 // One readback per batch (the loss, to report it and to stop on NaN before the
 // optimizer step, leaving the weights as they were before that step).
 import { ShapeError, ValueError } from '../errors';
-import { assertPositiveInt } from '../validate';
+import { assertFloat32, assertNumbers, assertPositiveInt, describe } from '../validate';
 import { Recurrent } from '../layers/recurrent';
 import { Embedding } from '../layers/embedding';
 import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy, type LossResult } from './losses';
@@ -83,8 +83,12 @@ interface Layout {
   targetWidth: number; // y values per sample
 }
 
-function layout(model: FitModel, d: FitData, loss: LossName, op: string): { N: number } & Layout {
+function layout(model: FitModel, d: FitData, loss: LossName, op: string, metrics: readonly MetricName[] | undefined): { N: number } & Layout {
+  if (d === null || typeof d !== 'object') throw new ValueError(`${op}: data must be { x, y, seqLen, lengths? }, got ${describe(d)}.`);
   assertPositiveInt(op, 'seqLen', d.seqLen);
+  assertNumbers(op, 'x', d.x);
+  assertNumbers(op, 'y', d.y);
+  if (d.lengths !== undefined) assertNumbers(op, 'lengths', d.lengths);
   const first = model.layers[0];
   const I = first instanceof Embedding ? 1 : first instanceof Recurrent ? first.config.inputSize : NaN;
   if (Number.isNaN(I)) throw new ValueError(`${op}: the model must start with an Embedding or a recurrent layer.`);
@@ -105,7 +109,57 @@ function layout(model: FitModel, d: FitData, loss: LossName, op: string): { N: n
     );
   }
   if (d.lengths !== undefined && d.lengths.length !== N) throw new ShapeError(`${op}: lengths has ${d.lengths.length} entries, expected one per sample (N = ${N}).`);
+  checkValues(op, model, d, loss, outWidth);
+  // what a batch's loss or metric would refuse, refused before the first batch
+  if (loss !== 'softmaxCrossEntropy' && manyToMany && d.lengths && Array.from(d.lengths).some((l) => l !== d.seqLen)) {
+    throw new ValueError(`${op}: padded sequences with a per-step ${loss} loss are not supported; use softmaxCrossEntropy or equal lengths.`);
+  }
+  if (metrics !== undefined && !Array.isArray(metrics)) throw new ValueError(`${op}: metrics must be an array of 'accuracy' | 'perplexity', got ${describe(metrics)}.`);
+  for (const m of metrics ?? []) {
+    if (m !== 'accuracy' && m !== 'perplexity') throw new ValueError(`${op}: unknown metric '${String(m)}'; expected 'accuracy' or 'perplexity'.`);
+    if (m === 'perplexity' && loss !== 'softmaxCrossEntropy') throw new ValueError(`${op}: the perplexity metric needs the softmaxCrossEntropy loss.`);
+  }
   return { N, perSample, manyToMany, targetWidth };
+}
+
+/**
+ * Every value of the dataset, checked before the first batch runs, so a bad
+ * sample anywhere (the last one too) fails fit() before any weight changes:
+ * token ids in [0, vocabSize) or finite float32 features; integer labels in
+ * [0, classes) (or the ignore index −100), finite regression targets, BCE targets
+ * in [0, 1]; lengths in [1, T].
+ */
+function checkValues(op: string, model: FitModel, d: FitData, loss: LossName, classes: number): void {
+  const first = model.layers[0];
+  if (first instanceof Embedding) {
+    for (let i = 0; i < d.x.length; i++) {
+      const v = d.x[i];
+      if (!Number.isInteger(v) || v < 0 || v >= first.vocabSize) {
+        throw new ValueError(`${op}: x[${i}] (sample ${Math.floor(i / d.seqLen)}) = ${v} is not a token id in [0, vocabSize) = [0, ${first.vocabSize}).`);
+      }
+    }
+  } else assertFloat32(op, 'x', d.x);
+  if (loss === 'softmaxCrossEntropy') {
+    for (let i = 0; i < d.y.length; i++) {
+      const v = d.y[i];
+      if (v !== IGNORE && !(Number.isInteger(v) && v >= 0 && v < classes)) {
+        throw new ValueError(`${op}: y[${i}] = ${v} is not a class label: expected an integer in [0, ${classes}) (or ${IGNORE} to ignore the step).`);
+      }
+    }
+  } else {
+    assertFloat32(op, 'y', d.y);
+    if (loss !== 'mse') {
+      for (let i = 0; i < d.y.length; i++) {
+        if (!(d.y[i] >= 0 && d.y[i] <= 1)) throw new ValueError(`${op}: y[${i}] = ${d.y[i]}, expected a ${loss} target in [0, 1].`);
+      }
+    }
+  }
+  if (d.lengths !== undefined) {
+    for (let n = 0; n < d.lengths.length; n++) {
+      const v = d.lengths[n];
+      if (!Number.isInteger(v) || v < 1 || v > d.seqLen) throw new ValueError(`${op}: lengths[${n}] = ${v} is out of range; each length must be an integer in [1, T] = [1, ${d.seqLen}].`);
+    }
+  }
 }
 
 function gather(src: ArrayLike<number>, idx: number[], width: number): Float32Array {
@@ -155,7 +209,8 @@ async function metricOf(rt: RuntimeHandle, m: MetricName, loss: LossName, out: T
 /** Loss (and metrics) of the model on data, batch by batch, without training. */
 export async function evaluate(rt: RuntimeHandle, model: FitModel, d: FitData, opts: EvaluateOptions): Promise<Record<string, number>> {
   const op = 'evaluate';
-  const L = layout(model, d, opts.loss, op);
+  if (!opts || typeof opts !== 'object') throw new ValueError(`${op}: pass { loss }, got ${describe(opts)}.`);
+  const L = layout(model, d, opts.loss, op, opts.metrics);
   const idx = Array.from({ length: L.N }, (_, i) => i);
   return runEpoch(rt, model, d, L, idx, { ...opts, train: false });
 }
@@ -194,16 +249,24 @@ async function runEpoch(
         // many-to-one with TBPTT: only the last window has a target, earlier ones only carry the state
         const hasTarget = L.manyToMany || t0 + kk === T;
         const { output, tape } = o.train && hasTarget ? await model.record(xw, runOpts) : { output: await model.predict(xw, runOpts), tape: null };
+        let grad: Tensor | null = null;
         try {
           if (hasTarget) {
-            const { loss, grad } = await lossOf(rt, o.loss, output, yw, L.manyToMany, kk === T ? lengths : undefined, kk);
-            const value = (await loss.read())[0];
-            loss.dispose();
+            const r = await lossOf(rt, o.loss, output, yw, L.manyToMany, kk === T ? lengths : undefined, kk);
+            grad = r.grad;
+            let value: number;
+            try {
+              value = (await r.loss.read())[0];
+            } finally {
+              r.loss.dispose();
+            }
             if (!Number.isFinite(value)) {
-              grad.dispose();
-              if (tape) disposeTape(tape);
               model.zeroGrad();
-              throw new ValueError(`fit: the loss is ${value} at epoch ${o.epoch ?? 0}, batch ${batch}; training stopped before that step, so the weights are as they were. Hint: lower the learning rate or clip gradients (clipNorm).`);
+              const hint =
+                o.loss === 'bce'
+                  ? " Hint: 'bce' takes probabilities, and a prediction outside [0, 1] makes it NaN (PyTorch raises): end the model with a sigmoid Dense, or use 'bceWithLogits' on raw outputs."
+                  : ' Hint: lower the learning rate or clip gradients (clipNorm).';
+              throw new ValueError(`fit: the loss is ${value} at epoch ${o.epoch ?? 0}, batch ${batch}; training stopped before that step, so the weights are as they were.${hint}`);
             }
             batchLoss += value * (L.manyToMany ? kk / T : 1);
             if (tape) {
@@ -211,10 +274,15 @@ async function runEpoch(
               const params = model.parameters();
               if (o.fit?.clipValue !== undefined) await clipGradValue(params, o.fit.clipValue);
               if (o.fit?.clipNorm !== undefined) await clipGradNorm(params, o.fit.clipNorm);
-              await o.fit!.optimizer.step();
+              try {
+                await o.fit!.optimizer.step();
+              } catch (e) {
+                model.zeroGrad();
+                if (e instanceof ValueError) throw new ValueError(`fit: at epoch ${o.epoch ?? 0}, batch ${batch}: ${e.message}`);
+                throw e;
+              }
               model.zeroGrad();
             }
-            grad.dispose();
             if (!o.train || t0 + kk === T) {
               for (const m of o.metrics ?? []) {
                 const t = await metricOf(rt, m, o.loss, output, yw, L.manyToMany, kk === T ? lengths : undefined, kk);
@@ -225,6 +293,8 @@ async function runEpoch(
           }
         } finally {
           output.dispose();
+          grad?.dispose();
+          if (tape) disposeTape(tape); // after backward() it holds nothing any more
         }
         for (const s of states?.values() ?? []) {
           s.h.dispose();
@@ -252,6 +322,7 @@ async function runEpoch(
 export async function fit(rt: RuntimeHandle, model: FitModel, d: FitData, opts: FitOptions): Promise<History> {
   const op = 'fit';
   if (!opts || !opts.optimizer) throw new ValueError(`${op}: pass { loss, optimizer }.`);
+  if (opts.batchSize !== undefined) assertPositiveInt(op, 'batchSize', opts.batchSize);
   if (!['mse', 'bce', 'bceWithLogits', 'softmaxCrossEntropy'].includes(opts.loss)) {
     throw new ValueError(`${op}: loss must be 'mse', 'bce', 'bceWithLogits' or 'softmaxCrossEntropy', got '${String(opts.loss)}'.`);
   }
@@ -263,7 +334,7 @@ export async function fit(rt: RuntimeHandle, model: FitModel, d: FitData, opts: 
   }
   const split = opts.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new ValueError(`${op}: validationSplit must be in [0, 1), got ${split}.`);
-  const L = layout(model, d, opts.loss, op);
+  const L = layout(model, d, opts.loss, op, opts.metrics);
   const nVal = Math.floor(L.N * split);
   const trainIdx = Array.from({ length: L.N - nVal }, (_, i) => i);
   const valIdx = Array.from({ length: nVal }, (_, i) => L.N - nVal + i);

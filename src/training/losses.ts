@@ -29,7 +29,7 @@ import {
 } from '../kernels/losses';
 import { bceLossRef, binaryAccuracyRef, categoricalAccuracyRef, mseLossRef, perplexityRef, softmaxXentRef, type RowSelection } from '../reference/losses';
 import { Tensor, type Input } from '../tensor';
-import { assertFinite, checkInput, describe } from '../validate';
+import { assertFinite, checkInput, checkOwner, describe } from '../validate';
 
 /** A loss and its gradient, both owned by the caller (dispose them when done). */
 export interface LossResult {
@@ -202,7 +202,7 @@ function checkPrediction(op: string, arg: string, t: unknown, be: Backend): asse
   if (!(t instanceof Tensor)) throw new ValueError(`${op}: ${arg} must be a Tensor, got ${describe(t)}. Hint: rt.tensor(data, shape) makes one.`);
   if (t.disposed) throw new ValueError(`${op}: ${arg} is a disposed tensor.`);
   if (t.shape.length === 0 || t.size === 0) throw new ShapeError(`${op}: ${arg} has shape ${fmtShape(t.shape)}, expected at least one element.`);
-  if (t.backend !== be.kind) throw new ValueError(`${op}: ${arg} is a ${t.backend} tensor but the runtime is ${be.kind}.`);
+  checkOwner(op, arg, t, be);
 }
 
 /** target: pred's shape, this backend, finite and (when checkable on the CPU) in range. */

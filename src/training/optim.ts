@@ -170,7 +170,22 @@ export abstract class Optimizer<S extends string = string> {
     const t = ++this.t;
     const pl = this.placed;
     if (pl.kind === 'cpu') {
+      // The update is kept only if every new weight is finite in float32: an
+      // overflow (a huge lr) would otherwise leave Inf/NaN weights behind even
+      // though the (float64) loss that fit() checks was still finite.
+      const saved = pl.params.map((p, i) => ({ value: p.value.slice(), state: Object.values<Float64Array>(this.cpuState[i]).map((a) => a.slice()) }));
       pl.params.forEach((p, i) => this.updateCpu(p, this.cpuState[i], t));
+      const bad = pl.params.findIndex((p) => !p.value.every(Number.isFinite));
+      if (bad >= 0) {
+        pl.params.forEach((p, i) => {
+          p.value.set(saved[i].value);
+          Object.values<Float64Array>(this.cpuState[i]).forEach((a, k) => a.set(saved[i].state[k]));
+        });
+        this.t--;
+        throw new ValueError(
+          `${op}: the update would make '${pl.params[bad].name}' non-finite (float32 overflow); the weights and the optimizer state are as they were before this step. Hint: lower the learning rate or clip gradients.`,
+        );
+      }
       return;
     }
     const ops: EncodedOp[] = [];
@@ -201,7 +216,9 @@ export abstract class Optimizer<S extends string = string> {
     this.disposed = true;
   }
 
+  /** @internal */
   protected abstract encodeGpu(ctx: GpuContext, p: GpuParam, state: Record<S, GPUBuffer>, t: number): Promise<EncodedOp>;
+  /** @internal */
   protected abstract updateCpu(p: CpuParam, state: Record<S, Float64Array>, t: number): void;
 
   private alive(op: string): void {
@@ -235,6 +252,7 @@ export class SGD extends Optimizer<'buf'> {
     this.nesterov = nesterov;
   }
 
+  /** @internal */
   protected encodeGpu(ctx: GpuContext, p: GpuParam, state: Record<'buf', GPUBuffer>, t: number): Promise<EncodedOp> {
     return sgdUpdate(ctx, {
       p: p.value,
@@ -250,6 +268,7 @@ export class SGD extends Optimizer<'buf'> {
     });
   }
 
+  /** @internal */
   protected updateCpu(p: CpuParam, state: Record<'buf', Float64Array>, t: number): void {
     sgdStepRef(p.value, p.grad, state.buf ?? null, this, t);
   }
@@ -280,6 +299,7 @@ abstract class AdamBase extends Optimizer<'m' | 'v'> {
     this.decoupled = decoupled;
   }
 
+  /** @internal */
   protected encodeGpu(ctx: GpuContext, p: GpuParam, state: Record<'m' | 'v', GPUBuffer>, t: number): Promise<EncodedOp> {
     return adamUpdate(ctx, {
       p: p.value,
@@ -297,6 +317,7 @@ abstract class AdamBase extends Optimizer<'m' | 'v'> {
     });
   }
 
+  /** @internal */
   protected updateCpu(p: CpuParam, state: Record<'m' | 'v', Float64Array>, t: number): void {
     const h = { lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled };
     adamStepRef(p.value, p.grad, state.m, state.v, h, t);
@@ -339,6 +360,7 @@ export class RMSprop extends Optimizer<'v' | 'buf'> {
     this.momentum = momentum;
   }
 
+  /** @internal */
   protected encodeGpu(ctx: GpuContext, p: GpuParam, state: Record<'v' | 'buf', GPUBuffer>): Promise<EncodedOp> {
     return rmspropUpdate(ctx, {
       p: p.value,
@@ -354,6 +376,7 @@ export class RMSprop extends Optimizer<'v' | 'buf'> {
     });
   }
 
+  /** @internal */
   protected updateCpu(p: CpuParam, state: Record<'v' | 'buf', Float64Array>): void {
     rmspropStepRef(p.value, p.grad, state.v, state.buf ?? null, this);
   }
@@ -532,8 +555,7 @@ function zeroGrads(op: string, pl: Placed): void {
     for (const p of pl.params) p.grad.fill(0);
     return;
   }
-  pl.ctx.check(op);
-  const enc = pl.ctx.device.createCommandEncoder({ label: op });
-  for (const p of pl.params) enc.clearBuffer(p.grad, 0, 4 * p.size);
-  pl.ctx.device.queue.submit([enc.finish()]);
+  pl.ctx.submitSync(op, (enc) => {
+    for (const p of pl.params) enc.clearBuffer(p.grad, 0, 4 * p.size);
+  });
 }

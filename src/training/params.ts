@@ -7,5 +7,13 @@
 import type { GpuContext } from '../gpu/context';
 
 export type Param =
-  | { name: string; size: number; kind: 'webgpu'; value: GPUBuffer; grad: GPUBuffer; ctx: GpuContext }
+  | {
+      name: string;
+      size: number;
+      kind: 'webgpu';
+      value: GPUBuffer;
+      grad: GPUBuffer;
+      /** @internal the device's context the buffers belong to */
+      ctx: GpuContext;
+    }
   | { name: string; size: number; kind: 'cpu'; value: Float32Array; grad: Float64Array };

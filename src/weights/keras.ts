@@ -20,6 +20,7 @@
 // Float32Arrays in row-major order; `toNested` turns one back into nested arrays.
 
 import { WeightError, fmtShape } from '../errors';
+import { FLOAT32_MAX } from '../validate';
 import { gateCount, type ArrayLikeTensor, type CellType, type CellWeights, type DenseWeights } from './types';
 
 /** A nested array of numbers, e.g. a (2, 3) tensor as [[1, 2, 3], [4, 5, 6]]. */
@@ -199,8 +200,8 @@ function readTensor(
   const out = new Float32Array(want);
   for (let k = 0; k < want; k++) {
     const v = data[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new WeightError(`${where} ${name}[${k}] (flat index) is ${String(v)}; weights must be finite numbers.`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
+      throw new WeightError(`${where} ${name}[${k}] (flat index) is ${String(v)}; weights must be finite numbers within float32's range.`);
     }
     out[k] = v;
   }
@@ -286,6 +287,11 @@ export function kerasToCell(
   const G = gateCount(cell) * H;
   const block = kerasBlockOf(cell);
   const shapes = kerasRecurrentShapes(cell, resetAfter, dims);
+  if (weights === null || typeof weights !== 'object' || Array.isArray(weights)) {
+    throw new WeightError(
+      `${where} is ${weights === null ? 'null' : Array.isArray(weights) ? 'an array' : typeof weights}, expected { kernel ${shapes.kernel.names}, recurrentKernel ${shapes.recurrentKernel.names}, bias ${shapes.bias.names} }.`,
+    );
+  }
 
   const kernel = readTensor(where, 'kernel', weights.kernel, shapes.kernel.shape, shapes.kernel.names);
   const recurrent = readTensor(

@@ -3,12 +3,19 @@
 //   bias_ih_l{k}[_reverse] (G) · bias_hh_l{k}[_reverse] (G)
 // which is exactly the internal layout, so loading is validation plus a copy.
 import { WeightError, fmtShape } from '../errors';
+import { FLOAT32_MAX } from '../validate';
 import { directions, gateCount, layerInputSize, type ArrayLikeTensor, type CellWeights, type RecurrentConfig, type StackWeights, type StateDict } from './types';
 
 /** Flattens a user tensor to float32, checking its shape (if it has one) and its length. */
 export function toFloat32(op: string, name: string, t: ArrayLikeTensor | undefined, shape: readonly number[], symbols: string): Float32Array {
   if (t === undefined) throw new WeightError(`${op}: missing '${name}', expected shape ${symbols} = ${fmtShape(shape)}.`);
+  if (t === null || typeof t !== 'object') {
+    throw new WeightError(`${op}: '${name}' is ${t === null ? 'null' : `a ${typeof t}`}, expected a tensor of shape ${symbols} = ${fmtShape(shape)} (a Float32Array, number[] or { data, shape }).`);
+  }
   const data: ArrayLike<number> = Array.isArray(t) || ArrayBuffer.isView(t) ? (t as ArrayLike<number>) : (t as { data: ArrayLike<number> }).data;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    throw new WeightError(`${op}: '${name}' is a ${data.constructor.name}; weights must be float numbers (Float32Array, Float64Array or number[]).`);
+  }
   const given = !Array.isArray(t) && !ArrayBuffer.isView(t) ? (t as { shape?: readonly number[] }).shape : undefined;
   const want = shape.reduce((a, b) => a * b, 1);
   if (given && (given.length !== shape.length || given.some((d, i) => d !== shape[i]))) {
@@ -17,10 +24,13 @@ export function toFloat32(op: string, name: string, t: ArrayLikeTensor | undefin
   if (!data || data.length !== want) {
     throw new WeightError(`${op}: '${name}' has ${data?.length ?? 0} values, expected ${symbols} = ${fmtShape(shape)} = ${want}.`);
   }
-  const out = Float32Array.from(data);
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) throw new WeightError(`${op}: '${name}'[${i}] is ${out[i]}; weights must be finite.`);
+  for (let i = 0; i < want; i++) {
+    const v = data[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
+      throw new WeightError(`${op}: '${name}'[${i}] is ${String(v)}; weights must be finite numbers within float32's range.`);
+    }
   }
+  const out = Float32Array.from(data);
   return out;
 }
 

@@ -2,7 +2,7 @@
 // fail on this file with exactly the errors named at the ends of lines
 // (tests/package.test.ts compares them).
 import { Tensor } from 'webgpu-rnn';
-import type { GpuContext } from 'webgpu-rnn'; // error TS2459
+import type { GpuContext } from 'webgpu-rnn'; // error TS2305 (not even declared in the .d.ts)
 import { fmtShape } from 'webgpu-rnn'; // error TS2305
 import { createRuntime } from 'webgpu-rnn/dist/webgpu-rnn.js'; // error TS2307
 
