@@ -280,6 +280,7 @@ export class Recurrent {
     const G = gateCount(cfg.cell) * H;
     checkElements(op, `the input projection (B·T, G) = (${B * T}, ${G})`, B * T * G, this.backend);
     checkElements(op, `the output (B, T, D·H) = (${B}, ${T}, ${this.outputSize})`, B * T * this.outputSize, this.backend);
+    checkElements(op, `the states (T + 1, B, H) = (${T + 1}, ${B}, ${H})`, (T + 1) * B * H, this.backend);
     if (opts.h0 !== undefined) checkInput(op, 'h0', opts.h0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
     if (opts.c0 !== undefined) checkInput(op, 'c0', opts.c0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
 
