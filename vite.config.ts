@@ -14,7 +14,14 @@ const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const vkEnv: Record<string, string> =
   !process.env.VK_ICD_FILENAMES && existsSync(swiftshader) ? { VK_ICD_FILENAMES: swiftshader } : {};
 
+// RNN_TEST_DIST=1: the tests' imports of src/index resolve to the built
+// dist/webgpu-rnn.js instead (tests/dist.test.ts runs the error and hardening
+// suites that way, where minification could change behaviour).
+const distEntry = fileURLToPath(new URL('./dist/webgpu-rnn.js', import.meta.url));
+const testDist = process.env.RNN_TEST_DIST === '1';
+
 export default defineConfig({
+  resolve: testDist ? { alias: [{ find: /^(\.\.\/)+src\/index$/, replacement: distEntry }] } : {},
   server: { host: '127.0.0.1', port: 5173, strictPort: false },
   build: {
     lib: {

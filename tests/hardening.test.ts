@@ -72,6 +72,10 @@ afterAll(() => {
 });
 
 describe('webgpu, first', () => {
+  it('runs against the sources, or with RNN_TEST_DIST=1 against the built, minified dist/ (tests/dist.test.ts)', () => {
+    expect(Tensor.name === 'Tensor', `Tensor's class name is '${Tensor.name}'`).toBe(process.env.RNN_TEST_DIST !== '1');
+  });
+
   it('item 4: forwards that fail mid-encode (a dispatch over the limit) release their host memory at once', async () => {
     // First in the file, so the process's memory is not yet shaped by other tests.
     // B = 600000: the step kernel's dispatch is over maxComputeWorkgroupsPerDimension, found while
