@@ -28,6 +28,7 @@ import {
   type StateDict,
 } from '../src/index';
 import { cpuRuntime } from './helpers/runtimes';
+import { data } from './helpers/data';
 
 type ErrorClass = new (message: string) => Error;
 type BackendName = 'webgpu' | 'cpu';
@@ -73,16 +74,6 @@ async function webgpuRuntime(): Promise<Runtime> {
   return createRuntime({ backend: 'webgpu', gpu: await heldGpu() });
 }
 
-/** Deterministic values in (-1, 1). */
-function data(n: number, seed = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    a[i] = (s / 2147483648) * 2 - 1;
-  }
-  return a;
-}
 
 /** The weights and one forward output of a layer, to show that a failed call changed neither. */
 async function snapshot(layer: Recurrent, x: Float32Array, B: number, T: number) {

@@ -24,6 +24,7 @@ import {
   type Runtime,
 } from '../src/index';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { data } from './helpers/data';
 
 type ErrorClass = new (message: string) => Error;
 
@@ -45,15 +46,6 @@ async function expectError(rt: Runtime, call: () => unknown, cls: ErrorClass, pa
   expect(rt.memory(), 'live GPU buffers after the failed call').toEqual(before);
 }
 
-function data(n: number, seed = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    a[i] = (s / 2147483648) * 2 - 1;
-  }
-  return a;
-}
 
 const I = 2;
 const H = 3;

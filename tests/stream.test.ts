@@ -4,21 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index';
 import { compare } from './parity/compare';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { data } from './helpers/data';
 
 // float32 GPU vs itself in another schedule (per-step calls vs one call): the
 // same kernels and order of operations, so agreement is near-exact; 1e-6 leaves
 // room for a different path (persistent vs per-step) being chosen.
 const TOL = { atol: 1e-6 };
 
-function data(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    a[i] = (s / 2147483648) * 2 - 1;
-  }
-  return a;
-}
 
 for (const backend of ['webgpu', 'cpu'] as const) {
   describe(`streams on ${backend}`, () => {
