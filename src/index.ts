@@ -25,6 +25,8 @@ export { Embedding, type EmbeddingOptions } from './layers/embedding';
 export { Softmax } from './layers/softmax';
 export { Sequential } from './models/sequential';
 export type { Layer, PredictOptions, SequentialTape } from './models/types';
+// generation: Sequential.generate / generateStream (issue 11)
+export type { GenerateOptions } from './models/generate';
 export {
   Optimizer,
   SGD,

@@ -11,6 +11,7 @@ import { Softmax } from '../layers/softmax';
 import { Tensor, type Input } from '../tensor';
 import { directions } from '../weights/types';
 import { checkFormat, checkOptions, describe } from '../validate';
+import { generate, generateStream, type GenerateOptions } from './generate';
 import { disposeTape, type Layer, type PredictOptions, type SequentialTape } from './types';
 
 const SNAKE: Record<string, string> = { Embedding: 'embedding', SimpleRNN: 'simple_rnn', GRU: 'gru', LSTM: 'lstm', Dense: 'dense', Softmax: 'softmax' };
@@ -94,6 +95,33 @@ export class Sequential {
    */
   async predict(x: Input | ArrayLike<number>, opts: PredictOptions = {}): Promise<Tensor> {
     return (await this.run(x, checkOptions('Sequential.predict', 'options', opts), false)).output;
+  }
+
+  /**
+   * Generates tokens after a prompt (a model that ends in logits: Embedding →
+   * recurrent layers → Dense with vocabSize units). Returns the new ids, prompt
+   * excluded: number[] for one prompt, number[][] for an array of prompts (run
+   * together as one batch; lengths may differ). The prompt runs in one forward
+   * pass, the recurrent states stay on the backend between tokens, and each step
+   * reads back one row of logits per prompt. See GenerateOptions.
+   *   const ids = await model.generate(promptIds, { maxNewTokens: 20, temperature: 0.8, topK: 5, seed: 1 });
+   */
+  generate(prompt: ArrayLike<number>, options: GenerateOptions<number>): Promise<number[]>;
+  generate(prompts: readonly ArrayLike<number>[], options: GenerateOptions<(number | null)[]>): Promise<number[][]>;
+  generate(prompt: ArrayLike<number> | readonly ArrayLike<number>[], options: GenerateOptions<never>): Promise<number[] | number[][]> {
+    return generate(this.backend, this.layers, prompt, options as GenerateOptions);
+  }
+
+  /**
+   * generate() as an async iterable: one token id per step for one prompt; for an
+   * array of prompts, one entry per prompt (null once it has stopped). Leaving the
+   * loop early ends generation and frees its tensors.
+   *   for await (const id of model.generateStream(promptIds, { maxNewTokens: 50 })) process.stdout.write(vocab[id]);
+   */
+  generateStream(prompt: ArrayLike<number>, options: Omit<GenerateOptions, 'onToken'>): AsyncIterable<number>;
+  generateStream(prompts: readonly ArrayLike<number>[], options: Omit<GenerateOptions, 'onToken'>): AsyncIterable<(number | null)[]>;
+  generateStream(prompt: ArrayLike<number> | readonly ArrayLike<number>[], options: Omit<GenerateOptions, 'onToken'>): AsyncIterable<number | (number | null)[]> {
+    return generateStream(this.backend, this.layers, prompt, options);
   }
 
   /**
