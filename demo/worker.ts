@@ -320,20 +320,6 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Temperature and top-k sampling from logits; temperature 0 is greedy. */
-function sample(logits: ArrayLike<number>, temperature: number, topK: number, rand: () => number): number {
-  const order = Array.from(logits, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
-  if (temperature <= 0) return order[0][1];
-  const kept = order.slice(0, Math.max(1, Math.min(topK || order.length, order.length)));
-  const w = kept.map(([v]) => Math.exp((v - kept[0][0]) / temperature));
-  let r = rand() * w.reduce((a, b) => a + b, 0);
-  for (let i = 0; i < kept.length; i++) {
-    r -= w[i];
-    if (r <= 0) return kept[i][1];
-  }
-  return kept[kept.length - 1][1];
-}
-
 async function generate(id: number, backend: BackendName, a: GenerateArgs): Promise<GenerateResult> {
   const p = await on('char', backend);
   const vocab = p.spec.vocab;
@@ -344,28 +330,25 @@ async function generate(id: number, backend: BackendName, a: GenerateArgs): Prom
   const noUsablePrompt = usable.length === 0;
   const prompt = noUsablePrompt ? [index.has('\n') ? '\n' : vocab[0]] : usable; // a newline: as if starting a line of the text
   post({ type: 'prompt', id, panel: 'char', prompt: prompt.join(''), dropped, noUsablePrompt });
-  const rand = mulberry32(a.seed ?? Date.now());
-  const stream = p.rnn.stream(1); // its (h, c) stay on the backend between steps
   stopFlags.char = false;
   let text = '';
-  try {
-    let next = -1;
-    for (let i = 0; i < prompt.length + a.length && !stopFlags.char; i++) {
-      const c = i < prompt.length ? index.get(prompt[i])! : next;
-      if (i >= prompt.length) {
+  // the library's generation: the prompt in one forward pass, then one character per
+  // step from the state kept on the backend; each one is posted as it comes
+  await p.model.generate(
+    prompt.map((c) => index.get(c)!),
+    {
+      maxNewTokens: a.length,
+      temperature: a.temperature,
+      topK: a.topK, // 0: every character
+      seed: a.seed ?? Date.now(),
+      onToken: async (c) => {
         text += vocab[c];
         post({ type: 'token', id, panel: 'char', text: vocab[c] });
-      }
-      const e = await p.emb!.forward([c], [1]);
-      const h = await stream.step(e);
-      const logits = await p.head.forward(h);
-      next = sample(await logits.read(), a.temperature, a.topK, rand);
-      for (const t of [e, h, logits]) t.dispose();
-      await yieldToEvents();
-    }
-  } finally {
-    stream.dispose();
-  }
+        await yieldToEvents(); // lets a Stop in, also on the CPU backend
+        return !stopFlags.char;
+      },
+    },
+  );
   return { ...ranOn(p.rt), text, prompt: prompt.join(''), dropped, noUsablePrompt };
 }
 
