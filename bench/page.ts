@@ -73,6 +73,8 @@ export interface BenchConfig {
   tolGradRel: number;
   /** Browser: where the tfjs wasm binaries are served (setWasmPaths prefix). */
   wasmPrefix?: string;
+  /** Tokens per generate() call in the generation rows (0: no generation rows; only with timings). */
+  generateTokens: number;
 }
 
 export const DEFAULT_CONFIG: BenchConfig = {
@@ -89,7 +91,26 @@ export const DEFAULT_CONFIG: BenchConfig = {
   // different summation orders without letting a wrong answer through.
   tolOutput: 1e-4,
   tolGradRel: 1e-3,
+  generateTokens: 128,
 };
+
+/** Generation rows: model.generate on a character-sized LSTM model (V, embedding, hidden). */
+export const GENERATE_MODEL = { vocab: 64, dim: 64, hidden: 128, promptLen: 16, batches: [1, 8] };
+
+/** One generation row: greedy model.generate(prompts, { maxNewTokens }) on one of our backends. */
+export interface GenerationResult {
+  path: 'ours-gpu' | 'ours-cpu';
+  /** Prompts generated together (B). */
+  batch: number;
+  promptLen: number;
+  newTokens: number;
+  /** One generate() call: the prompt pass and newTokens steps, tokens read back every step. */
+  timing: Timing;
+  /** B · newTokens / the median call time. */
+  tokensPerSec: number;
+  /** The median call time / newTokens: one token step of the whole batch (prompt pass included, spread over the steps). */
+  msPerStep: number;
+}
 
 export interface Timing {
   medianMs: number;
@@ -155,6 +176,8 @@ export interface BenchResult {
   started: string;
   wallMs: number;
   cases: CaseResult[];
+  /** Generation rows (absent when generateTokens is 0 or timings are off). */
+  generation?: GenerationResult[];
   /** Parity failures, one line each. */
   failures: string[];
   /** What the paths are and where they differ, for the report. */
@@ -619,6 +642,43 @@ function checkConfig(cfg: BenchConfig): void {
   for (const s of cfg.shapes) if (s.length !== 4 || s.some((n) => !Number.isInteger(n) || n < 1)) bad('a shape', s, '(B, T, I, H), positive integers');
   if (!Number.isInteger(cfg.reps) || cfg.reps < 1) bad('reps', cfg.reps, 'an integer ≥ 1');
   if (!Number.isInteger(cfg.warmup) || cfg.warmup < 0) bad('warmup', cfg.warmup, 'an integer ≥ 0');
+  if (!Number.isInteger(cfg.generateTokens) || cfg.generateTokens < 0) bad('generateTokens', cfg.generateTokens, 'an integer ≥ 0');
+}
+
+/**
+ * Tokens per second of greedy generation (Sequential.generate): Embedding (V, 64) →
+ * LSTM (64 → 128) → Dense (128 → V), V = 64, default (seeded) weights, a 16-token
+ * prompt per sequence, B = 1 and 8, on our GPU ('auto' path) and CPU. The tokens of
+ * the two backends must be the same (temperature 0): a mismatch is a parity failure.
+ */
+async function runGeneration(gpu: Runtime, cpu: Runtime, cfg: BenchConfig, failures: string[], progress: Progress): Promise<GenerationResult[]> {
+  const { vocab: V, dim, hidden, promptLen, batches } = GENERATE_MODEL;
+  const n = cfg.generateTokens;
+  const rows: GenerationResult[] = [];
+  for (const B of batches) {
+    const prompts = Array.from({ length: B }, (_, b) => Array.from(data(promptLen, 31 + b), (v) => Math.floor(((v + 1) / 2) * V) % V));
+    const tokens: Record<string, number[][]> = {};
+    for (const [path, rt] of [['ours-gpu', gpu], ['ours-cpu', cpu]] as const) {
+      const model = rt.sequential([
+        rt.embedding({ vocabSize: V, dim, seed: 1 }),
+        rt.lstm({ inputSize: dim, hiddenSize: hidden, returnSequences: true, seed: 2 }),
+        rt.dense({ inputSize: hidden, units: V, seed: 3 }),
+      ]);
+      try {
+        tokens[path] = await model.generate(prompts, { maxNewTokens: n }); // also compiles the pipelines
+        const timing = await time(cfg.reps, cfg.warmup, async () => void (await model.generate(prompts, { maxNewTokens: n })));
+        const row = { path, batch: B, promptLen, newTokens: n, timing, tokensPerSec: (B * n * 1000) / timing.medianMs, msPerStep: timing.medianMs / n };
+        rows.push(row);
+        progress(`generate B=${B} ${path}: ${row.tokensPerSec.toFixed(0)} tokens/s (${row.msPerStep.toFixed(2)} ms per step)`);
+      } finally {
+        model.dispose();
+      }
+    }
+    const g = tokens['ours-gpu'];
+    const c = tokens['ours-cpu'];
+    if (JSON.stringify(g) !== JSON.stringify(c)) failures.push(`generate B=${B}: greedy tokens differ between ours-gpu and ours-cpu`);
+  }
+  return rows;
 }
 
 export async function runBench(partial: Partial<BenchConfig> = {}, progress: Progress = () => {}): Promise<BenchResult> {
@@ -634,6 +694,7 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
   const cpu = await createRuntime({ backend: 'cpu' });
   const cases: CaseResult[] = [];
   const failures: string[] = [];
+  let generation: GenerationResult[] | undefined;
   progress(`adapter: ${gpu.adapterName} (timestamp queries: ${gpu.timestamps ? 'yes' : 'no'}); tfjs ${tf.version.tfjs}; ${cfg.cells.length} cells × ${cfg.shapes.length} shapes × ${cfg.paths.length} paths`);
   try {
     let k = 0;
@@ -705,6 +766,7 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
         cases.push(c);
       }
     }
+    if (cfg.timings && cfg.generateTokens > 0) generation = await runGeneration(gpu, cpu, cfg, failures, progress);
   } finally {
     gpu.dispose();
   }
@@ -717,6 +779,7 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
     started: new Date(Date.now() - (now() - t0)).toISOString(),
     wallMs: now() - t0,
     cases,
+    generation,
     failures,
     notes: [...NOTES, ...(wasmFlags ? [`tfjs-wasm: ${wasmFlags}`] : [])],
   };

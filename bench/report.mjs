@@ -60,6 +60,17 @@ export function tableRows(result) {
   return { head, rows };
 }
 
+const tokensPerSec = (g) => (g.tokensPerSec >= 100 ? g.tokensPerSec.toFixed(0) : g.tokensPerSec.toFixed(1));
+
+/** What the generation rows measure (their model and call), one line. */
+function generationTitle(result) {
+  const g = result.generation[0];
+  return (
+    `greedy model.generate(prompts, { maxNewTokens: ${g.newTokens} }), Embedding (64, 64) → LSTM (64 → 128) → Dense (128 → 64), ` +
+    `${g.promptLen}-token prompts; tokens/s = B · ${g.newTokens} / the median call (prompt pass included)`
+  );
+}
+
 export function renderTable(result, { color = false } = {}) {
   const { head, rows } = tableRows(result);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].text.length)));
@@ -83,6 +94,11 @@ export function renderTable(result, { color = false } = {}) {
   if (floors.length) {
     out.push('', 'roofline on our adapter (per dispatch, back-to-back in one pass): empty dispatch; one recurrent-step matvec (B,H)·(H,G)');
     for (const c of floors) out.push(`  ${c.cell.padEnd(9)} ${shapeText(c.shape).padEnd(20)} empty ${ms(c.floor.emptyDispatchMs)} ms   matvec ${ms(c.floor.matvecMs)} ms`);
+  }
+  const gen = result.generation ?? [];
+  if (gen.length) {
+    out.push('', `generation: ${generationTitle(result)}`);
+    for (const g of gen) out.push(`  B=${String(g.batch).padEnd(3)} ${g.path.padEnd(9)} ${tokensPerSec(g).padStart(8)} tokens/s   ${ms(g.msPerStep)} ms per step   (call ${ms(g.timing.medianMs)} ms ± ${(g.timing.spread * 100).toFixed(0)}%)`);
   }
   if ((result.notes ?? []).length) out.push('', ...result.notes.map((n) => `- ${n}`));
   out.push(
@@ -195,6 +211,15 @@ function perStepLines(result) {
 <p>ms per time step (inference time / T), log–log; shapes differ in B and sizes too (hover a point for its shape). Dashed: one recurrent-step matvec on the same adapter, the floor of a per-step kernel.</p>${out.join('\n')}`;
 }
 
+function generationTable(result) {
+  const gen = result.generation ?? [];
+  if (!gen.length) return '';
+  return `<h2>Generation</h2><p>${esc(generationTitle(result))}.</p>
+<table><thead><tr><th>B</th><th>path</th><th>tokens/s</th><th>ms per step</th><th>call ms</th><th>±</th></tr></thead><tbody>${gen
+    .map((g) => `<tr><td>${g.batch}</td><td>${esc(g.path)}</td><td>${tokensPerSec(g)}</td><td>${ms(g.msPerStep)}</td><td>${ms(g.timing.medianMs)}</td><td>${(g.timing.spread * 100).toFixed(0)}%</td></tr>`)
+    .join('')}</tbody></table>`;
+}
+
 export function renderReport(result) {
   const { head, rows } = tableRows(result);
   const table = `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -227,6 +252,7 @@ ${fails}
 ${(result.notes ?? []).length ? `<ul>${result.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${table}
 ${floorTable}
+${generationTable(result)}
 ${ratioBars(result, 'infer', 'Inference: time relative to ours')}
 ${ratioBars(result, 'train', 'Training step: time relative to ours')}
 ${perStepLines(result)}
@@ -294,6 +320,12 @@ export function renderMarkdown(result) {
       });
       out.push(`| ${c.cell} | ${shapeText(c.shape)} | ${cells.join(' | ')} |`);
     }
+    out.push('');
+  }
+  const gen = result.generation ?? [];
+  if (gen.length) {
+    out.push(`**Generation** (${generationTitle(result)})`, '', '| B | path | tokens/s | ms per step |', '|---|---|---|---|');
+    for (const g of gen) out.push(`| ${g.batch} | ${g.path} | ${tokensPerSec(g)} | ${ms(g.msPerStep)} |`);
     out.push('');
   }
   const checks = [];

@@ -9,6 +9,7 @@
 // Options: --cells lstm,gru,gru_torch,rnn   --shapes BxTxIxH,...   --paths (see bench/page.ts)
 //          --reps N (timed repetitions, default 5; --quick 3)   --warmup N (untimed runs after the parity run, default 1; --quick 0)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
+//          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
 //          --out DIR (default bench/results)   --tol-output X   --tol-grad X
 // Prints progress while it runs, then a table; writes DIR/<timestamp>.json and
 // DIR/<timestamp>.html (the report, self-contained, with charts; see bench/report.mjs).
@@ -35,6 +36,8 @@ export const QUICK = {
   // the parity run (and, for training, the dispatch-counting step) already warmed
   // every shader up: no extra untimed runs
   warmup: 0,
+  // generation rows: 32 tokens per generate() call
+  generateTokens: 32,
 };
 
 export function parseArgs(argv) {
@@ -59,6 +62,7 @@ export function parseArgs(argv) {
       });
     else if (a === '--reps') opts.config.reps = Number(val());
     else if (a === '--warmup') opts.config.warmup = Number(val());
+    else if (a === '--generate') opts.config.generateTokens = Number(val());
     else if (a === '--no-train') opts.config.train = false;
     else if (a === '--no-roofline') opts.config.roofline = false;
     else if (a === '--parity-only') opts.config.timings = false;
