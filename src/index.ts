@@ -6,6 +6,7 @@
 //   rt.embedding / rt.dense / rt.softmax          → heads
 //   rt.sequential([...])                          → Sequential (predict, summary)
 //   Tensor                                        → results; read() copies to the CPU
+//   Tokenizer, padSequences                       → text to padded id batches (Keras semantics, CPU)
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime';
 export type { RuntimeHandle } from './backend';
 export type { GpuTime } from './gpu/timer';
@@ -57,6 +58,11 @@ export {
 export type { RecurrentPath, RecurrentRunStats } from './scheduler';
 export type { CellType, StateDict, ArrayLikeTensor } from './weights/types';
 export type { KerasRecurrentWeights, KerasRecurrentArrays } from './weights/keras';
+
+// Text preprocessing (src/text/): Keras's Tokenizer and pad_sequences; CPU only, no runtime needed.
+export { Tokenizer, DEFAULT_FILTERS, type TokenizerOptions, type TextInput } from './text/tokenizer';
+export { padSequences, type PadOptions, type PadDtype, type PaddedSequences } from './text/pad';
+
 export {
   RnnError,
   ShapeError,
