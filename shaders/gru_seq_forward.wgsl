@@ -5,13 +5,18 @@
 // Keras v1: n = tanh(xg_n + bhh_n + W_hn · (r ⊙ h))), which here needs only an
 // extra barrier inside the step instead of a second dispatch.
 //
-// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 ·
+// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · valid (B, T) u32 ·
 //           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
 // Dispatch: (1, 1, 1), WG threads (override, 32…256) striding over the B·H units.
 // CAP:      override, ≥ 2·B·H (RESET_AFTER) or 3·B·H (the extra third holds r ⊙ h).
 // RECORD:   (training) to gates (T, B, 4H) at step s: r, z, n, hn (RESET_AFTER, valid
 //           steps), or r, z, n, r ⊙ h (Keras v1; z, n at valid steps, r and r ⊙ h at
 //           every step, as gru_reset_forward.wgsl + gru_v1_step_forward.wgsl record them).
+
+// Masks: valid (B, T) says which steps run (1) and which are masked (0). A masked
+// step carries the state; its output is 0 (PyTorch packed sequences: valid comes
+// from lengths) or, with KERAS_MASK, the previous step's output in this direction's
+// order (0 before the first: Keras's masking, any mask position, e.g. pre-padding).
 
 struct Params {
   B: u32,
@@ -28,10 +33,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
 @group(0) @binding(2) var<storage, read> whhT: array<f32>;
 @group(0) @binding(3) var<storage, read> bhh: array<f32>;
-@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> gates: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 override RECORD: bool = false;
 
@@ -39,6 +47,14 @@ override CAP: u32 = 512u;
 override RESET_AFTER: bool = true;
 override WG: u32 = 256u; // threads: 32…256, sized to B·H by the launcher (barriers cost per thread on SwiftShader)
 var<workgroup> sh: array<f32, CAP>; // [0, 2BH): ping-pong state; [2BH, 3BH): r ⊙ h (v1 only)
+
+// With KERAS_MASK, a masked step's output: the output of the step before it in
+// this direction's order (written earlier by this same thread), 0 before the first.
+fn masked_out(b: u32, j: u32, s: u32, t: u32) -> f32 {
+  if (s == 0u) { return 0.0; }
+  let tp = select(t - 1u, t + 1u, p.reverse == 1u);
+  return out[(b * p.T + tp) * p.outStride + p.outOffset + j];
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3u) {
@@ -88,7 +104,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
           az += whhT[w + H] * hk;
           hn += whhT[w + 2u * H] * hk;
         }
-        if (t < lengths[b]) {
+        if (valid[b * p.T + t] != 0u) {
           let r = sigmoid_f(ar);
           let z = sigmoid_f(az);
           let n = tanh_f(xg[xrow + 2u * H + j] + r * hn);
@@ -108,7 +124,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
           az += whhT[w + H] * sh[hb + k];
           hn += whhT[w + 2u * H] * sh[RH + b * H + k];
         }
-        if (t < lengths[b]) {
+        if (valid[b * p.T + t] != 0u) {
           let z = sigmoid_f(az);
           let n = tanh_f(xg[xrow + 2u * H + j] + hn);
           h = (1.0 - z) * n + z * h;
@@ -122,6 +138,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
       }
       sh[nxt + u] = h;
       hs[(s + 1u) * BH + u] = h;
+      if (KERAS_MASK && valid[b * p.T + t] == 0u) { o = masked_out(b, j, s, t); }
       out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
     }
     workgroupBarrier();

@@ -10,13 +10,17 @@
 // xg = x·W_ihᵀ + b_ih) agree on r and z and differ on n.
 // A padded step passes gH through and has zero gradients.
 //
-// Buffers:  whhT (H, G) · dout (B, T, outStride) at outOffset · lengths (B) u32 ·
+// Buffers:  whhT (H, G) · dout (B, T, outStride) at outOffset · valid (B, T) u32 ·
 //           hs (T+1, B, H) · gates (T, B, 4H) · dA (T, B, G) step-indexed ·
 //           dxg (B, T, G) time-indexed · carry (2, B, H), [0] used.
 // Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread k of row tile y
 //           takes unit k of batch rows y·ROWS … y·ROWS+ROWS−1 (ROWS override 1, 2 or
 //           4), reading dA straight from memory (no workgroup tiles: barriers cost
 //           most on SwiftShader), W_hhᵀ row k in chunks of 4 shared by the rows.
+
+// Masks: valid (B, T) as in the forward. A masked step is the identity on the
+// state. Its output gradient is dropped (PyTorch), or with KERAS_MASK carried in
+// carry[2] to the step whose output it repeated (carry is (3, B, H)).
 
 struct Params {
   B: u32,
@@ -32,12 +36,15 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> whhT: array<f32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<storage, read> lengths: array<u32>;
+@group(0) @binding(3) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(4) var<storage, read> hs: array<f32>;
 @group(0) @binding(5) var<storage, read> gates: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dA: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dxg: array<f32>;
 @group(0) @binding(8) var<storage, read_write> carry: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 // Batch rows per thread: 1, 2 or 4. Each W_hhᵀ load serves every row's dot product;
 // rows past B are clamped (computed, not stored).
@@ -76,8 +83,13 @@ fn finish(b: u32, k: u32, fromNext: f32) {
   var az = 0.0;
   var an = 0.0;
   var xn = 0.0;
-  if (t < lengths[b]) {
-    gH += dout[(b * p.T + t) * p.outStride + p.outOffset + k];
+  var gO = dout[(b * p.T + t) * p.outStride + p.outOffset + k];
+  let co = (2u * p.B + b) * H + k; // carry[2, b, k], KERAS_MASK only
+  if (KERAS_MASK) { gO += carry[co]; }
+  let runs = valid[b * p.T + t] != 0u;
+  if (KERAS_MASK) { carry[co] = select(gO, 0.0, runs); }
+  if (runs) {
+    gH += gO;
     let gb = (s * p.B + b) * 4u * H;
     let r = gates[gb + k];
     let z = gates[gb + H + k];

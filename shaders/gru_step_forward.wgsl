@@ -4,9 +4,9 @@
 //   n = tanh(xg_n + r ⊙ (W_hn · h + bhh_n))
 //   h' = (1 − z) ⊙ n + z ⊙ h
 // (xg already holds x_t · W_ihᵀ + b_ih.) Steps and padding as lstm_step_forward.wgsl:
-// t = step or T-1-step (reverse); past lengths[b] the state is carried, output 0.
+// t = step or T-1-step (reverse); a masked step (see Masks) carries the state.
 //
-// Buffers:  xg (B, T, G) · whhT (H, G) = W_hhᵀ · bhh (G) · lengths (B) u32 ·
+// Buffers:  xg (B, T, G) · whhT (H, G) = W_hhᵀ · bhh (G) · valid (B, T) u32 ·
 //           hs (T+1, B, H) · out (B, T, outStride) at column outOffset.
 // Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread j of row tile y
 //           computes unit j of batch rows y·ROWS … y·ROWS+ROWS−1 (ROWS override 1, 2
@@ -15,6 +15,11 @@
 //           takes 4 values at a time so each weight load serves every row.
 //           Params per step via dynamic offset.
 // RECORD:   (training) r, z, n and hn = W_hn·h + bhh_n go to gates (T, B, 4H) at step s.
+
+// Masks: valid (B, T) says which steps run (1) and which are masked (0). A masked
+// step carries the state; its output is 0 (PyTorch packed sequences: valid comes
+// from lengths) or, with KERAS_MASK, the previous step's output in this direction's
+// order (0 before the first: Keras's masking, any mask position, e.g. pre-padding).
 
 struct Params {
   B: u32,
@@ -31,10 +36,13 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
 @group(0) @binding(2) var<storage, read> whhT: array<f32>;
 @group(0) @binding(3) var<storage, read> bhh: array<f32>;
-@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> gates: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 override RECORD: bool = false;
 
@@ -59,7 +67,7 @@ fn finish(b: u32, j: u32, ar: f32, az: f32, hn: f32) {
   let prev = (p.step * p.B + b) * H;
   var h = hs[prev + j];
   var o = 0.0;
-  if (t < lengths[b]) {
+  if (valid[b * p.T + t] != 0u) {
     let r = sigmoid_f(ar);
     let z = sigmoid_f(az);
     let n = tanh_f(xg[(b * p.T + t) * 3u * H + 2u * H + j] + r * hn);
@@ -74,7 +82,16 @@ fn finish(b: u32, j: u32, ar: f32, az: f32, hn: f32) {
     }
   }
   hs[prev + p.B * H + j] = h;
+  if (KERAS_MASK && valid[b * p.T + t] == 0u) { o = masked_out(b, j, p.step, t); }
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+}
+
+// With KERAS_MASK, a masked step's output: the output of the step before it in
+// this direction's order (written earlier by this same thread), 0 before the first.
+fn masked_out(b: u32, j: u32, s: u32, t: u32) -> f32 {
+  if (s == 0u) { return 0.0; }
+  let tp = select(t - 1u, t + 1u, p.reverse == 1u);
+  return out[(b * p.T + tp) * p.outStride + p.outOffset + j];
 }
 
 @compute @workgroup_size(64)

@@ -10,7 +10,7 @@
 // adds from dA[s, b, :2H]. dxg_r = dA_r.
 // A padded step has dA_n = 0, so q = 0: dA_r = 0 and carry is unchanged.
 //
-// Buffers:  whhT (H, G), the n block at columns [2H, 3H) · lengths (B) u32 ·
+// Buffers:  whhT (H, G), the n block at columns [2H, 3H) · valid (B, T) u32 ·
 //           hs (T+1, B, H) · gates (T, B, 4H) recorded r (block 0) ·
 //           dA (T, B, G) step-indexed: reads [s] block n, writes [s] block r ·
 //           dxg (B, T, G) time-indexed, block r · carry (2, B, H), [0] used.
@@ -32,7 +32,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> whhT: array<f32>;
-@group(0) @binding(2) var<storage, read> lengths: array<u32>;
+@group(0) @binding(2) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(3) var<storage, read> hs: array<f32>;
 @group(0) @binding(4) var<storage, read> gates: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dA: array<f32>;
@@ -70,7 +70,7 @@ fn finish(b: u32, k: u32, q: f32) {
   let t = select(s, p.T - 1u - s, p.reverse == 1u);
   let ab = (s * p.B + b) * G;
   var ar = 0.0;
-  if (t < lengths[b]) {
+  if (valid[b * p.T + t] != 0u) {
     let r = gates[(s * p.B + b) * 4u * H + k];
     let hPrev = hs[(s * p.B + b) * H + k];
     ar = q * hPrev * r * (1.0 - r);

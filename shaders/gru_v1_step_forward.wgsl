@@ -3,7 +3,7 @@
 //   h' = (1 − z) ⊙ n + z ⊙ h
 // Steps and padding as lstm_step_forward.wgsl.
 //
-// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · lengths (B) u32 · rh (B, H) ·
+// Buffers:  xg (B, T, G) · whhT (H, G) · bhh (G) · valid (B, T) u32 · rh (B, H) ·
 //           hs (T+1, B, H) · out (B, T, outStride) at column outOffset ·
 //           gates (T, B, 4H) (RECORD only; else a placeholder).
 // Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread j of row tile y
@@ -12,6 +12,11 @@
 //           gru_step_forward.wgsl.
 // RECORD:   (training) z and n to blocks 1 and 2 of gates at step s, valid steps
 //           only (gru_reset_forward.wgsl records r and r ⊙ h to blocks 0 and 3).
+
+// Masks: valid (B, T) says which steps run (1) and which are masked (0). A masked
+// step carries the state; its output is 0 (PyTorch packed sequences: valid comes
+// from lengths) or, with KERAS_MASK, the previous step's output in this direction's
+// order (0 before the first: Keras's masking, any mask position, e.g. pre-padding).
 
 struct Params {
   B: u32,
@@ -28,11 +33,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
 @group(0) @binding(2) var<storage, read> whhT: array<f32>;
 @group(0) @binding(3) var<storage, read> bhh: array<f32>;
-@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(5) var<storage, read> rh: array<f32>;
 @group(0) @binding(6) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gates: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 override RECORD: bool = false;
 
@@ -58,7 +66,7 @@ fn finish(b: u32, j: u32, az: f32, an: f32) {
   let prev = (p.step * p.B + b) * H;
   var h = hs[prev + j];
   var o = 0.0;
-  if (t < lengths[b]) {
+  if (valid[b * p.T + t] != 0u) {
     let z = sigmoid_f(az);
     let n = tanh_f(an);
     h = (1.0 - z) * n + z * h;
@@ -70,7 +78,16 @@ fn finish(b: u32, j: u32, az: f32, an: f32) {
     }
   }
   hs[prev + p.B * H + j] = h;
+  if (KERAS_MASK && valid[b * p.T + t] == 0u) { o = masked_out(b, j, p.step, t); }
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+}
+
+// With KERAS_MASK, a masked step's output: the output of the step before it in
+// this direction's order (written earlier by this same thread), 0 before the first.
+fn masked_out(b: u32, j: u32, s: u32, t: u32) -> f32 {
+  if (s == 0u) { return 0.0; }
+  let tp = select(t - 1u, t + 1u, p.reverse == 1u);
+  return out[(b * p.T + tp) * p.outStride + p.outOffset + j];
 }
 
 @compute @workgroup_size(64)

@@ -7,7 +7,7 @@
 // buffers as lstm_step_forward.wgsl; the scheduler picks it when 2·B·H floats fit
 // in workgroup memory and B·H is small enough for one workgroup.
 //
-// Buffers:  xg (B, T, G) · whhT (H, H) vec4 · bhh (H) vec4 · lengths (B) u32 ·
+// Buffers:  xg (B, T, G) · whhT (H, H) vec4 · bhh (H) vec4 · valid (B, T) u32 ·
 //           hs, cs (T+1, B, H): hs[0], cs[0] hold the initial state and every step's
 //           state is written (the final state is hs[T]) · out (B, T, outStride).
 // Dispatch: (1, 1, 1), WG threads (override, 32…256); thread u handles units u, u+WG, … of the
@@ -15,6 +15,11 @@
 //           ever touched by its own thread, so it lives in global memory (cs).
 // CAP:      override, ≥ 2·B·H.
 // RECORD:   (training) activated gates (i, f, g, o) to gates (T, B, 4H) at step s.
+
+// Masks: valid (B, T) says which steps run (1) and which are masked (0). A masked
+// step carries the state; its output is 0 (PyTorch packed sequences: valid comes
+// from lengths) or, with KERAS_MASK, the previous step's output in this direction's
+// order (0 before the first: Keras's masking, any mask position, e.g. pre-padding).
 
 struct Params {
   B: u32,
@@ -31,17 +36,28 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
 @group(0) @binding(2) var<storage, read> whhT: array<vec4<f32>>; // (H, H): gates of unit j adjacent
 @group(0) @binding(3) var<storage, read> bhh: array<vec4<f32>>;  // (H)
-@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gates: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 override RECORD: bool = false;
 
 override CAP: u32 = 512u;
 override WG: u32 = 256u; // threads: 32…256, sized to B·H by the launcher (barriers cost per thread on SwiftShader)
 var<workgroup> hsh: array<f32, CAP>; // [0, BH): state of even steps, [BH, 2BH): odd steps
+
+// With KERAS_MASK, a masked step's output: the output of the step before it in
+// this direction's order (written earlier by this same thread), 0 before the first.
+fn masked_out(b: u32, j: u32, s: u32, t: u32) -> f32 {
+  if (s == 0u) { return 0.0; }
+  let tp = select(t - 1u, t + 1u, p.reverse == 1u);
+  return out[(b * p.T + tp) * p.outStride + p.outOffset + j];
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3u) {
@@ -67,7 +83,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
       var h = hsh[cur + u];
       var c = cs[s * BH + u];
       var o = 0.0;
-      if (t < lengths[b]) {
+      if (valid[b * p.T + t] != 0u) {
         let ig = sigmoid_f(a.x);
         let fg = sigmoid_f(a.y);
         let gg = tanh_f(a.z);
@@ -86,6 +102,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
       hsh[nxt + u] = h;
       hs[(s + 1u) * BH + u] = h;
       cs[(s + 1u) * BH + u] = c;
+      if (KERAS_MASK && valid[b * p.T + t] == 0u) { o = masked_out(b, j, s, t); }
       out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
     }
     workgroupBarrier();

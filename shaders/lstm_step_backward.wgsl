@@ -9,11 +9,11 @@
 // where dA = ∂L/∂(pre-activations) = ∂L/∂xg = ∂L/∂(W_hh·h + bhh). The W_hh term is
 // the gradient that flows from step s+1 into h' through its recurrent matmul: it
 // needs every gate of step s+1, which the previous dispatch finished.
-// A padded step (t ≥ lengths[b]) is the identity on (h, c): its dA is 0 and it
+// A masked step (valid 0) is the identity on (h, c): its dA is 0 and it
 // passes gH and dc through (carry_h = gH).
 //
 // Buffers:  whhT (H, G), row k = the gate-interleaved weights of column k · dout (B, T, outStride), this direction's columns at
-//           outOffset · lengths (B) u32 · cs (T+1, B, H) · gates (T, B, 4H) recorded ·
+//           outOffset · valid (B, T) u32 · cs (T+1, B, H) · gates (T, B, 4H) recorded ·
 //           dA (T, B, G) step-indexed, gates of a unit adjacent (the GPU layout of
 //           W_hh, so W_hhᵀ·dA and hsᵀ·dA need no reordering): reads [s+1], writes [s] · dxg (B, T, G)
 //           time-indexed copy of dA (pairs with the layer input x) ·
@@ -24,6 +24,10 @@
 //           straight from memory (no workgroup tiles: barriers cost most on
 //           SwiftShader). hasNext = 0 at step T−1. Measured on SwiftShader (Chromium),
 //           the (32, 64, 64, 128) backward steps went 458 ms → 243 ms with ROWS = 4.
+
+// Masks: valid (B, T) as in the forward. A masked step is the identity on the
+// state. Its output gradient is dropped (PyTorch), or with KERAS_MASK carried in
+// carry[2] to the step whose output it repeated (carry is (3, B, H)).
 
 struct Params {
   B: u32,
@@ -39,12 +43,15 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> whhT: array<vec4<f32>>; // (H, H): the 4 gates of unit j adjacent
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<storage, read> lengths: array<u32>;
+@group(0) @binding(3) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(4) var<storage, read> cs: array<f32>;
 @group(0) @binding(5) var<storage, read> gates: array<f32>;
 @group(0) @binding(6) var<storage, read_write> dA: array<vec4<f32>>; // (T, B, H) vec4 = the 4 gates of a unit
 @group(0) @binding(7) var<storage, read_write> dxg: array<f32>;
 @group(0) @binding(8) var<storage, read_write> carry: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 // Batch rows per thread: 1, 2 or 4 (as lstm_step_forward.wgsl): each W_hh load
 // serves every row's dot product. Rows past B are clamped (computed, not stored).
@@ -66,8 +73,13 @@ fn step_back(b: u32, k: u32, fromNext: f32) {
   var af = 0.0;
   var ag = 0.0;
   var ao = 0.0;
-  if (t < lengths[b]) {
-    gH += dout[(b * p.T + t) * p.outStride + p.outOffset + k];
+  var gO = dout[(b * p.T + t) * p.outStride + p.outOffset + k];
+  let co = (2u * p.B + b) * H + k; // carry[2, b, k], KERAS_MASK only
+  if (KERAS_MASK) { gO += carry[co]; }
+  let runs = valid[b * p.T + t] != 0u;
+  if (KERAS_MASK) { carry[co] = select(gO, 0.0, runs); }
+  if (runs) {
+    gH += gO;
     let i = gates[ab + k];
     let f = gates[ab + H + k];
     let g = gates[ab + 2u * H + k];

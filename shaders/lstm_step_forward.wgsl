@@ -5,8 +5,9 @@
 //   i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)
 //   c = f ⊙ c_prev + i ⊙ g        h = o ⊙ tanh(c)
 // Steps and padding: s = p.step is the step index; the time index is t = s, or
-// t = T-1-s when p.reverse = 1. If t ≥ lengths[b] the sample is past its end:
-// the state is carried (hs[s+1] = hs[s], cs likewise) and the output is 0.
+// t = T-1-s when p.reverse = 1. If the step is masked (valid 0, see Masks):
+// the state is carried (hs[s+1] = hs[s], cs likewise) and the output is 0 (or,
+// with KERAS_MASK, the previous output).
 //
 // Weight layout (the GPU's, see src/weights/gpu_layout.ts): the four gates of
 // unit j are adjacent, so one vec4 load serves all four dot products:
@@ -14,7 +15,7 @@
 // (measured on SwiftShader: 1.2× faster at B = 1, 1.8× at B = 32 than four
 // strided scalar loads).
 //
-// Buffers:  xg (B, T, 4H) gate-major · whh4 (H, H) vec4 · bhh4 (H) vec4 · lengths (B) u32 ·
+// Buffers:  xg (B, T, 4H) gate-major · whh4 (H, H) vec4 · bhh4 (H) vec4 · valid (B, T) u32 ·
 //           hs, cs (T+1, B, H): state before step s at [s] · out (B, T, outStride),
 //           this direction's H columns start at outOffset · gates (T, B, 4H).
 // Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread j of row tile
@@ -27,6 +28,11 @@
 // Params come from a per-step slot of one uniform buffer (dynamic offset).
 // RECORD (training): the activated gates (i, f, g, o) go to gates (T, B, 4H) at
 // step s, gate-major, for lstm_step_backward.wgsl; padded steps record nothing.
+
+// Masks: valid (B, T) says which steps run (1) and which are masked (0). A masked
+// step carries the state; its output is 0 (PyTorch packed sequences: valid comes
+// from lengths) or, with KERAS_MASK, the previous step's output in this direction's
+// order (0 before the first: Keras's masking, any mask position, e.g. pre-padding).
 
 struct Params {
   B: u32,
@@ -43,11 +49,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
 @group(0) @binding(2) var<storage, read> whhT: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bhh: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gates: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 override RECORD: bool = false;
 // Batch rows per thread: 1, 2 or 4. Each chunk of 4 values of k loads the 4×4 block
@@ -71,7 +80,7 @@ fn cell(b: u32, j: u32, a: vec4<f32>) {
   var h = hs[prev + j];
   var c = cs[prev + j];
   var o = 0.0;
-  if (t < lengths[b]) {
+  if (valid[b * p.T + t] != 0u) {
     let ig = sigmoid_f(a.x);
     let fg = sigmoid_f(a.y);
     let gg = tanh_f(a.z);
@@ -89,6 +98,7 @@ fn cell(b: u32, j: u32, a: vec4<f32>) {
   }
   hs[next + j] = h;
   cs[next + j] = c;
+  if (KERAS_MASK && valid[b * p.T + t] == 0u) { o = masked_out(b, j, p.step, t); }
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
 }
 
@@ -98,6 +108,14 @@ fn a0(b: u32, j: u32) -> vec4<f32> {
   let t = select(p.step, p.T - 1u - p.step, p.reverse == 1u);
   let xrow = (b * p.T + t) * 4u * H;
   return bhh[j] + vec4<f32>(xg[xrow + j], xg[xrow + H + j], xg[xrow + 2u * H + j], xg[xrow + 3u * H + j]);
+}
+
+// With KERAS_MASK, a masked step's output: the output of the step before it in
+// this direction's order (written earlier by this same thread), 0 before the first.
+fn masked_out(b: u32, j: u32, s: u32, t: u32) -> f32 {
+  if (s == 0u) { return 0.0; }
+  let tp = select(t - 1u, t + 1u, p.reverse == 1u);
+  return out[(b * p.T + tp) * p.outStride + p.outOffset + j];
 }
 
 @compute @workgroup_size(64)

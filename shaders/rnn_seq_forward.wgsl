@@ -3,10 +3,15 @@
 //   h' = act(xg[b, t, :] + bhh + W_hh · h)      act = tanh (ACT = 3) or relu (ACT = 1)
 // Padding as lstm_step_forward.wgsl.
 //
-// Buffers:  xg (B, T, H) · whhT (H, H) · bhh (H) · lengths (B) u32 ·
+// Buffers:  xg (B, T, H) · whhT (H, H) · bhh (H) · valid (B, T) u32 ·
 //           hs (T+1, B, H), hs[0] = initial state · out (B, T, outStride).
 // Dispatch: (1, 1, 1), WG threads (override, 32…256) striding over the B·H units.
 // CAP:      override, ≥ 2·B·H.
+
+// Masks: valid (B, T) says which steps run (1) and which are masked (0). A masked
+// step carries the state; its output is 0 (PyTorch packed sequences: valid comes
+// from lengths) or, with KERAS_MASK, the previous step's output in this direction's
+// order (0 before the first: Keras's masking, any mask position, e.g. pre-padding).
 
 struct Params {
   B: u32,
@@ -23,14 +28,25 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
 @group(0) @binding(2) var<storage, read> whhT: array<f32>;
 @group(0) @binding(3) var<storage, read> bhh: array<f32>;
-@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 override CAP: u32 = 512u;
 override ACT: u32 = 3u;
 override WG: u32 = 256u; // threads: 32…256, sized to B·H by the launcher (barriers cost per thread on SwiftShader)
 var<workgroup> hsh: array<f32, CAP>;
+
+// With KERAS_MASK, a masked step's output: the output of the step before it in
+// this direction's order (written earlier by this same thread), 0 before the first.
+fn masked_out(b: u32, j: u32, s: u32, t: u32) -> f32 {
+  if (s == 0u) { return 0.0; }
+  let tp = select(t - 1u, t + 1u, p.reverse == 1u);
+  return out[(b * p.T + tp) * p.outStride + p.outOffset + j];
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_id) lid: vec3u) {
@@ -51,12 +67,13 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
       for (var k = 0u; k < H; k++) { a += whhT[k * H + j] * hsh[hb + k]; }
       var h = hsh[cur + u];
       var o = 0.0;
-      if (t < lengths[b]) {
+      if (valid[b * p.T + t] != 0u) {
         h = activate(ACT, a);
         o = h;
       }
       hsh[nxt + u] = h;
       hs[(s + 1u) * BH + u] = h;
+      if (KERAS_MASK && valid[b * p.T + t] == 0u) { o = masked_out(b, j, s, t); }
       out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
     }
     workgroupBarrier();

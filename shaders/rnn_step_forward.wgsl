@@ -2,7 +2,7 @@
 //   h' = act(xg[b, t, :] + bhh + W_hh · h_prev[b])     act = tanh (ACT = 3) or relu (ACT = 1)
 // (xg already holds x_t · W_ihᵀ + b_ih.) Steps and padding as lstm_step_forward.wgsl.
 //
-// Buffers:  xg (B, T, H) · whhT (H, H) = W_hhᵀ · bhh (H) · lengths (B) u32 ·
+// Buffers:  xg (B, T, H) · whhT (H, H) = W_hhᵀ · bhh (H) · valid (B, T) u32 ·
 //           hs (T+1, B, H) · out (B, T, outStride) at column outOffset.
 // Dispatch: (ceil(H / 64), ceil(B / ROWS)) workgroups of 64; thread j of row tile y
 //           computes unit j of batch rows y·ROWS … y·ROWS+ROWS−1 (ROWS override 1, 2
@@ -10,6 +10,11 @@
 //           with no workgroup memory (barriers cost most on SwiftShader). The k loop
 //           takes 4 values at a time so each weight load serves every row.
 //           Params per step via dynamic offset.
+
+// Masks: valid (B, T) says which steps run (1) and which are masked (0). A masked
+// step carries the state; its output is 0 (PyTorch packed sequences: valid comes
+// from lengths) or, with KERAS_MASK, the previous step's output in this direction's
+// order (0 before the first: Keras's masking, any mask position, e.g. pre-padding).
 
 struct Params {
   B: u32,
@@ -26,9 +31,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read> xg: array<f32>;
 @group(0) @binding(2) var<storage, read> whhT: array<f32>;
 @group(0) @binding(3) var<storage, read> bhh: array<f32>;
-@group(0) @binding(4) var<storage, read> lengths: array<u32>;
+@group(0) @binding(4) var<storage, read> valid: array<u32>; // (B, T) u32: 1 = the step runs, 0 = masked
 @group(0) @binding(5) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
+
+// Keras masking semantics for masked steps (see the header); off = PyTorch's.
+override KERAS_MASK: bool = false;
 
 override ACT: u32 = 3u; // see activate() in common.wgsl
 
@@ -51,12 +59,21 @@ fn finish(b: u32, j: u32, a: f32) {
   let prev = (p.step * p.B + b) * H;
   var h = hs[prev + j];
   var o = 0.0;
-  if (t < lengths[b]) {
+  if (valid[b * p.T + t] != 0u) {
     h = activate(ACT, a);
     o = h;
   }
   hs[prev + p.B * H + j] = h;
+  if (KERAS_MASK && valid[b * p.T + t] == 0u) { o = masked_out(b, j, p.step, t); }
   out[(b * p.T + t) * p.outStride + p.outOffset + j] = o;
+}
+
+// With KERAS_MASK, a masked step's output: the output of the step before it in
+// this direction's order (written earlier by this same thread), 0 before the first.
+fn masked_out(b: u32, j: u32, s: u32, t: u32) -> f32 {
+  if (s == 0u) { return 0.0; }
+  let tp = select(t - 1u, t + 1u, p.reverse == 1u);
+  return out[(b * p.T + tp) * p.outStride + p.outOffset + j];
 }
 
 @compute @workgroup_size(64)

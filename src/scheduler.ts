@@ -37,6 +37,17 @@ export interface GpuCellWeights {
 
 export type RecurrentPath = 'auto' | 'step' | 'persistent';
 
+/**
+ * Which (sample, step) pairs run. `valid` (B, T) u32: 1 = the step runs, 0 = it is
+ * masked (the state is carried). keras = false: masked steps output 0 (PyTorch
+ * packed sequences, from `lengths`: valid = t < lengths[b]); keras = true: a masked
+ * step outputs the previous step's output (Keras masking, any mask position).
+ */
+export interface StepMask {
+  valid: Uint32Array; // (B, T)
+  keras: boolean;
+}
+
 export interface RecurrentRunStats {
   backend: 'webgpu' | 'cpu';
   path: 'step' | 'persistent' | 'cpu';
@@ -50,7 +61,8 @@ export interface RecurrentRunArgs {
   x: GPUBuffer; // (B, T, I)
   B: number;
   T: number;
-  lengths: Uint32Array; // (B)
+  /** Which steps run: (B, T) u32, 1 = runs, 0 = masked; and how masked steps output (see StepMask). */
+  steps: StepMask;
   h0: GPUBuffer | null; // (L·D, B, H)
   c0: GPUBuffer | null; // (L·D, B, H)
   path: RecurrentPath;
@@ -62,7 +74,8 @@ export interface RecurrentRunArgs {
 export interface RecurrentTape {
   B: number;
   T: number;
-  lengths: GPUBuffer; // (B) u32
+  valid: GPUBuffer; // (B, T) u32 step mask
+  kerasMask: boolean;
   inputs: GPUBuffer[]; // [l] (B, T, I_l): a copy of x for l = 0, layer l−1's output above
   dirs: { hs: GPUBuffer; cs: GPUBuffer | null; gates: GPUBuffer | null }[][]; // [l][d]
   /** Every buffer above; the tape owns them. */
@@ -135,15 +148,15 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
   const tapeInputs: GPUBuffer[] = [];
   const tapeDirs: RecurrentTape['dirs'] = [];
   let xCopy: GPUBuffer | null = null;
-  let lengthsBuf: GPUBuffer | null = null;
+  let validBuf: GPUBuffer | null = null;
   const ops: EncodedOp[] = [];
   const stateCopies: { hs: GPUBuffer; cs: GPUBuffer | null; ld: number }[] = [];
   let hN: GPUBuffer | null = null;
   let cN: GPUBuffer | null = null;
   let out: GPUBuffer | null = null;
   try {
-    lengthsBuf = ctx.createStorage('lengths', a.lengths);
-    (a.record ? kept : temps).push(lengthsBuf);
+    validBuf = ctx.createStorage('valid', a.steps.valid);
+    (a.record ? kept : temps).push(validBuf);
     const rh = cfg.cell === 'gru' && !cfg.resetAfter && path === 'step' ? temp('gru.rh', BH) : null;
     let x = a.x;
     if (a.record) {
@@ -164,7 +177,7 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
         const gates = a.record && cfg.cell !== 'rnn' ? keep(`gates_l${l}_d${d}`, T * B * 4 * H) : null;
         dirs.push({ hs, cs, gates });
         ops.push(await matmulBiasForward(ctx, { x, w: w.wih, bias: w.bih, y: xg, M: B * T, N: G, K: layerInputSize(cfg, l) }));
-        const bufs = { xg, whhT: w.whhT, bhh: w.bhh, lengths: lengthsBuf, hs, cs, out: layerOut, rh, gates };
+        const bufs = { xg, whhT: w.whhT, bhh: w.bhh, valid: validBuf, kerasMask: a.steps.keras, hs, cs, out: layerOut, rh, gates };
         const dims = { B, T, H, reverse: d === 1, outStride: D * H, outOffset: d * H };
         ops.push(await (path === 'step' ? recurrenceStepForward(ctx, kind, bufs, dims) : recurrenceSeqForward(ctx, kind, bufs, dims)));
         stateCopies.push({ hs, cs, ld: l * D + d });
@@ -206,7 +219,7 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
     hN: hN!,
     cN,
     stats: { backend: 'webgpu', path, dispatches: total, dispatchesPerStep: recurrent / (T * L * D) },
-    tape: a.record ? { B, T, lengths: lengthsBuf!, inputs: tapeInputs, dirs: tapeDirs, owned: kept } : null,
+    tape: a.record ? { B, T, valid: validBuf!, kerasMask: a.steps.keras, inputs: tapeInputs, dirs: tapeDirs, owned: kept } : null,
   };
 }
 
@@ -269,11 +282,11 @@ export async function recurrentBackwardGpu(
         const ld = l * D + d;
         const dA = temp(`dA_l${l}_d${d}`, T * B * G);
         const dxg = temp(`dxg_l${l}_d${d}`, B * T * G);
-        const carry = temp(`carry_l${l}_d${d}`, 2 * BH);
+        const carry = temp(`carry_l${l}_d${d}`, 3 * BH); // dh, dc, and Keras masks' output gradient
         carryInits.push({ carry, ld });
         const dims = { B, T, H, reverse: d === 1, outStride: D * H, outOffset: d * H };
         ops.push(
-          await recurrenceStepBackward(ctx, kind, { whhT: w.whhT, dout: dOut, lengths: tape.lengths, hs: rec.hs, cs: rec.cs, gates: rec.gates, dA, dxg, carry }, dims),
+          await recurrenceStepBackward(ctx, kind, { whhT: w.whhT, dout: dOut, valid: tape.valid, kerasMask: tape.kerasMask, hs: rec.hs, cs: rec.cs, gates: rec.gates, dA, dxg, carry }, dims),
         );
         ops.push(await stateGradBackward(ctx, { whhT: w.whhT, dA, carry, dh0, dc0, B, H, G, cols: v1 ? 2 * H : G, ld }));
         const x = tape.inputs[l];

@@ -181,3 +181,18 @@ export function checkOptions<T extends object>(op: string, arg: string, v: T | u
 export function checkFormat(op: string, format: unknown): asserts format is 'torch' | 'keras' {
   if (format !== 'torch' && format !== 'keras') throw new ValueError(`${op}: format must be 'torch' or 'keras', got ${typeof format === 'string' ? `'${format}'` : describe(format)}.`);
 }
+
+/** A (B, T) step mask of 0s and 1s (booleans too), row-major, as u32. */
+export function checkMask(op: string, mask: unknown, B: number, T: number): Uint32Array {
+  const ok = Array.isArray(mask) || (ArrayBuffer.isView(mask) && !(mask instanceof BigInt64Array) && !(mask instanceof BigUint64Array) && !(mask instanceof DataView));
+  if (!ok) throw new ValueError(`${op}: mask must be an array of 0/1 per (sample, step), (B, T) = (${B}, ${T}), got ${describe(mask)}.`);
+  const m = mask as ArrayLike<unknown>;
+  if (m.length !== B * T) throw new ShapeError(`${op}: mask has ${m.length} entries, expected (B, T) = (${B}, ${T}) = ${B * T}. Hint: one entry per sample and step, row-major.`);
+  const out = new Uint32Array(B * T);
+  for (let i = 0; i < out.length; i++) {
+    const v = m[i];
+    if (v === 1 || v === true) out[i] = 1;
+    else if (v !== 0 && v !== false) throw new ValueError(`${op}: mask[${i}] (sample ${Math.floor(i / T)}, step ${i % T}) is ${String(v)}; expected 0 or 1.`);
+  }
+  return out;
+}

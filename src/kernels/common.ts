@@ -17,9 +17,9 @@ export const rw = (binding: number): BindingSpec => ({ binding, type: 'storage' 
 export const stepParams: BindingSpec = { binding: 0, type: 'uniform', dynamic: true };
 export const seqParams: BindingSpec = { binding: 0, type: 'uniform' };
 /** Bindings every recurrent kernel has (LSTM adds cs, the Keras v1 GRU rh). */
-export type StateBindings = 'params' | 'xg' | 'whhT' | 'bhh' | 'lengths' | 'hs' | 'out';
+export type StateBindings = 'params' | 'xg' | 'whhT' | 'bhh' | 'valid' | 'hs' | 'out';
 /** Bindings every step-backward kernel has (each cell adds what its formulas read). */
-export type BackwardBindings = 'params' | 'whhT' | 'dout' | 'lengths' | 'dA' | 'dxg' | 'carry';
+export type BackwardBindings = 'params' | 'whhT' | 'dout' | 'valid' | 'dA' | 'dxg' | 'carry';
 
 /** Activation codes shared with activate() in common.wgsl. */
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;

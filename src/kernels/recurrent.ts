@@ -25,7 +25,9 @@ export interface RecurrenceBuffers {
   xg: GPUBuffer; // (B, T, G)  x·W_ihᵀ + b_ih
   whhT: GPUBuffer; // (H, G)
   bhh: GPUBuffer; // (G)
-  lengths: GPUBuffer; // (B) u32
+  valid: GPUBuffer; // (B, T) u32: 1 = the step runs, 0 = masked
+  /** Masked steps output the previous output (Keras) instead of 0 (PyTorch lengths). */
+  kerasMask: boolean;
   hs: GPUBuffer; // (T+1, B, H), hs[0] = initial state
   cs: GPUBuffer | null; // (T+1, B, H), LSTM only
   out: GPUBuffer; // (B, T, outStride)
@@ -35,22 +37,23 @@ export interface RecurrenceBuffers {
 
 /** Per-step path: one dispatch per time step (two for the reset_after=False GRU). */
 export function recurrenceStepForward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
-  const { xg, whhT, bhh, lengths, hs, out } = bufs;
+  const { xg, whhT, bhh, valid, hs, out } = bufs;
   const RECORD = bufs.gates ? 1 : 0;
+  const KERAS_MASK = bufs.kerasMask ? 1 : 0;
   const gates = bufs.gates ?? ctx.placeholder;
   const rows = batchRows(dims.B);
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
+    stages = [{ def: lstmStepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK }, rows, buffers: { xg, whhT, bhh, valid, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
   } else if (kind.cell === 'rnn') {
-    stages = [{ def: rnnStepKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, hs, out } }];
+    stages = [{ def: rnnStepKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows, KERAS_MASK }, rows, buffers: { xg, whhT, bhh, valid, hs, out } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, hs, out, gates } }];
+    stages = [{ def: gruStepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK }, rows, buffers: { xg, whhT, bhh, valid, hs, out, gates } }];
   } else {
     const rh = need(bufs.rh, 'rh');
     stages = [
       { def: gruResetKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, hs, rh, gates } },
-      { def: gruV1StepKernel, constants: { RECORD, ROWS: rows }, rows, buffers: { xg, whhT, bhh, lengths, rh, hs, out, gates } },
+      { def: gruV1StepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK }, rows, buffers: { xg, whhT, bhh, valid, rh, hs, out, gates } },
     ];
   }
   return encodeSteps(ctx, `${kind.cell}.steps`, stages, dims);
@@ -71,7 +74,8 @@ export function persistentFloats(kind: RecurrenceKind, B: number, H: number): nu
 
 /** Persistent path: one dispatch for all T steps, state in workgroup memory. */
 export function recurrenceSeqForward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
-  const { xg, whhT, bhh, lengths, hs, out } = bufs;
+  const { xg, whhT, bhh, valid, hs, out } = bufs;
+  const KERAS_MASK = bufs.kerasMask ? 1 : 0;
   const CAP = persistentCapacity(persistentFloats(kind, dims.B, dims.H));
   // One thread per unit up to 256: idle threads still pay for every step's barrier.
   const WG = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(dims.B * dims.H))));
@@ -88,24 +92,25 @@ export function recurrenceSeqForward(ctx: GpuContext, kind: RecurrenceKind, bufs
     _pad1: 0,
   };
   if (kind.cell === 'lstm') {
-    return encodeSingle(ctx, lstmSeqKernel, { CAP, RECORD, WG }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, cs: need(bufs.cs, 'cs'), out, gates }, [1]);
+    return encodeSingle(ctx, lstmSeqKernel, { CAP, RECORD, WG, KERAS_MASK }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, cs: need(bufs.cs, 'cs'), out, gates }, [1]);
   }
   if (kind.cell === 'rnn') {
-    return encodeSingle(ctx, rnnSeqKernel, { CAP, ACT: ACT[kind.nonlinearity], WG }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out }, [1]);
+    return encodeSingle(ctx, rnnSeqKernel, { CAP, ACT: ACT[kind.nonlinearity], WG, KERAS_MASK }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, out }, [1]);
   }
-  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0, RECORD, WG }, SEQ_PARAMS, values, { xg, whhT, bhh, lengths, hs, out, gates }, [1]);
+  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0, RECORD, WG, KERAS_MASK }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, out, gates }, [1]);
 }
 
 export interface RecurrenceGradBuffers {
   whhT: GPUBuffer; // (H, G)
   dout: GPUBuffer; // (B, T, outStride) gradient of the layer's output
-  lengths: GPUBuffer; // (B) u32
+  valid: GPUBuffer; // (B, T) u32 step mask, as in the forward
+  kerasMask: boolean;
   hs: GPUBuffer; // (T+1, B, H) recorded
   cs: GPUBuffer | null; // (T+1, B, H) recorded, LSTM
   gates: GPUBuffer | null; // (T, B, 4H) recorded, LSTM and GRU
   dA: GPUBuffer; // (T, B, G) out: gradient of the recurrent pre-activations (W_hh·v + b_hh), by step
   dxg: GPUBuffer; // (B, T, G) out: gradient of xg, by time
-  carry: GPUBuffer; // (2, B, H) in: ∂L/∂h_T, ∂L/∂c_T; out: what remains for the initial state
+  carry: GPUBuffer; // (3, B, H) in: ∂L/∂h_T, ∂L/∂c_T, 0; out: what remains for the initial state ([2]: Keras masks' output gradient in transit)
 }
 
 /**
@@ -113,20 +118,21 @@ export interface RecurrenceGradBuffers {
  * (two for the Keras reset_after=False GRU, whose dA_r needs W_hnᵀ·dA_n of all units).
  */
 export function recurrenceStepBackward(ctx: GpuContext, kind: RecurrenceKind, bufs: RecurrenceGradBuffers, dims: RecurrenceDims): Promise<EncodedOp> {
-  const { whhT, dout, lengths, hs, dA, dxg, carry } = bufs;
+  const { whhT, dout, valid, hs, dA, dxg, carry } = bufs;
+  const KERAS_MASK = bufs.kerasMask ? 1 : 0;
   const rows = batchRows(dims.B);
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, dout, lengths, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK }, rows, buffers: { whhT, dout, valid, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else if (kind.cell === 'rnn') {
-    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows }, rows, buffers: { whhT, dout, lengths, hs, dA, dxg, carry } }];
+    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows, KERAS_MASK }, rows, buffers: { whhT, dout, valid, hs, dA, dxg, carry } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, dout, lengths, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    stages = [{ def: gruStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK }, rows, buffers: { whhT, dout, valid, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else {
     const gates = need(bufs.gates, 'gates');
     stages = [
-      { def: gruV1StepBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, dout, lengths, hs, gates, dA, dxg, carry } },
-      { def: gruV1ResetBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, lengths, hs, gates, dA, dxg, carry } },
+      { def: gruV1StepBackwardKernel, constants: { ROWS: rows, KERAS_MASK }, rows, buffers: { whhT, dout, valid, hs, gates, dA, dxg, carry } },
+      { def: gruV1ResetBackwardKernel, constants: { ROWS: rows }, rows, buffers: { whhT, valid, hs, gates, dA, dxg, carry } },
     ];
   }
   return encodeSteps(ctx, `${kind.cell}.steps.backward`, stages, dims, 'backward');

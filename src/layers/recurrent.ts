@@ -22,7 +22,7 @@ import {
   type RecurrentTape as GpuTape,
 } from '../scheduler';
 import { Tensor, gpuInput, type Input } from '../tensor';
-import { assertPositiveInt, checkElements, checkFormat, checkInput, checkLengths, checkOptions, resolveBT } from '../validate';
+import { assertPositiveInt, checkElements, checkFormat, checkInput, checkLengths, checkMask, checkOptions, resolveBT } from '../validate';
 import { initKeras, initTorch } from '../weights/init';
 import { bhhFromGpu, bhhToGpu, whhFromGpu, whhToGpu } from '../weights/gpu_layout';
 import { cellToKeras, kerasToCell, type KerasRecurrentArrays, type KerasRecurrentWeights } from '../weights/keras';
@@ -70,6 +70,12 @@ export interface RecurrentForwardOptions {
   c0?: Input;
   /** Valid steps per sample (B), each in [1, T]: outputs past it are 0 and the final state is taken at it. */
   lengths?: ArrayLike<number>;
+  /**
+   * Keras masking instead of lengths: (B, T) row-major, 1 = the step is present, 0 =
+   * masked, at any position (pre-padding too). A masked step carries the state and
+   * repeats the previous output (0 before the first), as Keras's mask_zero/Masking.
+   */
+  mask?: ArrayLike<number>;
   /** GPU path: 'auto' (default) picks by shape and limits. */
   path?: RecurrentPath;
   /** Keep what backward() needs (training). The result then carries a tape. */
@@ -92,7 +98,7 @@ export class RecurrentTape {
     readonly layer: Recurrent,
     /** @internal */ readonly data:
       | { kind: 'gpu'; tape: GpuTape }
-      | { kind: 'cpu'; x: Float64Array; B: number; T: number; lengths: Uint32Array; h0: Float64Array | null; c0: Float64Array | null },
+      | { kind: 'cpu'; x: Float64Array; B: number; T: number; lengths: Uint32Array; mask: Uint32Array | null; h0: Float64Array | null; c0: Float64Array | null },
     /** @internal The layer's weights version when recorded: backward() refuses a tape of older weights. */ readonly version: number,
   ) {}
   private used = false;
@@ -270,7 +276,9 @@ export class Recurrent {
     const H = cfg.hiddenSize;
     const LD = cfg.numLayers * directions(cfg);
     const { B, T } = resolveBT(op, x, I, opts.batch, opts.seqLen);
+    if (opts.lengths !== undefined && opts.mask !== undefined) throw new ValueError(`${op}: pass lengths (PyTorch packed sequences) or mask (Keras masking), not both.`);
     const lengths = checkLengths(op, opts.lengths, B, T);
+    const mask = opts.mask === undefined ? null : checkMask(op, opts.mask, B, T);
     if (opts.path !== undefined && !['auto', 'step', 'persistent'].includes(opts.path)) {
       throw new ValueError(`${op}: path must be 'auto', 'step' or 'persistent', got '${String(opts.path)}'.`);
     }
@@ -285,10 +293,10 @@ export class Recurrent {
     if (opts.c0 !== undefined) checkInput(op, 'c0', opts.c0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
 
     if (this.backend.kind === 'cpu') {
-      const res = this.forwardCpu(x, B, T, lengths, opts);
+      const res = this.forwardCpu(x, B, T, lengths, mask, opts);
       if (opts.record) {
         const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op).slice() : Float64Array.from(v));
-        res.tape = RecurrentTape.create(this, { kind: 'cpu', x: f64(x)!, B, T, lengths, h0: f64(opts.h0), c0: f64(opts.c0) }, this.version);
+        res.tape = RecurrentTape.create(this, { kind: 'cpu', x: f64(x)!, B, T, lengths, mask, h0: f64(opts.h0), c0: f64(opts.c0) }, this.version);
       }
       return res;
     }
@@ -300,7 +308,7 @@ export class Recurrent {
         x: toGpu(x, 'x')!,
         B,
         T,
-        lengths,
+        steps: mask ? { valid: mask, keras: true } : { valid: lengthsToValid(lengths, T), keras: false },
         h0: toGpu(opts.h0, 'h0'),
         c0: toGpu(opts.c0, 'c0'),
         path: opts.path ?? 'auto',
@@ -337,7 +345,7 @@ export class Recurrent {
     return this.backend;
   }
 
-  private forwardCpu(x: Input, B: number, T: number, lengths: Uint32Array, opts: RecurrentForwardOptions): RecurrentOutput {
+  private forwardCpu(x: Input, B: number, T: number, lengths: Uint32Array, mask: Uint32Array | null, opts: RecurrentForwardOptions): RecurrentOutput {
     const cfg = this.config;
     const H = cfg.hiddenSize;
     const D = directions(cfg);
@@ -368,6 +376,7 @@ export class Recurrent {
           whh: w.whh,
           bhh: w.bhh,
           lengths,
+          mask,
           h0: h0 ? h0.subarray(ld * BH, (ld + 1) * BH) : new Float64Array(BH),
           c0: c0 ? c0.subarray(ld * BH, (ld + 1) * BH) : null,
         });
@@ -417,7 +426,7 @@ export class Recurrent {
     if (tape.data.kind === 'cpu') {
       const t = tape.data;
       const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op) : Float64Array.from(v));
-      const r = stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc) });
+      const r = stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, mask: t.mask, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc) });
       if (!this.cpuGrads) this.cpuGrads = r.grads;
       else this.cpuGrads.forEach((row, l) => row.forEach((acc, d) => addCellGrads(acc, r.grads[l][d])));
       return {
@@ -677,6 +686,13 @@ export class Recurrent {
   private notDisposed(method: string): void {
     if (this.disposed) throw new DisposedError(`${this.kind}.${method}: this layer was disposed.`);
   }
+}
+
+/** The (B, T) step mask of PyTorch lengths: step t of sample b runs while t < lengths[b]. */
+function lengthsToValid(lengths: Uint32Array, T: number): Uint32Array {
+  const valid = new Uint32Array(lengths.length * T);
+  lengths.forEach((len, b) => valid.fill(1, b * T, b * T + len));
+  return valid;
 }
 
 function freeGrads(ctx: GpuContext, grads: GpuCellGrads[][]): void {

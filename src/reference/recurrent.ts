@@ -5,6 +5,10 @@
 // t = T-1-s (reverse). A sample b with t ≥ lengths[b] keeps its state and
 // outputs 0, so the final state is the state at its last valid step and the
 // reverse direction starts at that step.
+// With a step mask instead (Keras masking): a sample b skips every step whose
+// mask[b, t] is 0, for any position of the zeros (pre-padding too): it keeps its
+// state, and its output there repeats the output of the step before it in this
+// direction's order (0 before the first, whatever h0 is), as Keras's rnn() does.
 //
 // Gate order is PyTorch's: LSTM (i, f, g, o), GRU (r, z, n). W_hh is (G, H) here,
 // PyTorch's own layout (the GPU keeps its transpose; the reference need not).
@@ -23,6 +27,8 @@ export interface RecurrenceRefArgs {
   whh: ArrayLike<number>; // (G, H)
   bhh: ArrayLike<number>; // (G)
   lengths: ArrayLike<number>; // (B)
+  /** (B, T) step mask, 1 = the step runs: Keras semantics, and `lengths` is not used. */
+  mask?: ArrayLike<number> | null;
   h0: ArrayLike<number>; // (B, H)
   c0: ArrayLike<number> | null; // (B, H), LSTM
 }
@@ -56,7 +62,7 @@ export function recurrenceRef(a: RecurrenceRefArgs): RecurrenceRefResult {
     for (let b = 0; b < B; b++) {
       const prev = (s * B + b) * H;
       const next = prev + B * H;
-      const valid = t < a.lengths[b];
+      const valid = a.mask ? a.mask[b * T + t] !== 0 : t < a.lengths[b];
       const x = (b * T + t) * G; // offset of xg[b, t, :]
       if (cell === 'gru' && !a.resetAfter && valid) {
         for (let k = 0; k < H; k++) {
@@ -92,8 +98,9 @@ export function recurrenceRef(a: RecurrenceRefArgs): RecurrenceRefResult {
             h = og * Math.tanh(c);
           }
           o = h;
-        } else if (cs) {
-          cs[next + j] = cs[prev + j];
+        } else {
+          if (cs) cs[next + j] = cs[prev + j];
+          if (a.mask && s > 0) o = out[(b * T + (a.reverse ? t + 1 : t - 1)) * H + j]; // Keras: the previous output
         }
         hs[next + j] = h;
         out[(b * T + t) * H + j] = o;

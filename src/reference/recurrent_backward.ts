@@ -27,6 +27,10 @@
 //                by the gradient of the previous state.
 //   masked step: identity on the state and a constant 0 output: dxg[b, t, :] = 0, no
 //                weight gradient, dh and dc pass unchanged, dout[b, t, :] is ignored.
+// With a Keras step mask (a.mask), a masked step's output repeats the previous
+// step's output, so its output gradient belongs to that step: it is carried
+// backwards (dOutCarry) and added to the output gradient of the next valid step
+// met, or dropped at the first step (whose previous output is the constant 0).
 // After step s = 0, dh and dc are dh0 and dc0.
 //
 // Per valid step two gradient rows of G entries are formed:
@@ -223,21 +227,28 @@ export function recurrenceBackwardRef(a: RecurrenceBackwardArgs): RecurrenceBack
     dhPrev: new Float64Array(H),
     dcPrev: new Float64Array(H),
   };
+  const dOutCarry = a.mask ? new Float64Array(BH) : null; // (B, H) Keras masks only
   // GRU reset_after = false: its n rows multiply r ⊙ h, not h (see the header).
   const nRowsUseRh = cell === 'gru' && !a.resetAfter;
 
   for (let s = T - 1; s >= 0; s--) {
     const t = a.reverse ? T - 1 - s : s;
     for (let b = 0; b < B; b++) {
-      if (t >= a.lengths[b]) continue; // masked: dxg stays 0, dh and dc pass through
+      const oOff = (b * T + t) * H; // offset of dout[b, t, :]
+      const valid = a.mask ? a.mask[b * T + t] !== 0 : t < a.lengths[b];
+      if (!valid) {
+        // masked: dxg stays 0, dh and dc pass through; a Keras mask passes the output gradient on
+        if (dOutCarry) for (let k = 0; k < H; k++) dOutCarry[b * H + k] += a.dout[oOff + k];
+        continue;
+      }
       const prev = (s * B + b) * H; // offset of hs[s, b, :]
       const xOff = (b * T + t) * G; // offset of xg[b, t, :]
-      const oOff = (b * T + t) * H; // offset of dout[b, t, :]
       for (let g = 0; g < G; g++) st.xg[g] = a.xg[xOff + g];
       for (let k = 0; k < H; k++) {
         st.h[k] = hs[prev + k];
         st.c[k] = cs ? cs[prev + k] : 0;
-        st.dhOut[k] = dh[b * H + k] + a.dout[oOff + k];
+        st.dhOut[k] = dh[b * H + k] + a.dout[oOff + k] + (dOutCarry ? dOutCarry[b * H + k] : 0);
+        if (dOutCarry) dOutCarry[b * H + k] = 0;
         st.dcOut[k] = dc ? dc[b * H + k] : 0;
       }
 

@@ -53,6 +53,7 @@ export interface StackForwardOptions {
   B: number;
   T: number;
   lengths?: ArrayLike<number>; // (B) valid steps per sample; all T when absent
+  mask?: ArrayLike<number> | null; // (B, T) Keras step mask (1 = runs); then lengths is not used
   h0?: ArrayLike<number> | null; // (L·D, B, H); zeros when absent
   c0?: ArrayLike<number> | null; // (L·D, B, H), LSTM; zeros when absent
 }
@@ -167,6 +168,7 @@ export function stackForwardRef(cfg: RecurrentConfig, weights: StackWeightsLike,
         whh: w.whh,
         bhh: w.bhh,
         lengths,
+        mask: opts.mask ?? null,
         h0: stateSlice(opts.h0, ld, BH) ?? new Float64Array(BH),
         c0: stateSlice(opts.c0, ld, BH),
       });
@@ -228,6 +230,7 @@ export function stackForwardBackwardRef(cfg: RecurrentConfig, weights: StackWeig
         whh: w.whh,
         bhh: w.bhh,
         lengths,
+        mask: opts.mask ?? null,
         h0: stateSlice(opts.h0, ld, BH) ?? new Float64Array(BH),
         c0: stateSlice(opts.c0, ld, BH),
         dout,
@@ -242,7 +245,7 @@ export function stackForwardBackwardRef(cfg: RecurrentConfig, weights: StackWeig
       const dwih = new Float64Array(G * I); // (G, I)
       const dbih = new Float64Array(G); // (G)
       for (let b = 0; b < B; b++) {
-        for (let t = 0; t < Math.min(lengths[b], T); t++) {
+        for (let t = 0; t < (opts.mask ? T : Math.min(lengths[b], T)); t++) { // dxg is 0 at masked steps
           const bt = b * T + t;
           for (let g = 0; g < G; g++) {
             const dg = r.dxg[bt * G + g];
