@@ -10,11 +10,13 @@
 //     both conventions), 2 layers, bidirectional: outputs, final states, and the
 //     gradients of x, h0, c0 and every weight.
 //  3. The CPU reference's masked backward against central finite differences.
+//  4. Sequential with Embedding(maskZero) against TensorFlow.js, and fit: masked
+//     steps are ignored by a per-step loss, GPU and CPU curves agree.
 // Tolerances: float32 kernels against float64 references, 1e-5 abs on outputs
 // (measured ≤ 1e-6); gradients 1e-4 relative to each tensor's largest entry.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValueError, ShapeError, type Recurrent, type Runtime } from '../src/index';
+import { Adam, ShapeError, ValueError, softmaxCrossEntropy, type Recurrent, type Runtime } from '../src/index';
 import { data } from './helpers/data';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
 import { compare } from './parity/compare';
@@ -225,5 +227,60 @@ describe('mask arguments', () => {
       await expect(rnn.forward(x, { batch: B, mask: null as never })).rejects.toThrow(/mask must be an array/);
       rnn.dispose();
     }
+  });
+});
+
+describe('masks through Sequential and fit', () => {
+  it('Embedding(maskZero) → LSTM → Dense predicts what TensorFlow.js predicts on pre-padded ids', async () => {
+    const V = 6;
+    const model = tf.sequential();
+    model.add(tf.layers.embedding({ inputDim: V, outputDim: 3, maskZero: true, inputLength: T }));
+    model.add(tf.layers.lstm({ units: H, recurrentActivation: 'sigmoid' }));
+    model.add(tf.layers.dense({ units: 2 }));
+    const weights = model.getWeights().map((w, k) => tf.tensor(data(w.size, 200 + k), w.shape));
+    model.setWeights(weights);
+    const ids = [0, 0, 3, 1, 5, 2, 4, 1, 3, 3, 0, 0, 0, 0, 4]; // pre-padded rows, one with a single token
+    const want = Float64Array.from(await (model.predict(tf.tensor(ids, [B, T], 'int32')) as tf.Tensor).data());
+    const w = await Promise.all(model.getWeights().map((t) => t.data() as Promise<Float32Array>));
+    for (const rt of [cpu, gpu]) {
+      const emb = rt.embedding({ vocabSize: V, dim: 3, maskZero: true });
+      emb.loadTorchStateDict({ weight: w[0] });
+      const lstm = rt.lstm({ inputSize: 3, hiddenSize: H, convention: 'keras' });
+      lstm.loadKerasWeights([{ kernel: w[1], recurrentKernel: w[2], bias: w[3] }]);
+      const dense = rt.dense({ inputSize: H, units: 2 });
+      dense.loadKerasWeights([w[4], w[5]]);
+      const ours = rt.sequential([emb, lstm, dense]);
+      const y = await ours.predict(ids, { batch: B });
+      expectClose(`${rt.backend} predict`, want, await y.read(), 1e-5);
+      y.dispose();
+      ours.dispose();
+    }
+    tf.dispose(weights);
+    model.dispose();
+  });
+
+  it('fit with maskZero ignores masked steps in a per-step loss, and trains alike on both backends', async () => {
+    const V = 5;
+    const N = 4;
+    const ids = [0, 0, 1, 2, 3, 0, 1, 2, 3, 4, 0, 0, 0, 4, 3, 0, 2, 2, 1, 1];
+    const next = ids.map((_, i) => (i % T === T - 1 ? 0 : ids[i + 1])); // many-to-many labels
+    const curves: number[][] = [];
+    for (const rt of [cpu, gpu]) {
+      const model = rt.sequential([rt.embedding({ vocabSize: V, dim: 3, seed: 1, maskZero: true }), rt.gru({ inputSize: 3, hiddenSize: H, seed: 2, returnSequences: true }), rt.dense({ inputSize: H, units: V, seed: 3 })]);
+      // evaluate's loss equals the by-hand loss with the masked steps' labels ignored
+      const logits = await model.predict(ids, { batch: N });
+      const labels = next.map((v, i) => (ids[i] === 0 ? -100 : v));
+      const byHand = await softmaxCrossEntropy(rt, logits, labels);
+      const evaluated = await model.evaluate({ x: ids, y: next, seqLen: T }, { loss: 'softmaxCrossEntropy' });
+      expect(evaluated.loss).toBeCloseTo((await byHand.loss.read())[0], 5);
+      for (const t of [logits, byHand.loss, byHand.grad]) t.dispose();
+      const opt = new Adam(model.parameters(), { lr: 0.05 });
+      const h = await model.fit({ x: ids, y: next, seqLen: T }, { loss: 'softmaxCrossEntropy', optimizer: opt, epochs: 8, shuffle: false });
+      curves.push(h.history.loss);
+      opt.dispose();
+      model.dispose();
+    }
+    expect(curves[1][7]).toBeLessThan(curves[1][0]);
+    expectClose('GPU loss curve vs CPU', curves[0], curves[1], 1e-4);
   });
 });

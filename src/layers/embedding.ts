@@ -17,6 +17,12 @@ export interface EmbeddingOptions {
   dim: number;
   convention?: 'pytorch' | 'keras';
   seed?: number;
+  /**
+   * Keras's mask_zero: id 0 is padding. In a Sequential, the recurrent layers then
+   * skip (mask) the steps whose id is 0, wherever they are (pre-padding too), and
+   * fit() ignores those steps in a per-step loss.
+   */
+  maskZero?: boolean;
 }
 
 /** What Embedding.record() keeps: the validated ids. */
@@ -30,6 +36,8 @@ export class Embedding {
   readonly kind = 'Embedding';
   readonly vocabSize: number;
   readonly dim: number;
+  /** Whether id 0 is padding that masks its step (Keras mask_zero). */
+  readonly maskZero: boolean;
   private readonly backend: Backend;
 
   /** @internal */
@@ -54,6 +62,8 @@ export class Embedding {
     this.backend = backend;
     this.vocabSize = opts.vocabSize;
     this.dim = opts.dim;
+    if (opts.maskZero !== undefined && typeof opts.maskZero !== 'boolean') throw new ValueError(`Embedding: maskZero must be true or false, got ${describe(opts.maskZero)}.`);
+    this.maskZero = opts.maskZero ?? false;
     this.table = initEmbedding(opts.vocabSize, opts.dim, opts.seed ?? 0, opts.convention === 'keras' ? 'keras' : 'torch');
     this.upload();
   }
@@ -103,6 +113,12 @@ export class Embedding {
       ctx.destroyBuffer(idsBuf);
     }
     return Tensor.fromGpu(ctx, out, outShape);
+  }
+
+  /** The Keras mask of a batch of ids: 1 where the id is not 0 (the step is present). */
+  computeMask(ids: ArrayLike<number>): Uint8Array {
+    assertNumbers('Embedding.computeMask', 'ids', ids);
+    return Uint8Array.from(ids as ArrayLike<number>, (v) => (v === 0 ? 0 : 1));
   }
 
   /** Forward that keeps the ids for backward(). */

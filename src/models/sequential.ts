@@ -237,6 +237,9 @@ export class Sequential {
     };
     let B = opts.batch;
     let T = opts.seqLen;
+    // Keras masking for the recurrent layers: the caller's mask, or (Embedding with
+    // maskZero) the steps whose token id is not 0
+    let mask: ArrayLike<number> | undefined = opts.mask;
     try {
       for (const layer of this.layers) {
         if (layer instanceof Embedding) {
@@ -244,6 +247,7 @@ export class Sequential {
           if (B === undefined && T === undefined) throw new ShapeError('Sequential.predict: token ids are flat; pass batch and/or seqLen.');
           B ??= ids.length / T!;
           T ??= ids.length / B;
+          if (layer.maskZero && mask === undefined) mask = layer.computeMask(ids);
           if (tape) {
             const r = await layer.record(ids, [B, T]);
             tape.entries.push({ kind: 'embedding', layer, tape: r.tape });
@@ -251,7 +255,7 @@ export class Sequential {
           } else take(await layer.forward(ids, [B, T]));
         } else if (layer instanceof Recurrent) {
           const init = opts.initialStates?.get(layer);
-          const res = await layer.forward(cur ?? (x as Input), { batch: B, seqLen: T, lengths: opts.lengths, record, h0: init?.h, c0: init?.c ?? undefined });
+          const res = await layer.forward(cur ?? (x as Input), { batch: B, seqLen: T, lengths: opts.lengths, mask, record, h0: init?.h, c0: init?.c ?? undefined });
           B = res.output.shape[0];
           T = res.output.shape[1];
           if (res.tape) tape!.entries.push({ kind: 'recurrent', layer, tape: res.tape, shape: [B, T] });

@@ -34,8 +34,14 @@ export function disposeTape(tape: SequentialTape): void {
 export interface PredictOptions {
   batch?: number;
   seqLen?: number;
-  /** Valid steps per sample (B), passed to every recurrent layer. */
+  /** Valid steps per sample (B), passed to every recurrent layer (PyTorch packed sequences). */
   lengths?: ArrayLike<number>;
+  /**
+   * Keras masking: (B, T), 1 = the step is present, passed to every recurrent layer
+   * (see RecurrentForwardOptions.mask). An Embedding with maskZero makes it from the
+   * ids when this is absent.
+   */
+  mask?: ArrayLike<number>;
   /**
    * Initial states per recurrent layer (e.g. the final states of the previous
    * window in truncated BPTT); zeros for layers not in the map.

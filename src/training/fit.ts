@@ -32,6 +32,12 @@ export interface FitData {
   seqLen: number;
   /** Valid steps per sample (N), each in [1, T]; padded steps are ignored by the loss. */
   lengths?: ArrayLike<number>;
+  /**
+   * Keras masking instead of lengths: (N·T), 1 = the step is present, 0 = masked
+   * (any position, e.g. pre-padding). Masked steps are ignored by a per-step loss.
+   * With an Embedding that has maskZero, the mask comes from the ids (id 0 = masked).
+   */
+  mask?: ArrayLike<number>;
 }
 
 export interface EvaluateOptions {
@@ -89,6 +95,8 @@ function layout(model: FitModel, d: FitData, loss: LossName, op: string, metrics
   assertNumbers(op, 'x', d.x);
   assertNumbers(op, 'y', d.y);
   if (d.lengths !== undefined) assertNumbers(op, 'lengths', d.lengths);
+  if (d.mask !== undefined) assertNumbers(op, 'mask', d.mask);
+  if (d.mask !== undefined && d.lengths !== undefined) throw new ValueError(`${op}: pass lengths (PyTorch packed sequences) or mask (Keras masking), not both.`);
   const first = model.layers[0];
   const I = first instanceof Embedding ? 1 : first instanceof Recurrent ? first.config.inputSize : NaN;
   if (Number.isNaN(I)) throw new ValueError(`${op}: the model must start with an Embedding or a recurrent layer.`);
@@ -111,6 +119,14 @@ function layout(model: FitModel, d: FitData, loss: LossName, op: string, metrics
   if (d.lengths !== undefined && d.lengths.length !== N) throw new ShapeError(`${op}: lengths has ${d.lengths.length} entries, expected one per sample (N = ${N}).`);
   checkValues(op, model, d, loss, outWidth);
   // what a batch's loss or metric would refuse, refused before the first batch
+  if (d.mask !== undefined && d.mask.length !== d.x.length / (perSample / d.seqLen)) {
+    throw new ShapeError(`${op}: mask has ${d.mask.length} entries, expected one per sample and step (N·T = ${N}·${d.seqLen}).`);
+  }
+  const first0 = model.layers[0];
+  const anyMasked = (d.mask !== undefined && Array.from(d.mask).some((v) => v === 0)) || (first0 instanceof Embedding && first0.maskZero && Array.from(d.x).some((v) => v === 0));
+  if (loss !== 'softmaxCrossEntropy' && manyToMany && anyMasked) {
+    throw new ValueError(`${op}: masked steps with a per-step ${loss} loss are not supported; use softmaxCrossEntropy.`);
+  }
   if (loss !== 'softmaxCrossEntropy' && manyToMany && d.lengths && Array.from(d.lengths).some((l) => l !== d.seqLen)) {
     throw new ValueError(`${op}: padded sequences with a per-step ${loss} loss are not supported; use softmaxCrossEntropy or equal lengths.`);
   }
@@ -154,6 +170,11 @@ function checkValues(op: string, model: FitModel, d: FitData, loss: LossName, cl
       }
     }
   }
+  if (d.mask !== undefined) {
+    for (let i = 0; i < d.mask.length; i++) {
+      if (d.mask[i] !== 0 && d.mask[i] !== 1) throw new ValueError(`${op}: mask[${i}] (sample ${Math.floor(i / d.seqLen)}) is ${d.mask[i]}; expected 0 or 1.`);
+    }
+  }
   if (d.lengths !== undefined) {
     for (let n = 0; n < d.lengths.length; n++) {
       const v = d.lengths[n];
@@ -177,29 +198,41 @@ function window(src: Float32Array, B: number, T: number, W: number, t0: number, 
   return out;
 }
 
-/** Integer labels with padded steps (t ≥ lengths[b]) replaced by the ignore index. */
-function maskedLabels(y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Float64Array {
+/**
+ * Which steps of a batch are present, (B, T) 1/0, from its Keras mask (explicit,
+ * or maskZero's from the ids) or its lengths; undefined when every step is.
+ */
+function presentSteps(model: FitModel, xb: Float32Array, maskRows: Float32Array | undefined, lengths: ArrayLike<number> | undefined, B: number, T: number): Uint8Array | undefined {
+  const first = model.layers[0];
+  if (maskRows) return Uint8Array.from(maskRows);
+  if (first instanceof Embedding && first.maskZero) return first.computeMask(xb);
+  if (!lengths) return undefined;
+  const present = new Uint8Array(B * T);
+  for (let b = 0; b < B; b++) present.fill(1, b * T, b * T + lengths[b]);
+  return present;
+}
+
+/** Integer labels with absent steps (padding, masked) replaced by the ignore index. */
+function maskedLabels(y: Float32Array, manyToMany: boolean, present: Uint8Array | undefined): Float64Array {
   const labels = Float64Array.from(y);
-  if (manyToMany && lengths) {
-    for (let b = 0; b < labels.length / T; b++) for (let t = lengths[b]; t < T; t++) labels[b * T + t] = IGNORE;
-  }
+  if (manyToMany && present) for (let i = 0; i < labels.length; i++) if (!present[i]) labels[i] = IGNORE;
   return labels;
 }
 
-async function lossOf(rt: RuntimeHandle, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<LossResult> {
+async function lossOf(rt: RuntimeHandle, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, present: Uint8Array | undefined): Promise<LossResult> {
   if (loss === 'softmaxCrossEntropy') {
-    return softmaxCrossEntropy(rt, out, maskedLabels(y, manyToMany, lengths, T), { ignoreIndex: IGNORE });
+    return softmaxCrossEntropy(rt, out, maskedLabels(y, manyToMany, present), { ignoreIndex: IGNORE });
   }
-  if (manyToMany && lengths && Array.from(lengths).some((l) => l !== T)) {
-    throw new ValueError(`fit: padded sequences with a per-step ${loss} loss are not supported; use softmaxCrossEntropy or equal lengths.`);
+  if (manyToMany && present && present.some((v) => v === 0)) {
+    throw new ValueError(`fit: padded or masked steps with a per-step ${loss} loss are not supported; use softmaxCrossEntropy.`);
   }
   if (loss === 'mse') return mseLoss(rt, out, y);
   return bceLoss(rt, out, y, { fromLogits: loss === 'bceWithLogits' });
 }
 
-async function metricOf(rt: RuntimeHandle, m: MetricName, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, lengths: ArrayLike<number> | undefined, T: number): Promise<Tensor> {
+async function metricOf(rt: RuntimeHandle, m: MetricName, loss: LossName, out: Tensor, y: Float32Array, manyToMany: boolean, present: Uint8Array | undefined): Promise<Tensor> {
   if (loss === 'softmaxCrossEntropy') {
-    const labels = maskedLabels(y, manyToMany, lengths, T);
+    const labels = maskedLabels(y, manyToMany, present);
     return m === 'accuracy' ? categoricalAccuracy(rt, out, labels, { ignoreIndex: IGNORE }) : perplexity(rt, out, labels, { ignoreIndex: IGNORE });
   }
   if (m === 'perplexity') throw new ValueError(`fit: the perplexity metric needs the softmaxCrossEntropy loss.`);
@@ -234,6 +267,7 @@ async function runEpoch(
     const xb = gather(d.x, rows, L.perSample);
     const yb = gather(d.y, rows, L.targetWidth);
     const lengths = d.lengths ? rows.map((n) => d.lengths![n]) : undefined;
+    const maskRows = d.mask ? gather(d.mask, rows, T) : undefined; // (B, T)
     const k = o.train && o.fit?.tbptt ? o.fit.tbptt : T;
     const W = L.perSample / T; // x values per step
     const Y = L.targetWidth / (L.manyToMany ? T : 1); // y values per step
@@ -245,14 +279,16 @@ async function runEpoch(
         const xw = kk === T ? xb : window(xb, B, T, W, t0, kk);
         const yw = kk === T || !L.manyToMany ? yb : window(yb, B, T, Y, t0, kk);
         const finals = new Map<Recurrent, { h: Tensor; c: Tensor | null }>();
-        const runOpts = { batch: B, seqLen: kk, lengths: kk === T ? lengths : undefined, initialStates: states, finalStates: k < T ? finals : undefined };
+        const runOpts = { batch: B, seqLen: kk, lengths: kk === T ? lengths : undefined, mask: maskRows, initialStates: states, finalStates: k < T ? finals : undefined };
+        // the steps a per-step loss counts (tbptt windows never come with lengths or masks)
+        const present = kk === T ? presentSteps(model, xw, maskRows, lengths, B, T) : undefined;
         // many-to-one with TBPTT: only the last window has a target, earlier ones only carry the state
         const hasTarget = L.manyToMany || t0 + kk === T;
         const { output, tape } = o.train && hasTarget ? await model.record(xw, runOpts) : { output: await model.predict(xw, runOpts), tape: null };
         let grad: Tensor | null = null;
         try {
           if (hasTarget) {
-            const r = await lossOf(rt, o.loss, output, yw, L.manyToMany, kk === T ? lengths : undefined, kk);
+            const r = await lossOf(rt, o.loss, output, yw, L.manyToMany, present);
             grad = r.grad;
             let value: number;
             try {
@@ -285,7 +321,7 @@ async function runEpoch(
             }
             if (!o.train || t0 + kk === T) {
               for (const m of o.metrics ?? []) {
-                const t = await metricOf(rt, m, o.loss, output, yw, L.manyToMany, kk === T ? lengths : undefined, kk);
+                const t = await metricOf(rt, m, o.loss, output, yw, L.manyToMany, present);
                 sums[m] = (sums[m] ?? 0) + (await t.read())[0] * B;
                 t.dispose();
               }
@@ -331,6 +367,8 @@ export async function fit(rt: RuntimeHandle, model: FitModel, d: FitData, opts: 
   if (opts.tbptt !== undefined) {
     assertPositiveInt(op, 'tbptt', opts.tbptt);
     if (d.lengths && Array.from(d.lengths).some((l) => l !== d.seqLen)) throw new ValueError(`${op}: tbptt needs sequences of equal length (no lengths shorter than seqLen).`);
+    const first = model.layers[0];
+    if (d.mask !== undefined || (first instanceof Embedding && first.maskZero)) throw new ValueError(`${op}: tbptt does not take masks yet (mask or an Embedding with maskZero).`);
   }
   const split = opts.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new ValueError(`${op}: validationSplit must be in [0, 1), got ${split}.`);
