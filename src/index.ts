@@ -63,6 +63,11 @@ export type { KerasRecurrentWeights, KerasRecurrentArrays } from './weights/kera
 export { Tokenizer, DEFAULT_FILTERS, type TokenizerOptions, type TextInput } from './text/tokenizer';
 export { padSequences, type PadOptions, type PadDtype, type PaddedSequences } from './text/pad';
 
+// Model files (src/io/): TensorFlow.js Layers model.json + shards in (rt.loadLayersModel) and out.
+export { LayersModel, toLayersModel, type LayersPredictOptions } from './io/layers_model_build';
+export { saveLayersModelFiles, downloadLayersModel, type LayersModelSource } from './io/layers_model_source';
+export type { LayersModelJSON, LayersModelArtifacts, LayersWeightEntry } from './io/layers_model';
+
 export {
   RnnError,
   ShapeError,

@@ -9,6 +9,8 @@ import { acquireDevice, type DeviceRequest } from './gpu/device';
 import { Dense, type DenseOptions } from './layers/dense';
 import { Embedding, type EmbeddingOptions } from './layers/embedding';
 import { Recurrent, type RecurrentOptions } from './layers/recurrent';
+import { loadLayersModel, type LayersModel } from './io/layers_model_build';
+import type { LayersModelSource } from './io/layers_model_source';
 import { Softmax } from './layers/softmax';
 import { Sequential } from './models/sequential';
 import type { Layer } from './models/types';
@@ -69,6 +71,16 @@ export class Runtime implements RuntimeHandle {
   }
   sequential(layers: Layer[]): Sequential {
     return new Sequential(this, layers);
+  }
+
+  /**
+   * Loads a TensorFlow.js Layers model (model.json + weight shards; tfjs-saved or
+   * converted from Keras): a URL or (Node) path of model.json, { modelJSON, weights },
+   * or the File objects of an <input type=file multiple>. Validates everything
+   * before building anything.
+   */
+  loadLayersModel(source: LayersModelSource): Promise<LayersModel> {
+    return loadLayersModel(this, source);
   }
 
   /** Copies data to this backend as a Tensor of `shape` (caller owns it). Values must be finite and within float32's range. */

@@ -13,9 +13,9 @@
 //
 // The runtime's `lengths` option (forward, predict, fit) is PyTorch's packed
 // semantics and so fits post-padded rows: steps past a row's length are not
-// run into its state. A pre-padded batch runs as plain tokens, padding steps
-// included, as Keras runs it without mask_zero; step masks for pre-padding come
-// with the model-files work. The runtime takes lengths in [1, T]: drop empty
+// run into its state. Pre-padded rows take `mask` instead (forward, predict,
+// fit), or an Embedding with maskZero: masked steps carry the state as Keras's
+// mask_zero does. The runtime takes lengths in [1, T]: drop empty
 // sequences (length 0) before passing lengths on.
 import { LimitError, ValueError } from '../errors';
 import { CPU_MAX_ELEMENTS, FLOAT32_MAX, assertNumbers, assertPositiveInt, checkOptions, describe } from '../validate';
