@@ -207,6 +207,39 @@ describe('tfjs-saved models → loadLayersModel: predict matches tfjs (≤ 1e-5)
   });
 });
 
+describe('Keras masking from the file: Embedding mask_zero and Masking, pre- and post-padded (≤ 1e-5), cpu and webgpu', () => {
+  // row 0 pre-padded by 2 steps, row 1 post-padded by 1 (T = 4)
+  const TT = 4;
+  const pad = [
+    [0, 0, 1, 1],
+    [1, 1, 1, 0],
+  ];
+  it('Embedding(mask_zero) → Bidirectional GRU concat (sequences) → LSTM → Dense(softmax)', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 6, outputDim: 3, inputLength: TT, maskZero: true }),
+        tf.layers.bidirectional({ layer: tf.layers.gru({ units: 2, returnSequences: true, recurrentActivation: 'sigmoid' }) as tf.RNN, mergeMode: 'concat' }),
+        tf.layers.lstm({ units: 3, recurrentActivation: 'sigmoid' }),
+        tf.layers.dense({ units: 4, activation: 'softmax' }),
+      ],
+    });
+    const ids = Float32Array.from(pad.flat(), (p, k) => (p ? 1 + (k % 5) : 0));
+    await parity('mask_zero_bidi', m, await save(m, 91), ids, [B, TT], true);
+  });
+
+  it('Masking(mask_value 0) → LSTM (sequences) → TimeDistributed(Dense)', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.masking({ maskValue: 0, inputShape: [TT, I] }),
+        tf.layers.lstm({ units: 3, returnSequences: true, recurrentActivation: 'sigmoid' }),
+        tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 2 }) }),
+      ],
+    });
+    const x = features(92, B, TT).map((v, k) => (pad.flat()[Math.floor(k / I)] ? v : 0));
+    await parity('masking_lstm', m, await save(m, 93), x, [B, TT, I]);
+  });
+});
+
 describe('other shapes of model.json', () => {
   it('converter-style topology (model_config, keras_version, cell-scoped weight names)', async () => {
     const m = tf.sequential({ layers: [tf.layers.lstm({ units: 3, inputShape: [T, I], returnSequences: true, recurrentActivation: 'sigmoid' }), tf.layers.gru({ units: 2, recurrentActivation: 'sigmoid' }), tf.layers.dense({ units: 2 })] });

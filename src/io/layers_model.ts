@@ -69,7 +69,9 @@ export type SpecActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
 
 /** @internal One layer of a chain model, validated, with its weights. */
 export type LayerSpec =
-  | { type: 'embedding'; name: string; inputDim: number; outputDim: number; embeddings: SpecTensor }
+  | { type: 'embedding'; name: string; inputDim: number; outputDim: number; maskZero: boolean; embeddings: SpecTensor }
+  /** Keras Masking (first layer only): a step whose features all equal maskValue is masked. */
+  | { type: 'masking'; name: string; maskValue: number }
   | {
       type: 'recurrent';
       name: string;
@@ -111,6 +113,7 @@ export interface ParsedLayersModel {
 export const SUPPORTED_LAYERS = [
   'InputLayer',
   'Embedding',
+  'Masking',
   'SimpleRNN',
   'GRU',
   'LSTM',
@@ -496,21 +499,26 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
       layers.push({ type: 'identity', name: l.name, className: l.className });
       continue;
     }
-    if (l.className === 'Masking') throw new ValueError(`${OP}: ${at}: Masking is not supported yet (per-step masks in the recurrent kernels are pending). Hint: use right-padded batches with predict's lengths option.`);
+    if (l.className === 'Masking') {
+      if (layers.length > 0) throw new ValueError(`${OP}: ${at}: Masking is supported as the first layer only (it makes the mask from the model's input).`);
+      const mv = cfg.mask_value ?? 0;
+      if (typeof mv !== 'number' || !Number.isFinite(mv)) throw new ValueError(`${OP}: ${at} has mask_value ${JSON.stringify(mv)}, expected a finite number.`);
+      layers.push({ type: 'masking', name: l.name, maskValue: mv });
+      continue;
+    }
     if (l.className === 'Activation') {
       const a = denseActivation(at, cfg.activation);
       layers.push(a === 'linear' ? { type: 'identity', name: l.name, className: l.className } : { type: 'activation', name: l.name, activation: a });
       continue;
     }
     if (l.className === 'Embedding') {
-      if (i !== raw.findIndex((r) => r.className !== 'InputLayer')) throw new ValueError(`${OP}: ${at}: an Embedding must be the first layer.`);
-      if (flag(cfg, 'mask_zero', false)) throw new ValueError(`${OP}: ${at} has mask_zero: true, which is not supported yet (per-step masks in the recurrent kernels are pending). Hint: use right-padded batches with predict's lengths option, or save the model with mask_zero false.`);
+      if (layers.length > 0) throw new ValueError(`${OP}: ${at}: an Embedding must be the first layer.`);
       ids = true;
       input ??= { kind: 'ids' };
       const V = num(at, cfg, 'input_dim');
       const D = num(at, cfg, 'output_dim');
       const [embeddings] = pool.take(at, l.name, null, [{ suffix: 'embeddings', shape: [V, D], names: '(input_dim, output_dim)' }]);
-      layers.push({ type: 'embedding', name: l.name, inputDim: V, outputDim: D, embeddings });
+      layers.push({ type: 'embedding', name: l.name, inputDim: V, outputDim: D, maskZero: flag(cfg, 'mask_zero', false), embeddings });
       ids = false;
       width = D;
       continue;
@@ -593,7 +601,7 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
     }
     throw new ValueError(`${OP}: ${at}: layer class '${inner.className}' is not supported; supported: ${SUPPORTED_LAYERS.join(', ')}.`);
   }
-  if (!layers.some((s) => s.type !== 'identity')) throw new ValueError(`${OP}: the model has no layer with weights or an activation.`);
+  if (!layers.some((s) => s.type !== 'identity' && s.type !== 'masking')) throw new ValueError(`${OP}: the model has no layer with weights or an activation.`);
   const unused = pool.unused();
   if (unused.length) throw new WeightError(`${OP}: the weightsManifest has weights no layer uses: ${unused.slice(0, 8).join(', ')}${unused.length > 8 ? ', …' : ''}.`);
   if (!input) throw new ShapeError(`${OP}: the input shape is unknown (no batch_input_shape and no weights to infer it from).`);
@@ -615,8 +623,10 @@ export function writeLayersModel(model: { name: string; input: ParsedLayersModel
     if (s.type === 'identity') continue; // inference identities are dropped
     let c: { class_name: string; config: Record<string, unknown> };
     if (s.type === 'embedding') {
-      c = { class_name: 'Embedding', config: { name: s.name, trainable: true, input_dim: s.inputDim, output_dim: s.outputDim, mask_zero: false } };
+      c = { class_name: 'Embedding', config: { name: s.name, trainable: true, input_dim: s.inputDim, output_dim: s.outputDim, mask_zero: s.maskZero } };
       entries.push({ name: `${s.name}/embeddings`, t: s.embeddings });
+    } else if (s.type === 'masking') {
+      c = { class_name: 'Masking', config: { name: s.name, trainable: true, mask_value: s.maskValue } };
     } else if (s.type === 'activation') {
       c = { class_name: 'Activation', config: { name: s.name, trainable: true, activation: s.activation } };
     } else if (s.type === 'dense') {

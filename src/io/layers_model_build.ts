@@ -38,6 +38,11 @@ export interface LayersPredictOptions {
   seqLen?: number;
   /** Valid steps per sample (B), right-padded batches (see Recurrent.forward). Not with go_backwards layers. */
   lengths?: ArrayLike<number>;
+  /**
+   * Keras mask (B, T), 1 = the step is present (see RecurrentForwardOptions.mask).
+   * Without it, a model with Embedding mask_zero or Masking makes it from x.
+   */
+  mask?: ArrayLike<number>;
 }
 
 /**
@@ -98,6 +103,10 @@ export class LayersModel {
     if (opts.lengths !== undefined && this.stages.some((s) => s.kind === 'reverse')) {
       throw new ValueError(`${op}: lengths cannot be combined with go_backwards layers (${this.stages.flatMap((s) => (s.kind === 'reverse' ? [s.at] : [])).join(', ')}): reversing a right-padded batch would put the padding first.`);
     }
+    const mask = opts.mask ?? (await this.inputMask(op, x));
+    if (mask !== undefined && this.stages.some((s) => s.kind === 'reverse')) {
+      throw new ValueError(`${op}: masking cannot be combined with go_backwards layers (${this.stages.flatMap((s) => (s.kind === 'reverse' ? [s.at] : [])).join(', ')}) yet.`);
+    }
     let cur: Input | ArrayLike<number> = x;
     let owned: Tensor | null = null;
     const take = (t: Tensor) => {
@@ -110,7 +119,7 @@ export class LayersModel {
         if (st.kind === 'layers') {
           const keep = this.stateful.size > 0;
           const finalStates = keep ? new Map<Recurrent, { h: Tensor; c: Tensor | null }>() : undefined;
-          const out = await st.model.predict(cur, { batch: k === 0 ? batch : undefined, seqLen: k === 0 ? seqLen : undefined, lengths: opts.lengths, initialStates: keep ? this.states : undefined, finalStates });
+          const out = await st.model.predict(cur, { batch: k === 0 ? batch : undefined, seqLen: k === 0 ? seqLen : undefined, lengths: opts.lengths, mask, initialStates: keep ? this.states : undefined, finalStates });
           if (finalStates) this.keepStates(finalStates);
           take(out);
           continue;
@@ -169,7 +178,7 @@ export class LayersModel {
     let shape: (number | null)[] = this.parsed.input.kind === 'ids' ? [null, T] : [null, T, this.parsed.input.size];
     let total = 0;
     for (const s of this.parsed.layers) {
-      let cls = s.type === 'identity' ? s.className : s.type === 'activation' ? 'Activation' : s.type === 'embedding' ? 'Embedding' : s.type === 'dense' ? (s.timeDistributed ? 'TimeDistributed' : 'Dense') : s.bidirectional ? 'Bidirectional' : s.className;
+      let cls = s.type === 'identity' ? s.className : s.type === 'masking' ? 'Masking' : s.type === 'activation' ? 'Activation' : s.type === 'embedding' ? 'Embedding' : s.type === 'dense' ? (s.timeDistributed ? 'TimeDistributed' : 'Dense') : s.bidirectional ? 'Bidirectional' : s.className;
       let n = 0;
       if (s.type === 'embedding') {
         shape = [...shape, s.outputDim];
@@ -259,6 +268,23 @@ export class LayersModel {
     }
   }
 
+  /** The Keras mask the model makes from its input (Embedding mask_zero, Masking), or undefined. */
+  private async inputMask(op: string, x: Input | ArrayLike<number>): Promise<Uint8Array | undefined> {
+    const first = this.parsed.layers.find((s) => s.type !== 'identity');
+    if (first?.type === 'embedding' && first.maskZero) {
+      assertNumbers(op, 'x', x);
+      return Uint8Array.from(x, (v) => (v === 0 ? 0 : 1));
+    }
+    if (first?.type !== 'masking' || this.parsed.input.kind !== 'features') return undefined;
+    const I = this.parsed.input.size;
+    const v = x instanceof Tensor ? await x.read() : x;
+    assertNumbers(op, 'x', v);
+    if (v.length % I !== 0) throw new ShapeError(`${op}: x has ${v.length} values, not a multiple of the ${I} features.`);
+    const out = new Uint8Array(v.length / I);
+    for (let r = 0; r < out.length; r++) for (let j = 0; j < I && !out[r]; j++) if (v[r * I + j] !== first.maskValue) out[r] = 1;
+    return out;
+  }
+
   private inputTensor(op: string, x: Input | ArrayLike<number>, batch?: number, seqLen?: number): Tensor {
     const inp = this.parsed.input;
     if (inp.kind !== 'features') throw new ValueError(`${op}: expected token ids for the Embedding.`);
@@ -311,10 +337,10 @@ export function buildLayersModel(runtime: RuntimeHandle, parsed: ParsedLayersMod
   try {
     for (let i = 0; i < specs.length; i++) {
       const s = specs[i];
-      if (s.type === 'identity') {
+      if (s.type === 'identity' || s.type === 'masking') {
         entries.push({ spec: s, layer: null });
       } else if (s.type === 'embedding') {
-        const e = add(Embedding.create(be, { vocabSize: s.inputDim, dim: s.outputDim }));
+        const e = add(Embedding.create(be, { vocabSize: s.inputDim, dim: s.outputDim, maskZero: s.maskZero }));
         e.loadTorchStateDict({ weight: s.embeddings });
         entries.push({ spec: s, layer: e });
       } else if (s.type === 'dense') {
@@ -409,7 +435,7 @@ export async function toLayersModel(model: Sequential | LayersModel): Promise<La
     if (l instanceof Embedding) {
       input ??= { kind: 'ids' };
       const [t] = await l.exportWeights('keras');
-      layers.push({ type: 'embedding', name: nameOf('embedding'), inputDim: l.vocabSize, outputDim: l.dim, embeddings: { data: t, shape: [l.vocabSize, l.dim] } });
+      layers.push({ type: 'embedding', name: nameOf('embedding'), inputDim: l.vocabSize, outputDim: l.dim, maskZero: l.maskZero, embeddings: { data: t, shape: [l.vocabSize, l.dim] } });
     } else if (l instanceof Recurrent) {
       const cfg = l.config;
       input ??= { kind: 'features', size: cfg.inputSize };
