@@ -33,6 +33,9 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> rh: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gates: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 override RECORD: bool = false;
 
 // Batch rows per thread: 1, 2 or 4 (see the header).
@@ -76,7 +79,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var r = 0u; r < ROWS; r++) {
     let b = bs[r];
     if (b0 + r < p.B) {
-      let g = sigmoid_f(ar[r]);
+      let g = gate_act(RACT, ar[r]);
       let v = g * hs[base + b * H + j];
       rh[b * H + j] = v;
       if (RECORD) {

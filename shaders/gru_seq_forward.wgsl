@@ -38,6 +38,9 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> gates: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -75,7 +78,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
         let j = u % H;
         var ar = xg[(b * p.T + t) * G + j] + bhh[j];
         for (var k = 0u; k < H; k++) { ar += whhT[k * G + j] * sh[cur + b * H + k]; }
-        let r = sigmoid_f(ar);
+        let r = gate_act(RACT, ar);
         let v = r * sh[cur + u];
         sh[RH + u] = v;
         if (RECORD) {
@@ -105,8 +108,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
           hn += whhT[w + 2u * H] * hk;
         }
         if (valid[b * p.T + t] != 0u) {
-          let r = sigmoid_f(ar);
-          let z = sigmoid_f(az);
+          let r = gate_act(RACT, ar);
+          let z = gate_act(RACT, az);
           let n = tanh_f(xg[xrow + 2u * H + j] + r * hn);
           h = (1.0 - z) * n + z * h;
           o = h;
@@ -125,7 +128,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
           hn += whhT[w + 2u * H] * sh[RH + b * H + k];
         }
         if (valid[b * p.T + t] != 0u) {
-          let z = sigmoid_f(az);
+          let z = gate_act(RACT, az);
           let n = tanh_f(xg[xrow + 2u * H + j] + hn);
           h = (1.0 - z) * n + z * h;
           o = h;

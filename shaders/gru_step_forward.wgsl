@@ -41,6 +41,9 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 @group(0) @binding(7) var<storage, read_write> gates: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -68,8 +71,8 @@ fn finish(b: u32, j: u32, ar: f32, az: f32, hn: f32) {
   var h = hs[prev + j];
   var o = 0.0;
   if (valid[b * p.T + t] != 0u) {
-    let r = sigmoid_f(ar);
-    let z = sigmoid_f(az);
+    let r = gate_act(RACT, ar);
+    let z = gate_act(RACT, az);
     let n = tanh_f(xg[(b * p.T + t) * 3u * H + 2u * H + j] + r * hn);
     h = (1.0 - z) * n + z * h;
     o = h;

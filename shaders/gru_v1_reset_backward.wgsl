@@ -39,6 +39,9 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dxg: array<f32>;
 @group(0) @binding(7) var<storage, read_write> carry: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 // Batch rows per thread: 1, 2 or 4. Each W_hhᵀ load serves every row's dot product;
 // rows past B are clamped (computed, not stored).
 override ROWS: u32 = 1u;
@@ -73,7 +76,7 @@ fn finish(b: u32, k: u32, q: f32) {
   if (valid[b * p.T + t] != 0u) {
     let r = gates[(s * p.B + b) * 4u * H + k];
     let hPrev = hs[(s * p.B + b) * H + k];
-    ar = q * hPrev * r * (1.0 - r);
+    ar = q * hPrev * gate_grad(RACT, r);
     carry[b * H + k] += q * r;
   }
   dA[ab + k] = ar;

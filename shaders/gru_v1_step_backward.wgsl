@@ -48,6 +48,9 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dxg: array<f32>;
 @group(0) @binding(8) var<storage, read_write> carry: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -98,7 +101,7 @@ fn finish(b: u32, k: u32, fromNext: f32) {
     let n = gates[gb + 2u * H + k];
     let hPrev = hs[(s * p.B + b) * H + k];
     an = gH * (1.0 - z) * (1.0 - n * n);
-    az = gH * (hPrev - n) * z * (1.0 - z);
+    az = gH * (hPrev - n) * gate_grad(RACT, z);
     gH = gH * z;
   }
   dA[ab + H + k] = az;

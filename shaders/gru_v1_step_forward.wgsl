@@ -39,6 +39,9 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gates: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -67,7 +70,7 @@ fn finish(b: u32, j: u32, az: f32, an: f32) {
   var h = hs[prev + j];
   var o = 0.0;
   if (valid[b * p.T + t] != 0u) {
-    let z = sigmoid_f(az);
+    let z = gate_act(RACT, az);
     let n = tanh_f(an);
     h = (1.0 - z) * n + z * h;
     o = h;

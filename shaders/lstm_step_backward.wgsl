@@ -50,6 +50,9 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dxg: array<f32>;
 @group(0) @binding(8) var<storage, read_write> carry: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -89,10 +92,10 @@ fn step_back(b: u32, k: u32, fromNext: f32) {
     let cPrev = cs[s * BH + b * H + k];
     let tc = tanh_f(c);
     dc += gH * o * (1.0 - tc * tc);
-    ai = dc * g * i * (1.0 - i);
-    af = dc * cPrev * f * (1.0 - f);
+    ai = dc * g * gate_grad(RACT, i);
+    af = dc * cPrev * gate_grad(RACT, f);
     ag = dc * i * (1.0 - g * g);
-    ao = gH * tc * o * (1.0 - o);
+    ao = gH * tc * gate_grad(RACT, o);
     dc = dc * f;
     gH = 0.0; // all of ∂L/∂h (of the step before) now flows through dA and W_hh
   }

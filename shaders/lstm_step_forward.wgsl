@@ -55,6 +55,9 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> gates: array<f32>;
 
+// The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
+override RACT: u32 = 0u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -81,10 +84,10 @@ fn cell(b: u32, j: u32, a: vec4<f32>) {
   var c = cs[prev + j];
   var o = 0.0;
   if (valid[b * p.T + t] != 0u) {
-    let ig = sigmoid_f(a.x);
-    let fg = sigmoid_f(a.y);
+    let ig = gate_act(RACT, a.x);
+    let fg = gate_act(RACT, a.y);
     let gg = tanh_f(a.z);
-    let og = sigmoid_f(a.w);
+    let og = gate_act(RACT, a.w);
     c = fg * c + ig * gg;
     h = og * tanh_f(c);
     o = h;

@@ -129,7 +129,7 @@ export async function recurrentForwardGpu(ctx: GpuContext, cfg: RecurrentConfig,
   const D = directions(cfg);
   const L = cfg.numLayers;
   const G = gateCount(cfg.cell) * H;
-  const kind: RecurrenceKind = { cell: cfg.cell, nonlinearity: cfg.nonlinearity, resetAfter: cfg.resetAfter };
+  const kind: RecurrenceKind = { cell: cfg.cell, nonlinearity: cfg.nonlinearity, resetAfter: cfg.resetAfter, recurrentActivation: cfg.recurrentActivation ?? 'sigmoid' };
   const path = choosePath(ctx, kind, B, H, a.path, `${{ rnn: 'SimpleRNN', gru: 'GRU', lstm: 'LSTM' }[cfg.cell]}.forward`);
   const BH = B * H;
 
@@ -251,7 +251,7 @@ export async function recurrentBackwardGpu(
   const L = cfg.numLayers;
   const G = gateCount(cfg.cell) * H;
   const BH = B * H;
-  const kind: RecurrenceKind = { cell: cfg.cell, nonlinearity: cfg.nonlinearity, resetAfter: cfg.resetAfter };
+  const kind: RecurrenceKind = { cell: cfg.cell, nonlinearity: cfg.nonlinearity, resetAfter: cfg.resetAfter, recurrentActivation: cfg.recurrentActivation ?? 'sigmoid' };
   // Keras reset_after=False GRU: its n rows of W_hh multiply r ⊙ h (block 3 of the
   // recorded gates), not h; their h term reaches carry inside the step backward.
   const v1 = cfg.cell === 'gru' && !cfg.resetAfter;

@@ -127,7 +127,7 @@ describe('training kernels in headless Chromium', () => {
   });
 
   it('model: both model shapes compared parameter by parameter', () => {
-    for (const sub of ['many-to-many', 'many-to-one']) {
+    for (const sub of ['many-to-many', 'many-to-one', 'many-to-many keras', 'many-to-one keras']) {
       // Embedding 1 + bidirectional GRU 8 + LSTM 4 + Dense 2 = 15 parameters, plus 2 checks.
       expect(of('model').filter((r) => r.sub === sub).length, sub).toBe(17);
     }

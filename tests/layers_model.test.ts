@@ -103,6 +103,20 @@ async function parity(name: string, model: tf.LayersModel, saved: Saved, x: Floa
 const features = (seed: number, b = B, t = T, i = I) => data(b * t * i, seed).map((v) => v * 2);
 
 describe('tfjs-saved models → loadLayersModel: predict matches tfjs (≤ 1e-5), cpu and webgpu', () => {
+  it("tfjs's default recurrentActivation (hardSigmoid): LSTM and Bidirectional GRU", async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.lstm({ units: 4, inputShape: [T, I], returnSequences: true }),
+        tf.layers.bidirectional({ layer: tf.layers.gru({ units: 3 }) as tf.RNN, mergeMode: 'concat' }),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
+    const saved = await save(m, 11);
+    // the file does name the default: the loader must read it as clip(0.2·x + 0.5, 0, 1)
+    expect(JSON.stringify(saved.modelJSON.modelTopology)).toContain('"recurrent_activation":"hard_sigmoid"');
+    await parity('hard_sigmoid', m, saved, features(12).map((v) => v * 2), [B, T, I]);
+  });
+
   it('LSTM (last step) → Dense', async () => {
     const m = tf.sequential({ layers: [tf.layers.lstm({ units: 4, inputShape: [T, I], recurrentActivation: 'sigmoid' }), tf.layers.dense({ units: 2 })] });
     await parity('lstm_dense', m, await save(m, 1), features(2), [B, T, I]);
@@ -465,10 +479,14 @@ describe('errors: typed, naming the culprit, nothing built', () => {
     await refuses({ modelJSON: { weightsManifest: [] } as unknown as LayersModelJSON, weights: [] }, ValueError, /no modelTopology/);
   });
 
-  it('activations the runtime has not: hard_sigmoid (tfjs default) and others, naming layer and activation', async () => {
+  it("activations the runtime has not, and a hard_sigmoid whose Keras version is unknown, naming layer and activation", async () => {
     const j = clone();
-    delete layersOf(j)[0].config.recurrent_activation;
-    await refuses({ modelJSON: j, weights: base.weights }, ValueError, /lstm_LSTM\d+.*recurrent_activation 'hard_sigmoid'.*not supported yet/);
+    delete layersOf(j)[0].config.recurrent_activation; // the default, hard_sigmoid, whose meaning depends on the version
+    delete (j.modelTopology as Record<string, unknown>).keras_version;
+    await refuses({ modelJSON: j, weights: base.weights }, ValueError, /lstm_LSTM\d+.*recurrent_activation 'hard_sigmoid' but keras_version is missing.*Keras 3 as relu6/);
+    const s3 = clone();
+    layersOf(s3)[0].config.recurrent_activation = 'softsign';
+    await refuses({ modelJSON: s3, weights: base.weights }, ValueError, /recurrent_activation 'softsign', which is not supported/);
     const k = clone();
     layersOf(k)[0].config.activation = 'relu';
     await refuses({ modelJSON: k, weights: base.weights }, ValueError, /activation 'relu', which is not supported yet; supported: tanh/);

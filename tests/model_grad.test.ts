@@ -55,15 +55,17 @@ for (const lastOnly of [false, true]) {
       console.log(`model finite-difference max relative error (${lastOnly ? 'many-to-one' : 'many-to-many'}):`, worst.toExponential(2));
     });
 
-    it('GPU gradients of every parameter match the CPU reference', async () => {
-      const r = await runModelGradCase(gpu, cpu, lastOnly);
+    it('GPU gradients of every parameter match the CPU reference, also with a Keras mask and hard-sigmoid gates', async () => {
+      for (const keras of [false, true]) {
+      const r = await runModelGradCase(gpu, cpu, lastOnly, keras);
       expect(r.readbacksDuringBackward).toBe(0); // the whole backward stays on the GPU
       expect(r.gpuNames).toEqual(r.cpuNames);
       expect(r.rows.length).toBe(r.gpuNames.length);
       // float32 GPU vs float64 CPU: gradients are O(1) here; 1e-5 abs + 1e-4 rel (MODEL_GRAD_TOL).
       for (const row of r.rows) expect(row.ok, row.detail).toBe(true);
       const worst = Math.max(...r.rows.map((row) => row.relErr));
-      console.log(`model GPU vs CPU gradients, max |Δ| / max |cpu| (${lastOnly ? 'many-to-one' : 'many-to-many'}):`, worst.toExponential(2));
+      console.log(`model GPU vs CPU gradients, max |Δ| / max |cpu| (${lastOnly ? 'many-to-one' : 'many-to-many'}${keras ? ', Keras mask + hard sigmoid' : ''}):`, worst.toExponential(2));
+      }
     });
   });
 }

@@ -17,7 +17,7 @@
 // recurrent_kernel, bias, embeddings; forward_*/backward_* under Bidirectional),
 // falling back to manifest order when no name carries the layer's name.
 import { ShapeError, ValueError, WeightError, fmtShape } from '../errors';
-import type { CellType } from '../weights/types';
+import type { CellType, GateActivation } from '../weights/types';
 
 // ---------------------------------------------------------------------------
 // The file format
@@ -79,8 +79,10 @@ export type LayerSpec =
       cell: CellType;
       inputSize: number;
       units: number;
-      /** SimpleRNN: tanh or relu; GRU/LSTM: tanh (recurrent activation sigmoid). */
+      /** SimpleRNN: tanh or relu; GRU/LSTM: tanh. */
       activation: 'tanh' | 'relu';
+      /** GRU/LSTM gate activation ('sigmoid' for SimpleRNN). */
+      recurrentActivation: GateActivation;
       resetAfter: boolean;
       returnSequences: boolean;
       goBackwards: boolean;
@@ -440,6 +442,25 @@ function activationName(v: unknown, dflt: string): string {
   return String(v);
 }
 
+/**
+ * A GRU/LSTM recurrent_activation as the file's writer defines it. 'hard_sigmoid'
+ * is clip(0.2·x + 0.5, 0, 1) in TensorFlow.js and Keras 1–2, but relu6(x + 3) / 6 in
+ * Keras 3: decided by keras_version ('tfjs-layers …', '2.x', '3.x'); an unknown
+ * version is an error that says which two it could be.
+ */
+function gateActivationOf(at: string, name: string, kerasVersion: string | null): GateActivation {
+  if (name === 'sigmoid') return 'sigmoid';
+  if (name === 'hard_sigmoid' || name === 'hardSigmoid') {
+    if (kerasVersion && /^3\./.test(kerasVersion)) return 'hardSigmoidKeras3';
+    if (kerasVersion && (/^tfjs/.test(kerasVersion) || /^[12]\./.test(kerasVersion))) return 'hardSigmoid';
+    throw new ValueError(
+      `${OP}: ${at} has recurrent_activation 'hard_sigmoid' but keras_version is ${kerasVersion === null ? 'missing' : `'${kerasVersion}'`}: ` +
+        `TensorFlow.js and Keras 2 define it as clip(0.2·x + 0.5, 0, 1), Keras 3 as relu6(x + 3) / 6. Hint: set keras_version in model.json.`,
+    );
+  }
+  throw new ValueError(`${OP}: ${at} has recurrent_activation '${name}', which is not supported; supported: sigmoid, hard_sigmoid.`);
+}
+
 const DENSE_ACTIVATIONS: Record<string, SpecActivation> = { linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax' };
 
 function denseActivation(at: string, v: unknown): SpecActivation {
@@ -551,14 +572,7 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
       if (!(act === 'tanh' || (cell === 'rnn' && act === 'relu'))) {
         throw new ValueError(`${OP}: ${iat} has activation '${act}', which is not supported yet; supported: tanh${cell === 'rnn' ? ', relu' : ''}.`);
       }
-      if (cell !== 'rnn') {
-        const ra = activationName(icfg.recurrent_activation, 'hard_sigmoid');
-        if (ra !== 'sigmoid') {
-          throw new ValueError(
-            `${OP}: ${iat} has recurrent_activation '${ra}'${icfg.recurrent_activation === undefined ? " (the default, as tfjs's and Keras 2's)" : ''}, which is not supported yet; supported: sigmoid. Hint: build the model with recurrent_activation 'sigmoid'.`,
-          );
-        }
-      }
+      const recurrentActivation = cell === 'rnn' ? 'sigmoid' : gateActivationOf(iat, activationName(icfg.recurrent_activation, 'hard_sigmoid'), kerasVersion);
       if (flag(icfg, 'return_state', false)) throw new ValueError(`${OP}: ${iat} has return_state: true; a chain model passes one output on, so return_state is not supported.`);
       const goBackwards = flag(icfg, 'go_backwards', false);
       if (bidi && goBackwards) throw new ValueError(`${OP}: ${iat} is wrapped in Bidirectional with go_backwards true; not supported.`);
@@ -582,7 +596,7 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
         return { kernel, recurrentKernel, bias: bias ?? null };
       });
       const returnSequences = flag(icfg, 'return_sequences', false);
-      layers.push({ type: 'recurrent', name: l.name, className: inner.className as 'SimpleRNN' | 'GRU' | 'LSTM', cell, inputSize: I, units: H, activation: act as 'tanh' | 'relu', resetAfter, returnSequences, goBackwards, stateful, bidirectional: bidi, weights });
+      layers.push({ type: 'recurrent', name: l.name, className: inner.className as 'SimpleRNN' | 'GRU' | 'LSTM', cell, inputSize: I, units: H, activation: act as 'tanh' | 'relu', recurrentActivation, resetAfter, returnSequences, goBackwards, stateful, bidirectional: bidi, weights });
       width = bidi && bidi.merge === 'concat' ? 2 * H : H;
       seq = returnSequences;
       continue;
@@ -649,7 +663,11 @@ export function writeLayersModel(model: { name: string; input: ParsedLayersModel
         stateful: s.stateful,
         unroll: false,
       };
-      if (s.cell !== 'rnn') rc.recurrent_activation = 'sigmoid';
+      if (s.cell !== 'rnn') {
+        // the file says keras_version 'tfjs-layers …', where hard_sigmoid is clip(0.2·x + 0.5, 0, 1)
+        if (s.recurrentActivation === 'hardSigmoidKeras3') throw new ValueError(`toLayersModel: ${s.name} uses Keras 3's hard sigmoid, which a TensorFlow.js model file cannot name (its 'hard_sigmoid' is clip(0.2·x + 0.5, 0, 1)).`);
+        rc.recurrent_activation = s.recurrentActivation === 'hardSigmoid' ? 'hard_sigmoid' : 'sigmoid';
+      }
       if (s.cell === 'gru') rc.reset_after = s.resetAfter;
       const layer = { class_name: s.className, config: rc };
       c = s.bidirectional ? { class_name: 'Bidirectional', config: { name: s.name, trainable: true, layer, merge_mode: s.bidirectional.merge } } : layer;

@@ -378,7 +378,7 @@ export function buildLayersModel(runtime: RuntimeHandle, parsed: ParsedLayersMod
             bidirectional: !!s.bidirectional,
             convention: 'keras',
             returnSequences: s.returnSequences,
-            ...(s.cell === 'rnn' ? { nonlinearity: s.activation } : {}),
+            ...(s.cell === 'rnn' ? { nonlinearity: s.activation } : { recurrentActivation: s.recurrentActivation }),
             ...(s.cell === 'gru' ? { resetAfter: s.resetAfter } : {}),
           }),
         );
@@ -453,6 +453,7 @@ export async function toLayersModel(model: Sequential | LayersModel): Promise<La
           inputSize: I,
           units: H,
           activation: cfg.cell === 'rnn' ? cfg.nonlinearity : 'tanh',
+          recurrentActivation: cfg.recurrentActivation ?? 'sigmoid',
           resetAfter: cfg.cell === 'gru' && cfg.resetAfter,
           returnSequences: k < rows.length - 1 || l.returnSequences,
           goBackwards: false,

@@ -33,6 +33,7 @@ import {
   layerInputSize,
   recurrentParamCount,
   type CellType,
+  type GateActivation,
   type RecurrentConfig,
   type StackWeights,
   type StateDict,
@@ -54,6 +55,12 @@ export interface RecurrentOptions {
   convention?: 'pytorch' | 'keras';
   /** Seed of the initialiser. Default 0. */
   seed?: number;
+  /**
+   * GRU and LSTM: the gate activation. 'sigmoid' (default, PyTorch and Keras 3),
+   * 'hardSigmoid' = clip(0.2·x + 0.5, 0, 1) (Keras 2's and TensorFlow.js's default),
+   * 'hardSigmoidKeras3' = relu6(x + 3) / 6. On both backends, forward and backward.
+   */
+  recurrentActivation?: GateActivation;
   /** In a Sequential model: pass the whole sequence on (true) or only the last step (false, default). */
   returnSequences?: boolean;
 }
@@ -185,6 +192,11 @@ export class Recurrent {
     if (opts.nonlinearity && cell !== 'rnn') throw new ValueError(`${op}: nonlinearity applies to SimpleRNN only.`);
     if (opts.resetAfter !== undefined && cell !== 'gru') throw new ValueError(`${op}: resetAfter applies to GRU only.`);
     const resetAfter = opts.resetAfter ?? true;
+    const recurrentActivation = opts.recurrentActivation ?? 'sigmoid';
+    if (!['sigmoid', 'hardSigmoid', 'hardSigmoidKeras3'].includes(recurrentActivation)) {
+      throw new ValueError(`${op}: recurrentActivation must be 'sigmoid', 'hardSigmoid' (Keras 2, TensorFlow.js) or 'hardSigmoidKeras3', got '${String(recurrentActivation)}'.`);
+    }
+    if (opts.recurrentActivation !== undefined && cell === 'rnn') throw new ValueError(`${op}: recurrentActivation applies to GRU and LSTM only (a SimpleRNN has no gates).`);
     this.config = Object.freeze({
       cell,
       inputSize: opts.inputSize,
@@ -193,6 +205,7 @@ export class Recurrent {
       bidirectional: !!opts.bidirectional,
       nonlinearity,
       resetAfter,
+      recurrentActivation,
       bias: convention === 'keras' && !(cell === 'gru' && resetAfter) ? 'single' : 'double',
     });
     this.returnSequences = !!opts.returnSequences;
@@ -368,6 +381,7 @@ export class Recurrent {
           cell: cfg.cell,
           nonlinearity: cfg.nonlinearity,
           resetAfter: cfg.resetAfter,
+          recurrentActivation: cfg.recurrentActivation,
           B,
           T,
           H,

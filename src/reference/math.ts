@@ -1,4 +1,6 @@
 // Scalar functions of the CPU reference, in float64.
+import type { GateActivation } from '../weights/types';
+
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 export const relu = (x: number): number => (x > 0 ? x : 0);
 
@@ -14,4 +16,22 @@ export function applyActivation(kind: ActivationName, x: number): number {
     default:
       return x;
   }
+}
+
+/**
+ * The LSTM/GRU gate activation (the CPU twin of gate_act in shaders/common.wgsl):
+ * the sigmoid; the hard sigmoid of Keras 2 and TensorFlow.js, clip(0.2·x + 0.5, 0, 1);
+ * Keras 3's, relu6(x + 3) / 6.
+ */
+export function gateActivation(kind: GateActivation | undefined): (x: number) => number {
+  if (kind === 'hardSigmoid') return (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5));
+  if (kind === 'hardSigmoidKeras3') return (x) => Math.min(6, Math.max(0, x + 3)) / 6;
+  return sigmoid;
+}
+
+/** Its derivative written with its output y: y(1 − y), or the hard sigmoids' slope strictly inside (0, 1), else 0. */
+export function gateDerivative(kind: GateActivation | undefined): (y: number) => number {
+  if (kind === 'hardSigmoid') return (y) => (y > 0 && y < 1 ? 0.2 : 0);
+  if (kind === 'hardSigmoidKeras3') return (y) => (y > 0 && y < 1 ? 1 / 6 : 0);
+  return (y) => y * (1 - y);
 }

@@ -12,13 +12,15 @@
 //
 // Gate order is PyTorch's: LSTM (i, f, g, o), GRU (r, z, n). W_hh is (G, H) here,
 // PyTorch's own layout (the GPU keeps its transpose; the reference need not).
-import type { CellType } from '../weights/types';
-import { relu, sigmoid } from './math';
+import type { CellType, GateActivation } from '../weights/types';
+import { gateActivation, relu } from './math';
 
 export interface RecurrenceRefArgs {
   cell: CellType;
   nonlinearity: 'tanh' | 'relu';
   resetAfter: boolean;
+  /** LSTM/GRU gate activation; the sigmoid when absent. */
+  recurrentActivation?: GateActivation;
   B: number;
   T: number;
   H: number;
@@ -57,6 +59,7 @@ export function recurrenceRef(a: RecurrenceRefArgs): RecurrenceRefResult {
     if (cs) cs[i] = a.c0 ? a.c0[i] : 0;
   }
   const rh = new Float64Array(H);
+  const sigmoid = gateActivation(a.recurrentActivation); // the gates' activation
   for (let s = 0; s < T; s++) {
     const t = a.reverse ? T - 1 - s : s;
     for (let b = 0; b < B; b++) {

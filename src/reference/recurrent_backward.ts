@@ -44,7 +44,7 @@
 // dW_hh and db_hh accumulate over every valid (b, t).
 import type { CellType } from '../weights/types';
 import { gateCount } from '../weights/types';
-import { sigmoid } from './math';
+import { gateActivation, gateDerivative } from './math';
 import { recurrenceRef, type RecurrenceRefArgs } from './recurrent';
 
 export interface RecurrenceBackwardArgs extends RecurrenceRefArgs {
@@ -66,6 +66,8 @@ export interface RecurrenceBackwardResult {
 /** Scratch of one valid step (b, t): inputs copied in, gradient rows written out. */
 interface Step {
   cell: CellType;
+  gate: (x: number) => number; // the gate activation (sigmoid or a hard sigmoid)
+  dgate: (y: number) => number; // its derivative, from its output
   relu: boolean; // SimpleRNN nonlinearity is relu
   resetAfter: boolean;
   H: number;
@@ -90,7 +92,6 @@ function recurrentPre(st: Step, row: number, v: Float64Array): number {
   return acc;
 }
 
-const dsigmoid = (s: number): number => s * (1 - s); // σ'(a) written with s = σ(a)
 const dtanh = (y: number): number => 1 - y * y; // tanh'(a) written with y = tanh(a)
 
 /**
@@ -122,12 +123,12 @@ function gruStepBackward(st: Step): void {
   const { H } = st;
   const r = new Float64Array(H);
   for (let k = 0; k < H; k++) {
-    r[k] = sigmoid(st.xg[k] + recurrentPre(st, k, st.h));
+    r[k] = st.gate(st.xg[k] + recurrentPre(st, k, st.h));
     st.rh[k] = r[k] * st.h[k];
   }
   const dr = new Float64Array(H); // ∂L/∂r
   for (let j = 0; j < H; j++) {
-    const z = sigmoid(st.xg[H + j] + recurrentPre(st, H + j, st.h));
+    const z = st.gate(st.xg[H + j] + recurrentPre(st, H + j, st.h));
     let n: number;
     let m = 0;
     if (st.resetAfter) {
@@ -147,7 +148,7 @@ function gruStepBackward(st: Step): void {
     } else {
       st.da[2 * H + j] = dan;
     }
-    st.da[H + j] = dz * dsigmoid(z);
+    st.da[H + j] = dz * st.dgate(z);
     st.dxg[H + j] = st.da[H + j];
   }
   if (!st.resetAfter) {
@@ -160,7 +161,7 @@ function gruStepBackward(st: Step): void {
     }
   }
   for (let k = 0; k < H; k++) {
-    st.da[k] = dr[k] * dsigmoid(r[k]);
+    st.da[k] = dr[k] * st.dgate(r[k]);
     st.dxg[k] = st.da[k];
   }
 }
@@ -175,18 +176,18 @@ function gruStepBackward(st: Step): void {
 function lstmStepBackward(st: Step): void {
   const { H } = st;
   for (let j = 0; j < H; j++) {
-    const i = sigmoid(st.xg[j] + recurrentPre(st, j, st.h));
-    const f = sigmoid(st.xg[H + j] + recurrentPre(st, H + j, st.h));
+    const i = st.gate(st.xg[j] + recurrentPre(st, j, st.h));
+    const f = st.gate(st.xg[H + j] + recurrentPre(st, H + j, st.h));
     const g = Math.tanh(st.xg[2 * H + j] + recurrentPre(st, 2 * H + j, st.h));
-    const o = sigmoid(st.xg[3 * H + j] + recurrentPre(st, 3 * H + j, st.h));
+    const o = st.gate(st.xg[3 * H + j] + recurrentPre(st, 3 * H + j, st.h));
     const tc = Math.tanh(f * st.c[j] + i * g);
     const dO = st.dhOut[j] * tc;
     const dC = st.dcOut[j] + st.dhOut[j] * o * dtanh(tc);
     st.dcPrev[j] = dC * f;
-    st.da[j] = dC * g * dsigmoid(i);
-    st.da[H + j] = dC * st.c[j] * dsigmoid(f);
+    st.da[j] = dC * g * st.dgate(i);
+    st.da[H + j] = dC * st.c[j] * st.dgate(f);
     st.da[2 * H + j] = dC * i * dtanh(g);
-    st.da[3 * H + j] = dO * dsigmoid(o);
+    st.da[3 * H + j] = dO * st.dgate(o);
     for (let q = 0; q < 4; q++) st.dxg[q * H + j] = st.da[q * H + j];
     st.dhPrev[j] = 0;
   }
@@ -211,6 +212,8 @@ export function recurrenceBackwardRef(a: RecurrenceBackwardArgs): RecurrenceBack
   }
   const st: Step = {
     cell,
+    gate: gateActivation(a.recurrentActivation),
+    dgate: gateDerivative(a.recurrentActivation),
     relu: a.nonlinearity === 'relu',
     resetAfter: a.resetAfter,
     H,

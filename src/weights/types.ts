@@ -20,8 +20,18 @@ export interface CellWeights {
   bhh: Float32Array; // (G)        all zero and not trainable when the layer has a single bias
 }
 
+/**
+ * The gate activation of LSTM and GRU: 'sigmoid' (PyTorch; Keras 3's default),
+ * 'hardSigmoid' = clip(0.2·x + 0.5, 0, 1) (Keras 2's and TensorFlow.js's default
+ * recurrent_activation), 'hardSigmoidKeras3' = relu6(x + 3) / 6 (Keras 3's
+ * hard_sigmoid).
+ */
+export type GateActivation = 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras3';
+
 export interface RecurrentConfig {
   cell: CellType;
+  /** LSTM/GRU gate activation; 'sigmoid' when absent (and for SimpleRNN, which has no gates). */
+  recurrentActivation?: GateActivation;
   inputSize: number; // I
   hiddenSize: number; // H
   numLayers: number; // L

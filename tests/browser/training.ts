@@ -127,9 +127,9 @@ async function lossGroup(gpu: Runtime, cpu: Runtime): Promise<TrainingRow[]> {
 
 async function modelGroup(gpu: Runtime, cpu: Runtime): Promise<TrainingRow[]> {
   const out: TrainingRow[] = [];
-  for (const lastOnly of [false, true]) {
-    const sub = lastOnly ? 'many-to-one' : 'many-to-many';
-    const r = await runModelGradCase(gpu, cpu, lastOnly);
+  for (const [lastOnly, keras] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    const sub = (lastOnly ? 'many-to-one' : 'many-to-many') + (keras ? ' keras' : '');
+    const r = await runModelGradCase(gpu, cpu, lastOnly, keras);
     const base = { group: 'model' as const, backend: 'webgpu vs cpu', sub, relErr: 0 };
     const sameNames = r.gpuNames.join() === r.cpuNames.join();
     out.push({ ...base, name: `${sub}: same parameters on both runtimes`, ok: sameNames, detail: sameNames ? `${r.gpuNames.length} parameters` : `gpu ${r.gpuNames.join(', ')} vs cpu ${r.cpuNames.join(', ')}` });

@@ -6,17 +6,31 @@
 // step-backward kernels and state_grad_backward through two stacked layers (one
 // bidirectional, with padded lengths), and embedding_backward. Both shapes of model:
 // many-to-many (the LSTM returns sequences) and many-to-one (its last step only).
+// And a Keras-flavoured model: Embedding with maskZero on pre-padded ids (the
+// Keras step mask through every recurrent kernel's backward), hard-sigmoid gates
+// (Keras 2's in the GRU, Keras 3's in the LSTM).
 import { Recurrent, type Runtime, type Sequential } from '../../src/index';
 import { compare } from './compare';
 
 /** Token ids (B, T) = (2, 6); the first sequence has 4 valid steps. */
 export const ids = [1, 5, 6, 3, 0, 2, 6, 6, 2, 4, 4, 1];
 export const opts = { batch: 2, seqLen: 6, lengths: [4, 6] };
+/** The Keras variant's ids: pre-padded with 0 (masked), and a hole. */
+export const kerasIds = [0, 0, 5, 6, 3, 2, 6, 6, 0, 4, 4, 1];
+export const kerasOpts = { batch: 2, seqLen: 6 };
 
 // float32 GPU vs float64 CPU: gradients are O(1) here; 1e-5 abs + 1e-4 rel.
 export const MODEL_GRAD_TOL = { atol: 1e-5, rtol: 1e-4 };
 
-export function build(rt: Runtime, lastOnly: boolean, act: 'tanh' | 'relu' | 'sigmoid' | 'none' = 'tanh'): Sequential {
+export function build(rt: Runtime, lastOnly: boolean, act: 'tanh' | 'relu' | 'sigmoid' | 'none' = 'tanh', keras = false): Sequential {
+  if (keras) {
+    return rt.sequential([
+      rt.embedding({ vocabSize: 7, dim: 3, seed: 1, maskZero: true }),
+      rt.gru({ inputSize: 3, hiddenSize: 4, bidirectional: true, returnSequences: true, seed: 2, recurrentActivation: 'hardSigmoid' }),
+      rt.lstm({ inputSize: 8, hiddenSize: 3, returnSequences: !lastOnly, seed: 3, recurrentActivation: 'hardSigmoidKeras3' }),
+      rt.dense({ inputSize: 3, units: 2, activation: act, seed: 4 }),
+    ]);
+  }
   return rt.sequential([
     rt.embedding({ vocabSize: 7, dim: 3, seed: 1 }),
     rt.gru({ inputSize: 3, hiddenSize: 4, bidirectional: true, returnSequences: true, seed: 2 }),
@@ -61,19 +75,20 @@ export interface ModelGradResult {
  * record + backward with the same R on each, every parameter's gradient compared.
  * Frees everything it created on the GPU.
  */
-export async function runModelGradCase(gpu: Runtime, cpu: Runtime, lastOnly: boolean): Promise<ModelGradResult> {
-  const group = lastOnly ? 'many-to-one' : 'many-to-many';
-  const g = build(gpu, lastOnly, 'relu');
-  const c = build(cpu, lastOnly, 'relu');
+export async function runModelGradCase(gpu: Runtime, cpu: Runtime, lastOnly: boolean, keras = false): Promise<ModelGradResult> {
+  const group = (lastOnly ? 'many-to-one' : 'many-to-many') + (keras ? ' (Keras mask, hard sigmoid)' : '');
+  const g = build(gpu, lastOnly, 'relu', keras);
+  const c = build(cpu, lastOnly, 'relu', keras);
+  const [x, o] = keras ? [kerasIds, kerasOpts] : [ids, opts];
   try {
     const R = rand(lastOnly ? 4 : 24, 9);
     const before = gpu.stats().readbacks;
-    const rg = await g.record(ids, opts);
+    const rg = await g.record(x, o);
     g.zeroGrad();
     await g.backward(rg.tape, Float32Array.from(R));
     const readbacksDuringBackward = gpu.stats().readbacks - before;
     rg.output.dispose();
-    const rc = await c.record(ids, opts);
+    const rc = await c.record(x, o);
     await c.backward(rc.tape, R);
     const pg = g.parameters();
     const pc = c.parameters();

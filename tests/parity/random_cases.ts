@@ -57,6 +57,10 @@ interface RecurrentShape {
   initialState?: boolean;
   /** x = sign(u)·(30 + 10|u|): every input saturates the gates. */
   extreme?: boolean;
+  /** Keras step mask (B·T), instead of lengths. */
+  mask?: number[];
+  /** GRU/LSTM gate activation (SimpleRNN cells ignore it). */
+  recurrentActivation?: 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras3';
 }
 
 // What these shapes are chosen against: per-step kernels take 64 threads over H
@@ -76,6 +80,11 @@ const RECURRENT_SHAPES: Record<string, RecurrentShape> = {
   // rows; H = 12 runs the k loop in chunks of 4, H = 7 its remainder too
   batch6: { B: 6, T: 4, I: 8, H: 12, lengths: [4, 2, 4, 1, 3, 4], initialState: true },
   batch5_h7: { B: 5, T: 3, I: 4, H: 7, bidirectional: true },
+  // Keras masks: pre-padding, a hole, an empty row; masked steps repeat the previous output
+  keras_mask: { B: 5, T: 4, I: 3, H: 6, L: 2, bidirectional: true, initialState: true, mask: [0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1] },
+  // the hard sigmoid gates of Keras 2 / TensorFlow.js and of Keras 3
+  hard_sigmoid: { B: 4, T: 4, I: 3, H: 5, bidirectional: true, recurrentActivation: 'hardSigmoid' },
+  hard_sigmoid_keras3: { B: 3, T: 3, I: 3, H: 5, recurrentActivation: 'hardSigmoidKeras3' },
 };
 
 interface RecurrentCase {
@@ -225,12 +234,13 @@ async function runRecurrentCase(gpu: Runtime, cpu: Runtime, c: RecurrentCase, rn
     ...(c.cell === 'rnn_tanh' ? { nonlinearity: 'tanh' as const } : {}),
     ...(c.cell === 'rnn_relu' ? { nonlinearity: 'relu' as const } : {}),
     ...(c.cell === 'gru' || c.cell === 'gru_keras_v1' ? { resetAfter: c.cell === 'gru' } : {}),
+    ...(c.shape.recurrentActivation && (c.cell === 'lstm' || c.cell.startsWith('gru')) ? { recurrentActivation: c.shape.recurrentActivation } : {}),
   };
   const make = (rt: Runtime) => (c.cell === 'lstm' ? rt.lstm(opts) : c.cell.startsWith('gru') ? rt.gru(opts) : rt.simpleRNN(opts));
   const x = f32(B * T * I, () => (c.shape.extreme ? extremeValue(rng) : rng.normal()));
   const h0 = c.shape.initialState ? f32(L * D * B * H, () => rng.uniform(-1, 1)) : undefined;
   const c0 = c.shape.initialState && c.cell === 'lstm' ? f32(L * D * B * H, () => rng.uniform(-1, 1)) : undefined;
-  const fwd = { batch: B, seqLen: T, h0, c0, lengths: c.shape.lengths };
+  const fwd = { batch: B, seqLen: T, h0, c0, lengths: c.shape.lengths, mask: c.shape.mask };
 
   const gpuLayer = make(gpu);
   const cpuLayer = make(cpu);
