@@ -55,6 +55,8 @@ override RACT: u32 = 0u;
 
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
+// Write ∂L/∂h_t of every step to carry[3 + s] (backward with stepGradNorms); carry is then (3 + T, B, H).
+override RECORD_DH: bool = false;
 
 // Batch rows per thread: 1, 2 or 4 (as lstm_step_forward.wgsl): each W_hh load
 // serves every row's dot product. Rows past B are clamped (computed, not stored).
@@ -81,6 +83,9 @@ fn step_back(b: u32, k: u32, fromNext: f32) {
   if (KERAS_MASK) { gO += carry[co]; }
   let runs = valid[b * p.T + t] != 0u;
   if (KERAS_MASK) { carry[co] = select(gO, 0.0, runs); }
+  // RECORD_DH: ∂L/∂h_t, the whole gradient of the state this step produced, into
+  // carry[3 + s] (read by step_grad_norms.wgsl); a masked step's is what passes it
+  if (RECORD_DH) { carry[((3u + s) * p.B + b) * H + k] = select(gH, gH + gO, runs); }
   if (runs) {
     gH += gO;
     let i = gates[ab + k];

@@ -67,6 +67,10 @@ export { padSequences, type PadOptions, type PadDtype, type PaddedSequences } fr
 export { LayersModel, toLayersModel, type LayersPredictOptions } from './io/layers_model_build';
 export { saveLayersModelFiles, downloadLayersModel, type LayersModelSource } from './io/layers_model_source';
 export type { LayersModelJSON, LayersModelArtifacts, LayersWeightEntry } from './io/layers_model';
+// safetensors (src/io/safetensors.ts): parse to validated tensors (CPU only), write a model's weights.
+export { parseSafetensors, safetensorsMetadata, toSafetensors, type SafetensorsDtype, type SafetensorsTensor, type SafetensorsInput } from './io/safetensors';
+export type { TorchLoadOptions } from './weights/torch';
+export type { StateDictTensor } from './weights/types';
 
 export {
   RnnError,

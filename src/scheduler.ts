@@ -25,7 +25,7 @@ import { LimitError } from './errors';
 import type { GpuContext } from './gpu/context';
 import type { EncodedOp } from './kernels/common';
 import { colsumGrad, matmulBiasForward, matmulGrad } from './kernels/matmul';
-import { persistentFloats, recurrenceSeqForward, recurrenceStepBackward, recurrenceStepForward, stateGradBackward, type RecurrenceKind } from './kernels/recurrent';
+import { persistentFloats, recurrenceSeqForward, recurrenceStepBackward, recurrenceStepForward, stateGradBackward, stepGradNorms, type RecurrenceKind } from './kernels/recurrent';
 import { directions, gateCount, layerInputSize, type RecurrentConfig } from './weights/types';
 
 export interface GpuCellWeights {
@@ -227,12 +227,15 @@ export interface RecurrentBackwardArgs {
   dOut: GPUBuffer; // (B, T, D·H) gradient of the output
   dhN: GPUBuffer | null; // (L·D, B, H) gradient of the final hidden states
   dcN: GPUBuffer | null; // (L·D, B, H) LSTM
+  /** Also compute ‖∂L/∂h_t‖ of every step, per layer and direction (result.norms). */
+  stepGradNorms?: boolean;
 }
 
 export interface RecurrentBackwardResult {
   dx: GPUBuffer; // (B, T, I), owned by the caller
   dh0: GPUBuffer; // (L·D, B, H), owned by the caller
   dc0: GPUBuffer | null; // LSTM, owned by the caller
+  norms: GPUBuffer | null; // (L·D, T) ‖∂L/∂h_t‖ in time order, with stepGradNorms; owned by the caller
   dispatches: number;
 }
 
@@ -266,8 +269,10 @@ export async function recurrentBackwardGpu(
   let dx: GPUBuffer | null = null;
   let dh0: GPUBuffer | null = null;
   let dc0: GPUBuffer | null = null;
+  let norms: GPUBuffer | null = null;
   try {
     dh0 = ctx.createStorage('dh0', L * D * BH);
+    norms = a.stepGradNorms ? ctx.createStorage('step_grad_norms', L * D * T) : null;
     dc0 = cfg.cell === 'lstm' ? ctx.createStorage('dc0', L * D * BH) : null;
     let dOut = a.dOut;
     for (let l = L - 1; l >= 0; l--) {
@@ -282,12 +287,14 @@ export async function recurrentBackwardGpu(
         const ld = l * D + d;
         const dA = temp(`dA_l${l}_d${d}`, T * B * G);
         const dxg = temp(`dxg_l${l}_d${d}`, B * T * G);
-        const carry = temp(`carry_l${l}_d${d}`, 3 * BH); // dh, dc, and Keras masks' output gradient
+        // dh, dc, Keras masks' output gradient; with stepGradNorms, then ∂L/∂h_t of every step
+        const carry = temp(`carry_l${l}_d${d}`, (3 + (norms ? T : 0)) * BH);
         carryInits.push({ carry, ld });
         const dims = { B, T, H, reverse: d === 1, outStride: D * H, outOffset: d * H };
         ops.push(
-          await recurrenceStepBackward(ctx, kind, { whhT: w.whhT, dout: dOut, valid: tape.valid, kerasMask: tape.kerasMask, hs: rec.hs, cs: rec.cs, gates: rec.gates, dA, dxg, carry }, dims),
+          await recurrenceStepBackward(ctx, kind, { whhT: w.whhT, dout: dOut, valid: tape.valid, kerasMask: tape.kerasMask, hs: rec.hs, cs: rec.cs, gates: rec.gates, dA, dxg, carry, recordDh: !!norms }, dims),
         );
+        if (norms) ops.push(await stepGradNorms(ctx, { carry, out: norms, B, T, H, ld, reverse: d === 1 }));
         ops.push(await stateGradBackward(ctx, { whhT: w.whhT, dA, carry, dh0, dc0, B, H, G, cols: v1 ? 2 * H : G, ld }));
         const x = tape.inputs[l];
         ops.push(await matmulGrad(ctx, { a: dxg, b: x, c: g.dwih, M: G, N: I, K: B * T, transA: true, accumulate: true }));
@@ -307,7 +314,7 @@ export async function recurrentBackwardGpu(
       }
       dOut = dIn;
     }
-    const done = { dx: dx!, dh0, dc0 };
+    const done = { dx: dx!, dh0, dc0, norms };
     await ctx.submit(`${cfg.cell}.backward`, (enc) => {
       for (const c of carryInits) {
         if (a.dhN) enc.copyBufferToBuffer(a.dhN, c.ld * BH * 4, c.carry, 0, BH * 4);
@@ -320,7 +327,7 @@ export async function recurrentBackwardGpu(
     return { ...done, dispatches: ops.reduce((n, op) => n + op.dispatches, 0) };
   } catch (e) {
     for (const op of ops) op.release();
-    for (const b of [dx, dh0, dc0, ...temps]) ctx.destroyBuffer(b);
+    for (const b of [dx, dh0, dc0, norms, ...temps]) ctx.destroyBuffer(b);
     await ctx.releaseDestroyed();
     throw e;
   } finally {

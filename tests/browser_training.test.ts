@@ -130,6 +130,8 @@ describe('training kernels in headless Chromium', () => {
     for (const sub of ['many-to-many', 'many-to-one', 'many-to-many keras', 'many-to-one keras']) {
       // Embedding 1 + bidirectional GRU 8 + LSTM 4 + Dense 2 = 15 parameters, plus 2 checks.
       expect(of('model').filter((r) => r.sub === sub).length, sub).toBe(17);
+      // ‖∂L/∂h_t‖ of the two recurrent layers (step_grad_norms.wgsl), GPU vs CPU
+      expect(of('model').filter((r) => r.sub === `${sub} norms`).length, `${sub} norms`).toBe(2);
     }
   });
 

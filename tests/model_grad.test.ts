@@ -63,6 +63,8 @@ for (const lastOnly of [false, true]) {
       expect(r.rows.length).toBe(r.gpuNames.length);
       // float32 GPU vs float64 CPU: gradients are O(1) here; 1e-5 abs + 1e-4 rel (MODEL_GRAD_TOL).
       for (const row of r.rows) expect(row.ok, row.detail).toBe(true);
+      expect(r.normRows.length).toBe(2); // ‖∂L/∂h_t‖ of both recurrent layers
+      for (const row of r.normRows) expect(row.ok, row.detail).toBe(true);
       const worst = Math.max(...r.rows.map((row) => row.relErr));
       console.log(`model GPU vs CPU gradients, max |Δ| / max |cpu| (${lastOnly ? 'many-to-one' : 'many-to-many'}${keras ? ', Keras mask + hard sigmoid' : ''}):`, worst.toExponential(2));
       }

@@ -8,6 +8,7 @@
 // the reset_after = false GRU gru_v1_step_backward.wgsl + gru_v1_reset_backward.wgsl
 // (2 dispatches), then state_grad_backward.wgsl once.
 import stateGradWgsl from '../../shaders/state_grad_backward.wgsl?raw';
+import stepGradNormsWgsl from '../../shaders/step_grad_norms.wgsl?raw';
 import type { GpuContext, KernelDef } from '../gpu/context';
 import type { CellType, GateActivation } from '../weights/types';
 import { ACT, SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, ro, rw, seqParams, withCommon, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
@@ -117,6 +118,8 @@ export interface RecurrenceGradBuffers {
   dA: GPUBuffer; // (T, B, G) out: gradient of the recurrent pre-activations (W_hh·v + b_hh), by step
   dxg: GPUBuffer; // (B, T, G) out: gradient of xg, by time
   carry: GPUBuffer; // (3, B, H) in: ∂L/∂h_T, ∂L/∂c_T, 0; out: what remains for the initial state ([2]: Keras masks' output gradient in transit)
+  /** (3 + T, B, H) carry: also write ∂L/∂h_t of step s to carry[3 + s] (for stepGradNorms). */
+  recordDh?: boolean;
 }
 
 /**
@@ -127,18 +130,19 @@ export function recurrenceStepBackward(ctx: GpuContext, kind: RecurrenceKind, bu
   const { whhT, dout, valid, hs, dA, dxg, carry } = bufs;
   const KERAS_MASK = bufs.kerasMask ? 1 : 0;
   const ract = RACT[kind.recurrentActivation];
+  const RECORD_DH = bufs.recordDh ? 1 : 0;
   const rows = batchRows(dims.B);
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract }, rows, buffers: { whhT, dout, valid, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, RECORD_DH }, rows, buffers: { whhT, dout, valid, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else if (kind.cell === 'rnn') {
-    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows, KERAS_MASK }, rows, buffers: { whhT, dout, valid, hs, dA, dxg, carry } }];
+    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows, KERAS_MASK, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, dA, dxg, carry } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract }, rows, buffers: { whhT, dout, valid, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    stages = [{ def: gruStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else {
     const gates = need(bufs.gates, 'gates');
     stages = [
-      { def: gruV1StepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract }, rows, buffers: { whhT, dout, valid, hs, gates, dA, dxg, carry } },
+      { def: gruV1StepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, gates, dA, dxg, carry } },
       { def: gruV1ResetBackwardKernel, constants: { ROWS: rows, RACT: ract }, rows, buffers: { whhT, valid, hs, gates, dA, dxg, carry } },
     ];
   }
@@ -173,6 +177,27 @@ export function stateGradBackward(
     [Math.ceil(a.H / 64), a.B],
   );
 }
+
+/**
+ * ‖∂L/∂h_t‖ (over B·H) of every step of one layer direction, in time order, into
+ * row `ld` of out (L·D, T), from the carry the step-backward kernels filled with
+ * RECORD_DH. CPU twin: the norms recurrenceBackwardRef returns (reference/recurrent_backward.ts).
+ */
+export function stepGradNorms(ctx: GpuContext, a: { carry: GPUBuffer; out: GPUBuffer; B: number; T: number; H: number; ld: number; reverse: boolean }): Promise<EncodedOp> {
+  const PARAMS = [
+    ['T', 'u32'],
+    ['n', 'u32'],
+    ['offset', 'u32'],
+    ['reverse', 'u32'],
+  ] as const;
+  return encodeSingle(ctx, stepGradNormsKernel, {}, PARAMS, { T: a.T, n: a.B * a.H, offset: a.ld * a.T, reverse: a.reverse ? 1 : 0 }, { carry: a.carry, out: a.out }, [a.T]);
+}
+
+export const stepGradNormsKernel: KernelDef<'params' | 'carry' | 'out'> = {
+  name: 'step_grad_norms',
+  wgsl: stepGradNormsWgsl,
+  bindings: { params: seqParams, carry: ro(1), out: rw(2) },
+};
 
 export const stateGradKernel: KernelDef<'params' | 'whhT' | 'dA' | 'carry' | 'dh0' | 'dc0'> = {
   name: 'state_grad_backward',

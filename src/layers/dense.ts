@@ -13,8 +13,8 @@ import { Tensor, gpuInput, type Input } from '../tensor';
 import { assertNumbers, assertPositiveInt, checkElements, checkFormat, checkInput, describe } from '../validate';
 import { initDense } from '../weights/init';
 import { denseToKeras, kerasToDense, type KerasTensor } from '../weights/keras';
-import { toFloat32 } from '../weights/torch';
-import type { ArrayLikeTensor } from '../weights/types';
+import { checkPrefix, selectTorchKeys, toFloat32, type TorchLoadOptions } from '../weights/torch';
+import type { ArrayLikeTensor, StateDict } from '../weights/types';
 
 export interface DenseOptions {
   inputSize: number;
@@ -82,9 +82,21 @@ export class Dense {
     return this.units;
   }
 
-  /** nn.Linear state dict: weight (units, inputSize), bias (units). */
-  loadTorchStateDict(sd: { weight: ArrayLikeTensor; bias: ArrayLikeTensor }): void {
+  /**
+   * nn.Linear state dict: weight (units, inputSize), bias (units). With { prefix },
+   * the keys are `${prefix}weight` and `${prefix}bias` (e.g. 'fc.'), keys not
+   * starting with the prefix are ignored, and missing and unused keys under it
+   * are listed in one WeightError (strict). Nothing changes on failure.
+   */
+  loadTorchStateDict(sd: { weight: ArrayLikeTensor; bias: ArrayLikeTensor } | StateDict, opts?: TorchLoadOptions): void {
     const op = 'Dense.loadTorchStateDict';
+    if (opts !== undefined) {
+      const prefix = checkPrefix(op, opts);
+      this.alive(op);
+      const [sub] = selectTorchKeys(op, sd as StateDict, [{ prefix, names: this.torchKeys(), label: 'Dense' }], 'prefixed');
+      this.prepareTorchStateDict(prefix ? `${op} (prefix '${prefix}')` : op, sub)();
+      return;
+    }
     this.alive(op);
     if (sd === null || typeof sd !== 'object') throw new WeightError(`${op}: stateDict must be { weight (units, inputSize), bias (units) }, got ${describe(sd)}.`);
     const weight = toFloat32(op, 'weight', sd?.weight, [this.units, this.inputSize], '(units, inputSize)');
@@ -92,6 +104,23 @@ export class Dense {
     this.weight = weight;
     this.bias = bias;
     this.upload();
+  }
+
+  /** @internal the state_dict names this layer expects, unprefixed */
+  torchKeys(): string[] {
+    return ['weight', 'bias'];
+  }
+
+  /** @internal validates a state dict (unprefixed) and returns the step that loads it; throws before anything changes */
+  prepareTorchStateDict(op: string, sd: StateDict): () => void {
+    this.alive('Dense.loadTorchStateDict');
+    const weight = toFloat32(op, 'weight', sd.weight, [this.units, this.inputSize], '(units, inputSize)');
+    const bias = toFloat32(op, 'bias', sd.bias, [this.units], '(units)');
+    return () => {
+      this.weight = weight;
+      this.bias = bias;
+      this.upload();
+    };
   }
 
   torchStateDict(): { weight: { data: Float32Array; shape: number[] }; bias: { data: Float32Array; shape: number[] } } {

@@ -9,8 +9,8 @@ import type { GpuContext } from '../gpu/context';
 import { Tensor, gpuInput, type Input } from '../tensor';
 import { assertNumbers, assertPositiveInt, checkElements, checkFormat, checkInput, describe } from '../validate';
 import { initEmbedding } from '../weights/init';
-import { toFloat32 } from '../weights/torch';
-import type { ArrayLikeTensor } from '../weights/types';
+import { checkPrefix, selectTorchKeys, toFloat32, type TorchLoadOptions } from '../weights/torch';
+import type { ArrayLikeTensor, StateDict } from '../weights/types';
 
 export interface EmbeddingOptions {
   vocabSize: number;
@@ -76,13 +76,40 @@ export class Embedding {
     return this.dim;
   }
 
-  /** nn.Embedding state dict {weight (V, D)}; Keras's single weight has the same layout. */
-  loadTorchStateDict(sd: { weight: ArrayLikeTensor }): void {
+  /**
+   * nn.Embedding state dict {weight (V, D)}; Keras's single weight has the same
+   * layout. With { prefix }, the key is `${prefix}weight` (e.g. 'emb.'), keys not
+   * starting with the prefix are ignored, and missing and unused keys under it
+   * are listed in one WeightError (strict). Nothing changes on failure.
+   */
+  loadTorchStateDict(sd: { weight: ArrayLikeTensor } | StateDict, opts?: TorchLoadOptions): void {
     const op = 'Embedding.loadTorchStateDict';
+    if (opts !== undefined) {
+      const prefix = checkPrefix(op, opts);
+      this.alive(op);
+      const [sub] = selectTorchKeys(op, sd as StateDict, [{ prefix, names: this.torchKeys(), label: 'Embedding' }], 'prefixed');
+      this.prepareTorchStateDict(prefix ? `${op} (prefix '${prefix}')` : op, sub)();
+      return;
+    }
     this.alive(op);
     if (sd === null || typeof sd !== 'object') throw new WeightError(`${op}: stateDict must be { weight (vocabSize, dim) }, got ${describe(sd)}.`);
     this.table = toFloat32(op, 'weight', sd.weight, [this.vocabSize, this.dim], '(vocabSize, dim)');
     this.upload();
+  }
+
+  /** @internal the state_dict names this layer expects, unprefixed */
+  torchKeys(): string[] {
+    return ['weight'];
+  }
+
+  /** @internal validates a state dict (unprefixed) and returns the step that loads it; throws before anything changes */
+  prepareTorchStateDict(op: string, sd: StateDict): () => void {
+    this.alive('Embedding.loadTorchStateDict');
+    const table = toFloat32(op, 'weight', sd.weight, [this.vocabSize, this.dim], '(vocabSize, dim)');
+    return () => {
+      this.table = table;
+      this.upload();
+    };
   }
 
   torchStateDict(): { weight: { data: Float32Array; shape: number[] } } {

@@ -26,7 +26,7 @@ import { assertPositiveInt, checkElements, checkFormat, checkInput, checkLengths
 import { initKeras, initTorch } from '../weights/init';
 import { bhhFromGpu, bhhToGpu, whhFromGpu, whhToGpu } from '../weights/gpu_layout';
 import { cellToKeras, kerasToCell, type KerasRecurrentArrays, type KerasRecurrentWeights } from '../weights/keras';
-import { fromTorchStateDict, toTorchStateDict } from '../weights/torch';
+import { checkPrefix, fromTorchStateDict, selectTorchKeys, toTorchStateDict, torchNames, type TorchLoadOptions } from '../weights/torch';
 import {
   directions,
   gateCount,
@@ -234,10 +234,36 @@ export class Recurrent {
     return this.config.hiddenSize * directions(this.config);
   }
 
-  /** Loads PyTorch weights (strict: every key present, none extra, shapes exact). */
-  loadTorchStateDict(sd: StateDict): void {
+  /**
+   * Loads PyTorch weights (strict: every key present, none extra, shapes exact).
+   * With { prefix }, the keys are `${prefix}weight_ih_l0` …, as a module's
+   * state_dict names them (prefix 'rnn.' for `self.rnn = nn.LSTM(...)`); keys not
+   * starting with the prefix are ignored, and missing and unused keys under it
+   * are listed in one WeightError. Nothing changes on failure.
+   */
+  loadTorchStateDict(sd: StateDict, opts?: TorchLoadOptions): void {
+    if (opts === undefined) {
+      this.alive('loadTorchStateDict');
+      this.setWeights(fromTorchStateDict(`${this.kind}.loadTorchStateDict`, this.config, sd));
+      return;
+    }
+    const op = `${this.kind}.loadTorchStateDict`;
+    const prefix = checkPrefix(op, opts);
     this.alive('loadTorchStateDict');
-    this.setWeights(fromTorchStateDict(`${this.kind}.loadTorchStateDict`, this.config, sd));
+    const [sub] = selectTorchKeys(op, sd, [{ prefix, names: this.torchKeys(), label: this.kind }], 'prefixed');
+    this.prepareTorchStateDict(prefix ? `${op} (prefix '${prefix}')` : op, sub)();
+  }
+
+  /** @internal the state_dict names this layer expects, unprefixed */
+  torchKeys(): string[] {
+    return torchNames(this.config);
+  }
+
+  /** @internal validates a state dict (unprefixed) and returns the step that loads it; throws before anything changes */
+  prepareTorchStateDict(op: string, sd: StateDict): () => void {
+    this.alive('loadTorchStateDict');
+    const stack = fromTorchStateDict(op, this.config, sd);
+    return () => this.setWeights(stack);
   }
 
   /** The weights in PyTorch's state_dict naming and layout. */

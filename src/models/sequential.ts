@@ -9,7 +9,8 @@ import type { Param } from '../training/params';
 import { evaluate, fit, type EvaluateOptions, type FitData, type FitOptions, type History } from '../training/fit';
 import { Softmax } from '../layers/softmax';
 import { Tensor, type Input } from '../tensor';
-import { directions } from '../weights/types';
+import { selectTorchKeys } from '../weights/torch';
+import { directions, type StateDict } from '../weights/types';
 import { checkFormat, checkOptions, describe } from '../validate';
 import { generate, generateStream, type GenerateOptions } from './generate';
 import { disposeTape, type Layer, type PredictOptions, type SequentialTape } from './types';
@@ -192,6 +193,52 @@ export class Sequential {
 
   zeroGrad(): void {
     for (const l of this.layers) if (!(l instanceof Softmax)) l.zeroGrad();
+  }
+
+  /**
+   * Loads a whole PyTorch state_dict (e.g. parseSafetensors() of a module's saved
+   * weights) in one call. `prefixes` names each weighted layer's key prefix: a
+   * Map from layer to prefix, or an array with one prefix per layer that has
+   * weights, in order (a Softmax has none), e.g. ['rnn.', 'fc.'] for a module with
+   * `self.rnn = nn.LSTM(...)` and `self.fc = nn.Linear(...)`. Without it, the
+   * prefixes are nn.Sequential's `${index}.` (as exportWeights('torch') writes).
+   * Strict: every key of the dict must be used and every expected key present;
+   * both lists go in one WeightError. Every layer's part is validated before any
+   * layer is loaded, so nothing changes on failure.
+   */
+  loadTorchStateDict(sd: StateDict, opts?: { prefixes?: Map<Layer, string> | readonly string[] }): void {
+    const op = 'Sequential.loadTorchStateDict';
+    const o = checkOptions(op, 'options', opts);
+    const weighted = this.layers.map((layer, index) => ({ layer, index })).filter(({ layer }) => !(layer instanceof Softmax)) as { layer: Recurrent | Dense | Embedding; index: number }[];
+    const p = o.prefixes;
+    let prefixes: string[];
+    if (p === undefined) prefixes = weighted.map(({ index }) => `${index}.`);
+    else if (p instanceof Map) {
+      for (const [layer, prefix] of p) {
+        if (!this.layers.includes(layer)) throw new ValueError(`${op}: prefixes has a ${describe(layer)} that is not a layer of this model.`);
+        if (layer instanceof Softmax) throw new ValueError(`${op}: prefixes names a Softmax layer, which has no weights.`);
+        if (typeof prefix !== 'string') throw new ValueError(`${op}: the prefix of layer ${this.layers.indexOf(layer)} (${layer.kind}) must be a string, got ${describe(prefix)}.`);
+      }
+      prefixes = weighted.map(({ layer, index }) => {
+        const prefix = p.get(layer);
+        if (prefix === undefined) throw new ValueError(`${op}: prefixes has no entry for layer ${index} (${layer.kind}); give every layer with weights a prefix.`);
+        return prefix;
+      });
+    } else if (Array.isArray(p)) {
+      if (p.length !== weighted.length || p.some((x) => typeof x !== 'string')) {
+        throw new ValueError(
+          `${op}: prefixes must hold ${weighted.length} strings, one per layer with weights (${weighted.map(({ layer, index }) => `${index}: ${layer.kind}`).join(', ')}; a Softmax has none), got ${describe(p)}.`,
+        );
+      }
+      prefixes = [...p];
+    } else throw new ValueError(`${op}: prefixes must be a Map from layer to prefix or an array of prefixes, got ${describe(p)}.`);
+    const dup = prefixes.find((x, i) => prefixes.indexOf(x) !== i);
+    if (dup !== undefined) throw new ValueError(`${op}: two layers have the prefix '${dup}'; each layer's keys need a prefix of their own.`);
+    const parts = weighted.map(({ layer, index }, i) => ({ prefix: prefixes[i], names: layer.torchKeys(), label: `layer ${index} (${layer.kind})` }));
+    const subs = selectTorchKeys(op, sd, parts, 'all');
+    // validate every layer's part before loading any
+    const commits = weighted.map(({ layer, index }, i) => layer.prepareTorchStateDict(`${op}: layer ${index} (${layer.kind}), prefix '${prefixes[i]}'`, subs[i]));
+    for (const commit of commits) commit();
   }
 
   /** Copies GPU weights changed by training back into the copies that exports read. */

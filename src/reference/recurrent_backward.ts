@@ -51,6 +51,8 @@ export interface RecurrenceBackwardArgs extends RecurrenceRefArgs {
   dout: ArrayLike<number>; // (B, T, H) gradient of this direction's outputs
   dhN: ArrayLike<number> | null; // (B, H) gradient of the final hidden state; null = 0
   dcN: ArrayLike<number> | null; // (B, H) gradient of the final cell state (LSTM); null = 0
+  /** Also return ‖∂L/∂h_t‖ (over B·H) of every step, in time order (the twin of step_grad_norms.wgsl). */
+  stepGradNorms?: boolean;
   /** The forward's states (recurrenceRef's hs, cs for these same inputs), if the caller kept them; else re-run. */
   states?: { hs: Float64Array; cs: Float64Array | null };
 }
@@ -61,6 +63,8 @@ export interface RecurrenceBackwardResult {
   dbhh: Float64Array; // (G)
   dh0: Float64Array; // (B, H)
   dc0: Float64Array | null; // (B, H), LSTM (also when c0 was null, i.e. zeros)
+  /** (T) ‖∂L/∂h_t‖ in time order: the gradient of the state step t produced, over B·H; with stepGradNorms. */
+  stepNorms: Float64Array | null;
 }
 
 /** Scratch of one valid step (b, t): inputs copied in, gradient rows written out. */
@@ -234,13 +238,16 @@ export function recurrenceBackwardRef(a: RecurrenceBackwardArgs): RecurrenceBack
   // GRU reset_after = false: its n rows multiply r ⊙ h, not h (see the header).
   const nRowsUseRh = cell === 'gru' && !a.resetAfter;
 
+  const stepNorms = a.stepGradNorms ? new Float64Array(T) : null;
   for (let s = T - 1; s >= 0; s--) {
     const t = a.reverse ? T - 1 - s : s;
+    let sq = 0; // Σ over the batch of ‖∂L/∂h_t‖²
     for (let b = 0; b < B; b++) {
       const oOff = (b * T + t) * H; // offset of dout[b, t, :]
       const valid = a.mask ? a.mask[b * T + t] !== 0 : t < a.lengths[b];
       if (!valid) {
         // masked: dxg stays 0, dh and dc pass through; a Keras mask passes the output gradient on
+        if (stepNorms) for (let k = 0; k < H; k++) sq += dh[b * H + k] ** 2;
         if (dOutCarry) for (let k = 0; k < H; k++) dOutCarry[b * H + k] += a.dout[oOff + k];
         continue;
       }
@@ -253,6 +260,7 @@ export function recurrenceBackwardRef(a: RecurrenceBackwardArgs): RecurrenceBack
         st.dhOut[k] = dh[b * H + k] + a.dout[oOff + k] + (dOutCarry ? dOutCarry[b * H + k] : 0);
         if (dOutCarry) dOutCarry[b * H + k] = 0;
         st.dcOut[k] = dc ? dc[b * H + k] : 0;
+        sq += st.dhOut[k] ** 2;
       }
 
       if (cell === 'rnn') rnnStepBackward(st);
@@ -275,6 +283,7 @@ export function recurrenceBackwardRef(a: RecurrenceBackwardArgs): RecurrenceBack
         if (dc) dc[b * H + k] = st.dcPrev[k];
       }
     }
+    if (stepNorms) stepNorms[t] = Math.sqrt(sq);
   }
-  return { dxg, dwhh, dbhh, dh0: dh, dc0: dc };
+  return { dxg, dwhh, dbhh, dh0: dh, dc0: dc, stepNorms };
 }

@@ -62,6 +62,8 @@ export interface StackBackwardOptions extends StackForwardOptions {
   dOutput: ArrayLike<number>; // (B, T, D·H) ∂L/∂output
   dhN?: ArrayLike<number> | null; // (L·D, B, H) ∂L/∂hN; zeros when absent
   dcN?: ArrayLike<number> | null; // (L·D, B, H) ∂L/∂cN, LSTM; zeros when absent
+  /** Also return ‖∂L/∂h_t‖ of every step per layer and direction (stepNorms). */
+  stepGradNorms?: boolean;
 }
 
 /** What the forward keeps of one layer direction. */
@@ -92,6 +94,7 @@ export interface StackBackwardResult {
   dh0: Float64Array; // (L·D, B, H)
   dc0: Float64Array | null; // (L·D, B, H), LSTM
   grads: CellGrads[][]; // [layer][direction]
+  stepNorms: Float64Array | null; // (L·D, T) ‖∂L/∂h_t‖ in time order, with stepGradNorms
 }
 
 function allLengths(op: string, B: number, T: number, lengths: ArrayLike<number> | undefined): ArrayLike<number> {
@@ -204,6 +207,7 @@ export function stackForwardBackwardRef(cfg: RecurrentConfig, weights: StackWeig
   const dh0 = new Float64Array(LD * BH); // (L·D, B, H)
   const dc0 = cfg.cell === 'lstm' ? new Float64Array(LD * BH) : null; // (L·D, B, H)
   const grads: CellGrads[][] = [];
+  const stepNorms = opts.stepGradNorms ? new Float64Array(LD * T) : null; // (L·D, T)
   let dUpper: ArrayLike<number> = opts.dOutput; // (B, T, D·H) ∂L/∂x_{l+1}
   let dx = new Float64Array(0); // (B, T, I) once layer 0 is done
   for (let l = cfg.numLayers - 1; l >= 0; l--) {
@@ -239,7 +243,9 @@ export function stackForwardBackwardRef(cfg: RecurrentConfig, weights: StackWeig
         dhN: stateSlice(opts.dhN, ld, BH),
         dcN: stateSlice(opts.dcN, ld, BH),
         states: { hs: fwd.layers[l].dirs[d].hs, cs: fwd.layers[l].dirs[d].cs },
+        stepGradNorms: !!opts.stepGradNorms,
       });
+      if (stepNorms && r.stepNorms) stepNorms.set(r.stepNorms, ld * T);
       dh0.set(r.dh0, ld * BH);
       if (dc0 && r.dc0) dc0.set(r.dc0, ld * BH);
 
@@ -265,5 +271,5 @@ export function stackForwardBackwardRef(cfg: RecurrentConfig, weights: StackWeig
     dUpper = dxl;
     dx = dxl;
   }
-  return { output: fwd.output, hN: fwd.hN, cN: fwd.cN, dx, dh0, dc0, grads };
+  return { output: fwd.output, hN: fwd.hN, cN: fwd.cN, dx, dh0, dc0, grads, stepNorms };
 }

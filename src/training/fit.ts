@@ -76,7 +76,7 @@ export interface FitModel {
   stopTraining: boolean;
   predict(x: Input | ArrayLike<number>, opts?: PredictOptions): Promise<Tensor>;
   record(x: Input | ArrayLike<number>, opts?: PredictOptions): Promise<{ output: Tensor; tape: SequentialTape }>;
-  backward(tape: SequentialTape, dOutput: Input): Promise<void>;
+  backward(tape: SequentialTape, dOutput: Input): Promise<unknown>;
   parameters(): Param[];
   zeroGrad(): void;
 }

@@ -2,12 +2,12 @@
 //   weight_ih_l{k}[_reverse] (G, I_k) · weight_hh_l{k}[_reverse] (G, H) ·
 //   bias_ih_l{k}[_reverse] (G) · bias_hh_l{k}[_reverse] (G)
 // which is exactly the internal layout, so loading is validation plus a copy.
-import { WeightError, fmtShape } from '../errors';
+import { ValueError, WeightError, fmtShape } from '../errors';
 import { FLOAT32_MAX } from '../validate';
-import { directions, gateCount, layerInputSize, type ArrayLikeTensor, type CellWeights, type RecurrentConfig, type StackWeights, type StateDict } from './types';
+import { directions, gateCount, layerInputSize, type CellWeights, type RecurrentConfig, type StackWeights, type StateDict, type StateDictTensor } from './types';
 
 /** Flattens a user tensor to float32, checking its shape (if it has one) and its length. */
-export function toFloat32(op: string, name: string, t: ArrayLikeTensor | undefined, shape: readonly number[], symbols: string): Float32Array {
+export function toFloat32(op: string, name: string, t: StateDictTensor | undefined, shape: readonly number[], symbols: string): Float32Array {
   if (t === undefined) throw new WeightError(`${op}: missing '${name}', expected shape ${symbols} = ${fmtShape(shape)}.`);
   if (t === null || typeof t !== 'object') {
     throw new WeightError(`${op}: '${name}' is ${t === null ? 'null' : `a ${typeof t}`}, expected a tensor of shape ${symbols} = ${fmtShape(shape)} (a Float32Array, number[] or { data, shape }).`);
@@ -103,4 +103,64 @@ export function toTorchStateDict(cfg: RecurrentConfig, weights: StackWeights): R
     }),
   );
   return sd;
+}
+
+/** A prefixed load: the layer's keys are `${prefix}${name}` (e.g. prefix 'rnn.' → 'rnn.weight_ih_l0'). */
+export interface TorchLoadOptions {
+  prefix: string;
+}
+
+/** One layer's part of a model's state dict: its key prefix, the bare names it expects, and how messages name it. */
+export interface TorchKeyPart {
+  prefix: string;
+  names: readonly string[];
+  label: string;
+}
+
+function listKeys(keys: string[]): string {
+  const shown = keys.slice(0, 12).map((k) => `'${k}'`);
+  return keys.length > 12 ? `${shown.join(', ')} … and ${keys.length - 12} more` : shown.join(', ');
+}
+
+/** The prefix option of a prefixed load, checked. */
+export function checkPrefix(op: string, opts: unknown): string {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts) || typeof (opts as { prefix?: unknown }).prefix !== 'string') {
+    throw new ValueError(`${op}: options must be { prefix: string } (e.g. { prefix: 'rnn.' }), got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts === 'object' ? JSON.stringify(opts) : typeof opts}.`);
+  }
+  return (opts as TorchLoadOptions).prefix;
+}
+
+/**
+ * Picks each part's keys out of a state dict, prefix stripped, checking them
+ * first: every missing key (of every part) and every unused key — one under a
+ * part's prefix, or any key at all when `unused` is 'all' — are listed in one
+ * WeightError. Nothing is converted here; the parts' loaders check the values.
+ */
+export function selectTorchKeys(op: string, sd: StateDict, parts: readonly TorchKeyPart[], unused: 'prefixed' | 'all'): StateDict[] {
+  if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) throw new WeightError(`${op}: stateDict must be an object of named tensors, got ${sd === null ? 'null' : Array.isArray(sd) ? 'an array' : typeof sd}.`);
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(sd, k);
+  const expected = new Set<string>();
+  const missing: string[] = [];
+  const picked = parts.map((p) => {
+    const sub: StateDict = {};
+    for (const n of p.names) {
+      const key = p.prefix + n;
+      expected.add(key);
+      if (has(key)) sub[n] = sd[key];
+      else missing.push(`'${key}' (${p.label})`);
+    }
+    return sub;
+  });
+  const extra = Object.keys(sd).filter((k) => !expected.has(k) && (unused === 'all' || parts.some((p) => k.startsWith(p.prefix))));
+  if (missing.length || extra.length) {
+    const said: string[] = [];
+    if (missing.length) said.push(`missing ${missing.slice(0, 12).join(', ')}${missing.length > 12 ? ` … and ${missing.length - 12} more` : ''}`);
+    if (extra.length) said.push(`unused ${listKeys(extra)}`);
+    const want = parts.map((p) => `${p.label}: '${p.prefix}' + ${p.names.join(', ')}`).join('; ');
+    throw new WeightError(
+      `${op}: the state dict does not match (${said.join('; ')}). Expected ${want}. ` +
+        `Hint: check the prefixes (PyTorch names a module's weights '<attribute>.<name>', e.g. 'rnn.weight_ih_l0', 'fc.weight') and numLayers/bidirectional.`,
+    );
+  }
+  return picked;
 }

@@ -73,8 +73,14 @@ export function recurrentParamCount(cfg: RecurrentConfig): number {
 /** A plain tensor as users hand it over: data plus an optional shape. */
 export type ArrayLikeTensor = Float32Array | Float64Array | number[] | { data: ArrayLike<number>; shape?: readonly number[] };
 
+/**
+ * A state dict entry: a plain tensor, or one holding 64-bit integers (as
+ * parseSafetensors() returns for I64/U64), which loading refuses with a message.
+ */
+export type StateDictTensor = ArrayLikeTensor | { data: BigInt64Array | BigUint64Array; shape?: readonly number[] };
+
 /** A PyTorch-style state dict: name -> tensor. */
-export type StateDict = Record<string, ArrayLikeTensor>;
+export type StateDict = Record<string, StateDictTensor>;
 
 /** Dense (nn.Linear) weights, PyTorch layout. */
 export interface DenseWeights {

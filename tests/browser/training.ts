@@ -135,6 +135,7 @@ async function modelGroup(gpu: Runtime, cpu: Runtime): Promise<TrainingRow[]> {
     out.push({ ...base, name: `${sub}: same parameters on both runtimes`, ok: sameNames, detail: sameNames ? `${r.gpuNames.length} parameters` : `gpu ${r.gpuNames.join(', ')} vs cpu ${r.cpuNames.join(', ')}` });
     out.push({ ...base, name: `${sub}: no readback during record + backward`, ok: r.readbacksDuringBackward === 0, detail: `${r.readbacksDuringBackward} readbacks` });
     out.push(...r.rows.map((row) => ({ ...base, name: `${sub} ${row.name}`, ok: row.ok, relErr: row.relErr, detail: row.detail })));
+    out.push(...r.normRows.map((row) => ({ ...base, sub: `${sub} norms`, name: `${sub} ${row.name}`, ok: row.ok, relErr: row.relErr, detail: row.detail })));
   }
   return out;
 }

@@ -68,6 +68,8 @@ export interface ModelGradResult {
   readbacksDuringBackward: number;
   gpuNames: string[];
   cpuNames: string[];
+  /** ‖∂L/∂h_t‖ per recurrent layer (backward's stepGradNorms), GPU vs CPU: one row per layer. */
+  normRows: ModelGradRow[];
 }
 
 /**
@@ -85,11 +87,21 @@ export async function runModelGradCase(gpu: Runtime, cpu: Runtime, lastOnly: boo
     const before = gpu.stats().readbacks;
     const rg = await g.record(x, o);
     g.zeroGrad();
-    await g.backward(rg.tape, Float32Array.from(R));
+    const gn = (await g.backward(rg.tape, Float32Array.from(R), { stepGradNorms: true })).stepGradNorms!;
     const readbacksDuringBackward = gpu.stats().readbacks - before;
     rg.output.dispose();
     const rc = await c.record(x, o);
-    await c.backward(rc.tape, R);
+    const cn = (await c.backward(rc.tape, R, { stepGradNorms: true })).stepGradNorms!;
+    const normRows: ModelGradRow[] = [];
+    for (const [i, layer] of g.layers.entries()) {
+      if (!(layer instanceof Recurrent)) continue;
+      const got = await gn.get(layer)!.read();
+      const want = await cn.get(c.layers[i] as Recurrent)!.read();
+      const cmp = compare(`stepGradNorms[layer ${i}]`, want, got, MODEL_GRAD_TOL);
+      const maxRef = Math.max(1e-30, ...Array.from(want, Math.abs));
+      normRows.push({ group, name: cmp.name, ok: cmp.ok, relErr: cmp.maxAbs / maxRef, maxAbs: cmp.maxAbs, detail: cmp.detail });
+    }
+    for (const t of [...gn.values(), ...cn.values()]) t.dispose();
     const pg = g.parameters();
     const pc = c.parameters();
     const rows: ModelGradRow[] = [];
@@ -110,7 +122,7 @@ export async function runModelGradCase(gpu: Runtime, cpu: Runtime, lastOnly: boo
       for (const v of b.grad) maxRef = Math.max(maxRef, Math.abs(v));
       rows.push({ group, name: cmp.name, ok: cmp.ok, relErr: cmp.maxAbs / Math.max(maxRef, 1e-30), maxAbs: cmp.maxAbs, detail: cmp.detail });
     }
-    return { rows, readbacksDuringBackward, gpuNames: pg.map((p) => p.name), cpuNames: pc.map((p) => p.name) };
+    return { rows, readbacksDuringBackward, gpuNames: pg.map((p) => p.name), cpuNames: pc.map((p) => p.name), normRows };
   } finally {
     g.dispose();
   }
