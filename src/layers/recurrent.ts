@@ -135,6 +135,12 @@ export interface RecurrentBackwardOptions {
   dh?: Input;
   /** ∂L/∂c (L·D, B, H), LSTM; zeros if absent. */
   dc?: Input;
+  /**
+   * Also return ‖∂L/∂h_t‖ for every step t, per layer and direction: how much
+   * gradient reaches each step (vanishing / exploding gradients through time).
+   * Computed next to the step-backward kernels on the GPU; the same on the CPU.
+   */
+  stepGradNorms?: boolean;
 }
 
 export interface RecurrentBackwardResult {
@@ -144,6 +150,12 @@ export interface RecurrentBackwardResult {
   dh0: Tensor;
   /** ∂L/∂c0 (L·D, B, H), LSTM. */
   dc0: Tensor | null;
+  /**
+   * With stepGradNorms: (L·D, T), row l·D + d = layer l, direction d; entry t =
+   * ‖∂L/∂h_t‖ over the batch and units, h_t the state step t produced (time order,
+   * also for the reverse direction). Null otherwise. Owned by the caller.
+   */
+  stepGradNorms: Tensor | null;
 }
 
 export interface RecurrentOutput {
@@ -458,6 +470,8 @@ export class Recurrent {
     const { B, T } = tape.data.kind === 'gpu' ? tape.data.tape : tape.data;
     if (!g || g.dOutput === undefined) throw new ValueError(`${op}: dOutput (B, T, D·H) = (${B}, ${T}, ${this.outputSize}) is required.`);
     if (g.dc !== undefined && cfg.cell !== 'lstm') throw new ValueError(`${op}: dc is only for LSTM.`);
+    if (g.stepGradNorms !== undefined && typeof g.stepGradNorms !== 'boolean') throw new ValueError(`${op}: stepGradNorms must be true or false, got ${String(g.stepGradNorms)}.`);
+    const norms = !!g.stepGradNorms;
     checkInput(op, 'dOutput', g.dOutput, [B, T, this.outputSize], '(B, T, D·H)', this.backend);
     if (g.dh !== undefined) checkInput(op, 'dh', g.dh, [LD, B, H], '(L·D, B, H)', this.backend);
     if (g.dc !== undefined) checkInput(op, 'dc', g.dc, [LD, B, H], '(L·D, B, H)', this.backend);
@@ -466,13 +480,14 @@ export class Recurrent {
     if (tape.data.kind === 'cpu') {
       const t = tape.data;
       const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op) : Float64Array.from(v));
-      const r = stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, mask: t.mask, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc) });
+      const r = stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, mask: t.mask, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc), stepGradNorms: norms });
       if (!this.cpuGrads) this.cpuGrads = r.grads;
       else this.cpuGrads.forEach((row, l) => row.forEach((acc, d) => addCellGrads(acc, r.grads[l][d])));
       return {
         dx: Tensor.fromCpu(r.dx, [B, T, cfg.inputSize]),
         dh0: Tensor.fromCpu(r.dh0, [LD, B, H]),
         dc0: r.dc0 ? Tensor.fromCpu(r.dc0, [LD, B, H]) : null,
+        stepGradNorms: r.stepNorms ? Tensor.fromCpu(r.stepNorms, [LD, T]) : null,
       };
     }
     const ctx = (this.backend as { kind: 'webgpu'; ctx: GpuContext }).ctx;
@@ -484,11 +499,13 @@ export class Recurrent {
         dOut: toGpu(g.dOutput, 'dOutput')!,
         dhN: toGpu(g.dh, 'dh'),
         dcN: toGpu(g.dc, 'dc'),
+        stepGradNorms: norms,
       });
       return {
         dx: Tensor.fromGpu(ctx, r.dx, [B, T, cfg.inputSize]),
         dh0: Tensor.fromGpu(ctx, r.dh0, [LD, B, H]),
         dc0: r.dc0 ? Tensor.fromGpu(ctx, r.dc0, [LD, B, H]) : null,
+        stepGradNorms: r.norms ? Tensor.fromGpu(ctx, r.norms, [LD, T]) : null,
       };
     } finally {
       for (const b of owned) ctx.destroyBuffer(b);

@@ -137,8 +137,12 @@ export class Sequential {
   /**
    * Backpropagation through every layer in exact reverse order of the recorded
    * forward pass. Weight gradients accumulate in the layers (zeroGrad() clears).
+   * With { stepGradNorms: true }, also returns each recurrent layer's ‖∂L/∂h_t‖
+   * (L·D, T) (see RecurrentBackwardOptions.stepGradNorms), owned by the caller.
    */
-  async backward(tape: SequentialTape, dOutput: Input): Promise<void> {
+  async backward(tape: SequentialTape, dOutput: Input, opts: { stepGradNorms?: boolean } = {}): Promise<{ stepGradNorms: Map<Recurrent, Tensor> | null }> {
+    const wantNorms = !!checkOptions('Sequential.backward', 'options', opts).stepGradNorms;
+    const stepGradNorms = wantNorms ? new Map<Recurrent, Tensor>() : null; // (L·D, T) per recurrent layer, owned by the caller
     if (tape === null || typeof tape !== 'object' || !Array.isArray(tape.entries)) throw new ValueError(`Sequential.backward: tape must come from model.record(), got ${describe(tape)}.`);
     if (tape.used) throw new ValueError('Sequential.backward: this tape was already used; record a new forward pass.');
     tape.used = true;
@@ -168,9 +172,10 @@ export class Sequential {
             dh = g.dh;
           }
           try {
-            const r = await layer.backward(e.tape, { dOutput: dOut, dh });
+            const r = await layer.backward(e.tape, { dOutput: dOut, dh, stepGradNorms: wantNorms });
             r.dh0.dispose();
             r.dc0?.dispose();
+            if (r.stepGradNorms) stepGradNorms!.set(layer, r.stepGradNorms);
             take(r.dx);
           } finally {
             if (!layer.returnSequences) {
@@ -180,10 +185,14 @@ export class Sequential {
           }
         }
       }
+    } catch (e) {
+      for (const t of stepGradNorms?.values() ?? []) t.dispose();
+      throw e;
     } finally {
       (owned as Tensor | null)?.dispose();
       disposeTape(tape);
     }
+    return { stepGradNorms };
   }
 
   /** Every layer's trainable parameters, in layer order. */
