@@ -286,6 +286,12 @@ describe('masks through Sequential and fit', () => {
       model.dispose();
     }
     expect(curves[1][7]).toBeLessThan(curves[1][0]);
+    // maskZero and lengths together: refused before anything trains
+    const m = cpu.sequential([cpu.embedding({ vocabSize: V, dim: 3, maskZero: true }), cpu.gru({ inputSize: 3, hiddenSize: H, returnSequences: true }), cpu.dense({ inputSize: H, units: V })]);
+    const o = new Adam(m.parameters(), { lr: 0.05 });
+    await expect(m.fit({ x: ids, y: next, seqLen: T, lengths: [5, 5, 5, 5] }, { loss: 'softmaxCrossEntropy', optimizer: o })).rejects.toThrow(/maskZero .* lengths .* cannot be used too/);
+    o.dispose();
+    m.dispose();
     expectClose('GPU loss curve vs CPU', curves[0], curves[1], 1e-4);
   });
 });

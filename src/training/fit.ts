@@ -123,6 +123,9 @@ function layout(model: FitModel, d: FitData, loss: LossName, op: string, metrics
     throw new ShapeError(`${op}: mask has ${d.mask.length} entries, expected one per sample and step (N·T = ${N}·${d.seqLen}).`);
   }
   const first0 = model.layers[0];
+  if (first0 instanceof Embedding && first0.maskZero && d.lengths !== undefined) {
+    throw new ValueError(`${op}: the Embedding has maskZero (Keras masking from the ids), so lengths (PyTorch packed sequences) cannot be used too; drop one of them.`);
+  }
   const anyMasked = (d.mask !== undefined && Array.from(d.mask).some((v) => v === 0)) || (first0 instanceof Embedding && first0.maskZero && Array.from(d.x).some((v) => v === 0));
   if (loss !== 'softmaxCrossEntropy' && manyToMany && anyMasked) {
     throw new ValueError(`${op}: masked steps with a per-step ${loss} loss are not supported; use softmaxCrossEntropy.`);
