@@ -135,9 +135,10 @@ function checkReport(r: Report, backend: 'cpu' | 'webgpu'): void {
 }
 
 describe('the packed package, installed in a fresh TypeScript project', () => {
-  test('the tarball holds the bundle, its map and its declarations, nothing else of the repo', async () => {
+  test('the tarball holds the bundle, its map, its declarations and the license, nothing else of the repo', async () => {
     const list = (await mustRun('tar', ['-tzf', tarball], tmp)).stdout.split('\n').filter(Boolean).sort();
     expect(list).toEqual([
+      'package/LICENSE',
       'package/README.md',
       'package/dist/webgpu-rnn.d.ts',
       'package/dist/webgpu-rnn.js',
