@@ -4,6 +4,7 @@
 //   createRuntime({ backend: 'webgpu' | 'cpu' })  → Runtime
 //   rt.simpleRNN / rt.gru / rt.lstm               → Recurrent (forward, stream, weights in/out)
 //   rt.embedding / rt.dense / rt.softmax          → heads
+//   rt.repeatVector(n)                            → (B, F) → (B, n, F) (one-to-many)
 //   rt.sequential([...])                          → Sequential (predict, summary)
 //   Tensor                                        → results; read() copies to the CPU
 //   Tokenizer, padSequences                       → text to padded id batches (Keras semantics, CPU)
@@ -24,6 +25,7 @@ export {
 export { Dense, type DenseOptions } from './layers/dense';
 export { Embedding, type EmbeddingOptions } from './layers/embedding';
 export { Softmax } from './layers/softmax';
+export { RepeatVector, type RepeatVectorTape } from './layers/repeat_vector';
 export { Sequential } from './models/sequential';
 export type { Layer, PredictOptions, SequentialTape } from './models/types';
 // generation: Sequential.generate / generateStream (issue 11)

@@ -11,6 +11,7 @@ import { Embedding, type EmbeddingOptions } from './layers/embedding';
 import { Recurrent, type RecurrentOptions } from './layers/recurrent';
 import { loadLayersModel, type LayersModel } from './io/layers_model_build';
 import type { LayersModelSource } from './io/layers_model_source';
+import { RepeatVector } from './layers/repeat_vector';
 import { Softmax } from './layers/softmax';
 import { Sequential } from './models/sequential';
 import type { Layer } from './models/types';
@@ -68,6 +69,10 @@ export class Runtime implements RuntimeHandle {
   }
   softmax(): Softmax {
     return Softmax.create(this.be);
+  }
+  /** Keras RepeatVector(n): (B, F) → (B, n, F), e.g. a class vector fed to every step of a decoder. */
+  repeatVector(n: number): RepeatVector {
+    return RepeatVector.create(this.be, n);
   }
   sequential(layers: Layer[]): Sequential {
     return new Sequential(this, layers);

@@ -12,6 +12,7 @@ import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
 import { Recurrent } from '../layers/recurrent';
 import { Softmax } from '../layers/softmax';
+import { RepeatVector } from '../layers/repeat_vector';
 import { Sequential } from '../models/sequential';
 import type { Layer } from '../models/types';
 import { Tensor, type FloatArray, type Input } from '../tensor';
@@ -469,6 +470,8 @@ export async function toLayersModel(model: Sequential | LayersModel): Promise<La
       const [k, b] = await l.exportWeights('keras');
       const activation: SpecActivation = l.activation === 'none' ? 'linear' : l.activation;
       layers.push({ type: 'dense', name: nameOf('dense'), timeDistributed: null, inputSize: l.inputSize, units: l.units, activation, kernel: { data: k, shape: [l.inputSize, l.units] }, bias: { data: b, shape: [l.units] } });
+    } else if (l instanceof RepeatVector) {
+      throw new ValueError('toLayersModel: a RepeatVector layer cannot be written to model.json yet; only Embedding, recurrent, Dense and Softmax layers are.');
     } else {
       layers.push({ type: 'activation', name: nameOf('activation'), activation: 'softmax' });
     }

@@ -1,10 +1,12 @@
 // Sequential: a stack of layers run in order (Embedding → recurrent layers →
-// Dense → Softmax), with Keras's summary() table and parameter counts.
+// Dense → Softmax, or Dense → RepeatVector → recurrent layers for one-to-many),
+// with Keras's summary() table and parameter counts.
 import { backendOf, type Backend, type RuntimeHandle } from '../backend';
 import { ShapeError, ValueError } from '../errors';
 import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
 import { Recurrent } from '../layers/recurrent';
+import { RepeatVector } from '../layers/repeat_vector';
 import type { Param } from '../training/params';
 import { evaluate, fit, type EvaluateOptions, type FitData, type FitOptions, type History } from '../training/fit';
 import { Softmax } from '../layers/softmax';
@@ -15,7 +17,12 @@ import { checkFormat, checkOptions, describe } from '../validate';
 import { generate, generateStream, type GenerateOptions } from './generate';
 import { disposeTape, type Layer, type PredictOptions, type SequentialTape } from './types';
 
-const SNAKE: Record<string, string> = { Embedding: 'embedding', SimpleRNN: 'simple_rnn', GRU: 'gru', LSTM: 'lstm', Dense: 'dense', Softmax: 'softmax' };
+const SNAKE: Record<string, string> = { Embedding: 'embedding', SimpleRNN: 'simple_rnn', GRU: 'gru', LSTM: 'lstm', Dense: 'dense', Softmax: 'softmax', RepeatVector: 'repeat_vector' };
+
+/** Layers without weights: no parameters, gradients or weight files. */
+function weightless(l: Layer): l is Softmax | RepeatVector {
+  return l instanceof Softmax || l instanceof RepeatVector;
+}
 
 export class Sequential {
   readonly layers: readonly Layer[];
@@ -43,6 +50,12 @@ export class Sequential {
       } else if (layer instanceof Dense) {
         if (width !== null && layer.inputSize !== width) throw new ShapeError(`${at}: inputSize is ${layer.inputSize}, but the previous layer outputs ${width} features.`);
         width = layer.units;
+      } else if (layer instanceof RepeatVector) {
+        // it takes one vector per sample: the model's input (only Dense layers before it) or a recurrent layer's last step
+        const vectorIn = !seq || layers.slice(0, i).every((l) => l instanceof Dense);
+        if (!vectorIn) throw new ShapeError(`${at}: RepeatVector takes (B, F), one vector per sample, but the previous layer outputs a sequence. Hint: set returnSequences: false on the recurrent layer before it.`);
+        if (width === null) throw new ValueError(`${at}: RepeatVector cannot be the first layer (its feature size F comes from the layer before). Hint: start with a Dense over the feature vectors.`);
+        seq = true;
       }
     });
     this.layers = layers;
@@ -72,14 +85,17 @@ export class Sequential {
   summary(): string {
     const seen: Record<string, number> = {};
     const rows: [string, string, string][] = [];
-    let shape: (number | null)[] = [null, null, null];
+    // a model that feeds vectors to a RepeatVector starts from (None, F)
+    const repeat = this.layers.findIndex((l) => l instanceof RepeatVector);
+    let shape: (number | null)[] = repeat > 0 && this.layers.slice(0, repeat).every((l) => l instanceof Dense) ? [null, null] : [null, null, null];
     for (const l of this.layers) {
       const base = SNAKE[l.kind];
       const name = seen[base] === undefined ? base : `${base}_${seen[base]}`;
       seen[base] = (seen[base] ?? 0) + 1;
       if (l instanceof Embedding) shape = [null, null, l.dim];
-      else if (l instanceof Recurrent) shape = l.returnSequences ? [null, null, l.outputSize] : [null, l.outputSize];
+      else if (l instanceof Recurrent) shape = l.returnSequences ? [null, shape.length === 3 ? shape[1] : null, l.outputSize] : [null, l.outputSize];
       else if (l instanceof Dense) shape = [...shape.slice(0, -1), l.units];
+      else if (l instanceof RepeatVector) shape = [null, l.n, shape[shape.length - 1]];
       rows.push([`${name} (${l.kind})`, `(${shape.map((d) => (d === null ? 'None' : d)).join(', ')})`, l.paramCount.toLocaleString('en-US')]);
     }
     const head: [string, string, string] = ['Layer (type)', 'Output Shape', 'Param #'];
@@ -157,6 +173,7 @@ export class Sequential {
       for (let i = tape.entries.length - 1; i >= 0; i--) {
         const e = tape.entries[i];
         if (e.kind === 'dense') take(await e.layer.backward(e.tape, d));
+        else if (e.kind === 'repeat') take(await e.layer.backward(e.tape, d));
         else if (e.kind === 'embedding') await e.layer.backward(e.tape, (d as Tensor).view([e.tape.ids.length, e.layer.dim]));
         else {
           const { layer } = e;
@@ -197,11 +214,11 @@ export class Sequential {
 
   /** Every layer's trainable parameters, in layer order. */
   parameters(): Param[] {
-    return this.layers.flatMap((l, i) => (l instanceof Softmax ? [] : l.parameters().map((p) => ({ ...p, name: `${i}.${p.name}` }))));
+    return this.layers.flatMap((l, i) => (weightless(l) ? [] : l.parameters().map((p) => ({ ...p, name: `${i}.${p.name}` }))));
   }
 
   zeroGrad(): void {
-    for (const l of this.layers) if (!(l instanceof Softmax)) l.zeroGrad();
+    for (const l of this.layers) if (!weightless(l)) l.zeroGrad();
   }
 
   /**
@@ -218,14 +235,14 @@ export class Sequential {
   loadTorchStateDict(sd: StateDict, opts?: { prefixes?: Map<Layer, string> | readonly string[] }): void {
     const op = 'Sequential.loadTorchStateDict';
     const o = checkOptions(op, 'options', opts);
-    const weighted = this.layers.map((layer, index) => ({ layer, index })).filter(({ layer }) => !(layer instanceof Softmax)) as { layer: Recurrent | Dense | Embedding; index: number }[];
+    const weighted = this.layers.map((layer, index) => ({ layer, index })).filter(({ layer }) => !weightless(layer)) as { layer: Recurrent | Dense | Embedding; index: number }[];
     const p = o.prefixes;
     let prefixes: string[];
     if (p === undefined) prefixes = weighted.map(({ index }) => `${index}.`);
     else if (p instanceof Map) {
       for (const [layer, prefix] of p) {
         if (!this.layers.includes(layer)) throw new ValueError(`${op}: prefixes has a ${describe(layer)} that is not a layer of this model.`);
-        if (layer instanceof Softmax) throw new ValueError(`${op}: prefixes names a Softmax layer, which has no weights.`);
+        if (weightless(layer)) throw new ValueError(`${op}: prefixes names a ${layer.kind} layer, which has no weights.`);
         if (typeof prefix !== 'string') throw new ValueError(`${op}: the prefix of layer ${this.layers.indexOf(layer)} (${layer.kind}) must be a string, got ${describe(prefix)}.`);
       }
       prefixes = weighted.map(({ layer, index }) => {
@@ -252,7 +269,7 @@ export class Sequential {
 
   /** Copies GPU weights changed by training back into the copies that exports read. */
   async syncWeights(): Promise<void> {
-    for (const l of this.layers) if (!(l instanceof Softmax)) await l.syncWeights();
+    for (const l of this.layers) if (!weightless(l)) await l.syncWeights();
   }
 
   /**
@@ -270,7 +287,7 @@ export class Sequential {
     const torch: Record<string, { data: Float32Array; shape: number[] }> = {};
     const keras: Float32Array[] = [];
     for (const [i, l] of this.layers.entries()) {
-      if (l instanceof Softmax) continue;
+      if (weightless(l)) continue;
       if (format === 'torch') {
         const sd: Record<string, { data: Float32Array; shape: number[] }> = await l.exportWeights('torch');
         for (const [k, v] of Object.entries(sd)) torch[`${i}.${k}`] = v;
@@ -333,6 +350,22 @@ export class Sequential {
             tape.entries.push({ kind: 'dense', layer, tape: r.tape });
             take(r.output);
           } else take(await layer.forward(cur ?? (x as Input)));
+        } else if (layer instanceof RepeatVector) {
+          // fed from the model's input (Dense layers only before it): its n steps are the model's seqLen
+          const fromInput = this.layers.slice(0, this.layers.indexOf(layer)).every((l) => l instanceof Dense);
+          if (fromInput && opts.seqLen !== undefined && opts.seqLen !== layer.n) {
+            throw new ShapeError(`Sequential.predict: seqLen is ${opts.seqLen}, but the RepeatVector makes ${layer.n} steps. Hint: leave seqLen out or pass ${layer.n}.`);
+          }
+          // never the first layer (the constructor refuses that), so its input is the previous layer's (B, F) tensor
+          let out: Tensor;
+          if (tape) {
+            const r = await layer.record(cur ?? (x as Input));
+            tape.entries.push({ kind: 'repeat', layer, tape: r.tape });
+            out = r.output;
+          } else out = await layer.forward(cur ?? (x as Input));
+          take(out);
+          B = out.shape[0];
+          T = layer.n;
         } else {
           if (tape) throw new ValueError('Sequential.record: a Softmax layer cannot be trained through; end the model with logits and use softmaxCrossEntropy.');
           take(await layer.forward(cur ?? (x as Input)));

@@ -4,10 +4,11 @@
 import type { Dense, DenseTape } from '../layers/dense';
 import type { Embedding, EmbeddingTape } from '../layers/embedding';
 import type { Recurrent, RecurrentTape } from '../layers/recurrent';
+import type { RepeatVector, RepeatVectorTape } from '../layers/repeat_vector';
 import type { Softmax } from '../layers/softmax';
 import type { Tensor } from '../tensor';
 
-export type Layer = Recurrent | Dense | Embedding | Softmax;
+export type Layer = Recurrent | Dense | Embedding | Softmax | RepeatVector;
 
 /** The per-layer tapes of one recorded forward pass, in forward order. */
 export interface SequentialTape {
@@ -15,6 +16,7 @@ export interface SequentialTape {
     | { kind: 'embedding'; layer: Embedding; tape: EmbeddingTape }
     | { kind: 'recurrent'; layer: Recurrent; tape: RecurrentTape; shape: [number, number] }
     | { kind: 'dense'; layer: Dense; tape: DenseTape }
+    | { kind: 'repeat'; layer: RepeatVector; tape: RepeatVectorTape }
   )[];
   used: boolean;
 }

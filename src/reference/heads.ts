@@ -1,5 +1,5 @@
-// CPU twins of embedding_forward/backward.wgsl, softmax_forward.wgsl and
-// activation_backward.wgsl, float64.
+// CPU twins of embedding_forward/backward.wgsl, softmax_forward.wgsl,
+// activation_backward.wgsl and repeat_forward/backward.wgsl, float64.
 import type { ActivationName } from './math';
 
 /** out (N, D) = table (V, D) [ids]. */
@@ -40,4 +40,28 @@ export function activationBackwardRef(kind: ActivationName, y: ArrayLike<number>
     da[i] = dy[i] * slope;
   }
   return da;
+}
+
+/** RepeatVector: y (B, n, F) with y[b, t, :] = x[b, :] for every step t. */
+export function repeatVectorRef(x: ArrayLike<number>, B: number, n: number, F: number): Float64Array {
+  const y = new Float64Array(B * n * F);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < n; t++) {
+      for (let f = 0; f < F; f++) y[(b * n + t) * F + f] = x[b * F + f];
+    }
+  }
+  return y;
+}
+
+/** Gradient of RepeatVector: dx (B, F) = Σ_t dy (B, n, F)[b, t, :], summed in step order. */
+export function repeatVectorBackwardRef(dy: ArrayLike<number>, B: number, n: number, F: number): Float64Array {
+  const dx = new Float64Array(B * F);
+  for (let b = 0; b < B; b++) {
+    for (let f = 0; f < F; f++) {
+      let sum = 0;
+      for (let t = 0; t < n; t++) sum += dy[(b * n + t) * F + f];
+      dx[b * F + f] = sum;
+    }
+  }
+  return dx;
 }

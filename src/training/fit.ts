@@ -9,6 +9,8 @@ import { ShapeError, ValueError } from '../errors';
 import { assertFloat32, assertNumbers, assertPositiveInt, describe } from '../validate';
 import { Recurrent } from '../layers/recurrent';
 import { Embedding } from '../layers/embedding';
+import { Dense } from '../layers/dense';
+import { RepeatVector } from '../layers/repeat_vector';
 import { bceLoss, binaryAccuracy, categoricalAccuracy, mseLoss, perplexity, softmaxCrossEntropy, type LossResult } from './losses';
 import { disposeTape, type Layer, type PredictOptions, type SequentialTape } from '../models/types';
 import { clipGradNorm, clipGradValue, type Optimizer } from './optim';
@@ -21,7 +23,11 @@ export type LossName = 'mse' | 'bce' | 'bceWithLogits' | 'softmaxCrossEntropy';
 export type MetricName = 'accuracy' | 'perplexity';
 
 export interface FitData {
-  /** Token ids (N·T) for a model that starts with an Embedding, else features (N·T·I), batch-first. */
+  /**
+   * Token ids (N·T) for a model that starts with an Embedding, features (N·T·I)
+   * batch-first for one that starts with a recurrent layer, or one feature vector
+   * per sample (N·F) for Dense layers → RepeatVector(T) (one-to-many).
+   */
   x: ArrayLike<number>;
   /**
    * Targets: integer labels for softmaxCrossEntropy, (N) many-to-one or (N·T)
@@ -84,7 +90,7 @@ export interface FitModel {
 const IGNORE = -100;
 
 interface Layout {
-  perSample: number; // x values per sample: T or T·I
+  perSample: number; // x values per sample: T, T·I, or F (a vector for Dense → RepeatVector)
   manyToMany: boolean;
   targetWidth: number; // y values per sample
 }
@@ -98,14 +104,19 @@ function layout(model: FitModel, d: FitData, loss: LossName, op: string, metrics
   if (d.mask !== undefined) assertNumbers(op, 'mask', d.mask);
   if (d.mask !== undefined && d.lengths !== undefined) throw new ValueError(`${op}: pass lengths (PyTorch packed sequences) or mask (Keras masking), not both.`);
   const first = model.layers[0];
-  const I = first instanceof Embedding ? 1 : first instanceof Recurrent ? first.config.inputSize : NaN;
-  if (Number.isNaN(I)) throw new ValueError(`${op}: the model must start with an Embedding or a recurrent layer.`);
-  const perSample = d.seqLen * I;
+  const repeat = vectorInput(model);
+  const I = first instanceof Embedding ? 1 : first instanceof Recurrent ? first.config.inputSize : repeat ? (first as Dense).inputSize : NaN;
+  if (Number.isNaN(I)) throw new ValueError(`${op}: the model must start with an Embedding, a recurrent layer, or Dense layers followed by a RepeatVector.`);
+  if (repeat && repeat.n !== d.seqLen) throw new ShapeError(`${op}: seqLen is ${d.seqLen}, but the RepeatVector makes ${repeat.n} steps; pass seqLen: ${repeat.n}.`);
+  const perSample = repeat ? I : d.seqLen * I;
+  const perName = repeat ? 'F' : first instanceof Embedding ? 'T' : 'T·I';
   if (!d.x || d.x.length === 0 || d.x.length % perSample !== 0) {
-    throw new ShapeError(`${op}: x has ${d.x?.length} values, not a positive multiple of ${first instanceof Embedding ? 'T' : 'T·I'} = ${perSample}.`);
+    throw new ShapeError(`${op}: x has ${d.x?.length} values, not a positive multiple of ${perName} = ${perSample}.`);
   }
   const N = d.x.length / perSample;
-  const manyToMany = model.layers.some((l) => l instanceof Recurrent) && [...model.layers].reverse().find((l) => l instanceof Recurrent)!.returnSequences;
+  // per-step outputs when the last layer that sets the time axis (a recurrent layer or a RepeatVector) leaves one
+  const timeLayer = [...model.layers].reverse().find((l) => l instanceof Recurrent || l instanceof RepeatVector);
+  const manyToMany = timeLayer instanceof RepeatVector || (timeLayer instanceof Recurrent && timeLayer.returnSequences);
   const outWidth = (() => {
     const last = model.layers[model.layers.length - 1] as { outputSize?: number };
     return last.outputSize ?? 1;
@@ -119,7 +130,7 @@ function layout(model: FitModel, d: FitData, loss: LossName, op: string, metrics
   if (d.lengths !== undefined && d.lengths.length !== N) throw new ShapeError(`${op}: lengths has ${d.lengths.length} entries, expected one per sample (N = ${N}).`);
   checkValues(op, model, d, loss, outWidth);
   // what a batch's loss or metric would refuse, refused before the first batch
-  if (d.mask !== undefined && d.mask.length !== d.x.length / (perSample / d.seqLen)) {
+  if (d.mask !== undefined && d.mask.length !== N * d.seqLen) {
     throw new ShapeError(`${op}: mask has ${d.mask.length} entries, expected one per sample and step (N·T = ${N}·${d.seqLen}).`);
   }
   const first0 = model.layers[0];
@@ -139,6 +150,13 @@ function layout(model: FitModel, d: FitData, loss: LossName, op: string, metrics
     if (m === 'perplexity' && loss !== 'softmaxCrossEntropy') throw new ValueError(`${op}: the perplexity metric needs the softmaxCrossEntropy loss.`);
   }
   return { N, perSample, manyToMany, targetWidth };
+}
+
+/** The RepeatVector of a model that starts with Dense layers followed by one (its input is one vector per sample), else null. */
+function vectorInput(model: FitModel): RepeatVector | null {
+  const k = model.layers.findIndex((l) => !(l instanceof Dense));
+  const l = model.layers[k];
+  return k > 0 && l instanceof RepeatVector ? l : null;
 }
 
 /**
@@ -372,6 +390,7 @@ export async function fit(rt: RuntimeHandle, model: FitModel, d: FitData, opts: 
     if (d.lengths && Array.from(d.lengths).some((l) => l !== d.seqLen)) throw new ValueError(`${op}: tbptt needs sequences of equal length (no lengths shorter than seqLen).`);
     const first = model.layers[0];
     if (d.mask !== undefined || (first instanceof Embedding && first.maskZero)) throw new ValueError(`${op}: tbptt does not take masks yet (mask or an Embedding with maskZero).`);
+    if (vectorInput(model)) throw new ValueError(`${op}: tbptt needs a sequence input; this model starts from one vector per sample (Dense → RepeatVector).`);
   }
   const split = opts.validationSplit ?? 0;
   if (!(split >= 0 && split < 1)) throw new ValueError(`${op}: validationSplit must be in [0, 1), got ${split}.`);

@@ -12,7 +12,7 @@ import { compare, type Comparison } from './compare';
 
 /** One compared tensor of one case. */
 export interface Row extends Comparison {
-  /** 'rnn_tanh' | 'rnn_relu' | 'gru' | 'gru_keras_v1' | 'lstm' | 'dense' | 'embedding' | 'softmax'. */
+  /** 'rnn_tanh' | 'rnn_relu' | 'gru' | 'gru_keras_v1' | 'lstm' | 'dense' | 'embedding' | 'softmax' | 'repeat_vector'. */
   group: string;
   /** The case, e.g. 'lstm_odd'; `name` is `${case}[${path}].${tensor}`. */
   case: string;
@@ -130,7 +130,16 @@ interface SoftmaxCase {
   x?: number[];
 }
 
-export type RandomCase = RecurrentCase | DenseCase | EmbeddingCase | SoftmaxCase;
+interface RepeatCase {
+  kind: 'repeat';
+  name: string;
+  group: 'repeat_vector';
+  B: number;
+  n: number;
+  F: number;
+}
+
+export type RandomCase = RecurrentCase | DenseCase | EmbeddingCase | SoftmaxCase | RepeatCase;
 
 const ACTIVATIONS = ['none', 'relu', 'sigmoid', 'tanh'] as const;
 
@@ -162,6 +171,13 @@ export const randomCases: readonly RandomCase[] = [
     C: 3,
     x: [1000, 999, -1000, -1000, -999, -1000, 0, 0, 0, 88, -88, 30],
   },
+  // RepeatVector forward (one thread per output) and backward (one thread per (b, f), a loop over n)
+  { kind: 'repeat', name: 'repeat_vector_1x1x1', group: 'repeat_vector', B: 1, n: 1, F: 1 },
+  // B·n·F = 1005 and B·F = 201: several workgroups of 64, the last partial
+  { kind: 'repeat', name: 'repeat_vector_3x5x67', group: 'repeat_vector', B: 3, n: 5, F: 67 },
+  // n = 1 (a copy) with B·F = 65, one past a workgroup; and a long n = 130 sum
+  { kind: 'repeat', name: 'repeat_vector_13x1x5', group: 'repeat_vector', B: 13, n: 1, F: 5 },
+  { kind: 'repeat', name: 'repeat_vector_2x130x3', group: 'repeat_vector', B: 2, n: 130, F: 3 },
 ];
 
 export interface RandomCaseOptions {
@@ -191,6 +207,7 @@ export async function runRandomCases(gpu: Runtime, cpu: Runtime, opts: RandomCas
     if (c.kind === 'recurrent') rows.push(...(await runRecurrentCase(gpu, cpu, c, rng, paths)));
     else if (c.kind === 'dense') rows.push(...(await runDenseCase(gpu, cpu, c, rng)));
     else if (c.kind === 'embedding') rows.push(...(await runEmbeddingCase(gpu, cpu, c, rng)));
+    else if (c.kind === 'repeat') rows.push(...(await runRepeatCase(gpu, cpu, c, rng)));
     else rows.push(...(await runSoftmaxCase(gpu, cpu, c, rng)));
   }
   return rows;
@@ -334,6 +351,28 @@ async function runSoftmaxCase(gpu: Runtime, cpu: Runtime, c: SoftmaxCase, rng: R
   const got = await readAndDispose(await gpu.softmax().forward(x, shape));
   const cmp = compare(`${c.name}.y`, ref, got, TOL.bounded, { dims: shape, names: ['r', 'c'] });
   return [{ ...cmp, group: c.group, case: c.name }];
+}
+
+async function runRepeatCase(gpu: Runtime, cpu: Runtime, c: RepeatCase, rng: Rng): Promise<Row[]> {
+  const { B, n, F } = c;
+  const x = f32(B * F, () => rng.normal());
+  const dy = f32(B * n * F, () => rng.normal());
+  const rows: Row[] = [];
+  const add = (cmp: Comparison) => rows.push({ ...cmp, group: c.group, case: c.name });
+  const run = async (rt: Runtime) => {
+    const layer = rt.repeatVector(n);
+    const { output, tape } = await layer.record(x, [B, F]);
+    const y = await readAndDispose(output);
+    const dx = await readAndDispose(await layer.backward(tape, dy));
+    return { y, dx };
+  };
+  const ref = await run(cpu);
+  const got = await run(gpu);
+  // forward copies float32 values: exact. backward sums n float32 values in step
+  // order on both sides: float32 rounding of the running sum, relative to |sum|.
+  add(compare(`${c.name}.y`, ref.y, got.y, TOL.exact, { dims: [B, n, F], names: ['b', 't', 'f'] }));
+  add(compare(`${c.name}.dx`, ref.dx, got.dx, TOL.unbounded, { dims: [B, F], names: ['b', 'f'] }));
+  return rows;
 }
 
 // ---------------------------------------------------------------------------
