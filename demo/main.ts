@@ -16,6 +16,9 @@ import { InputError, MAX_PROMPT, MAX_REVIEW, RULES, checkText, checkTrainingText
 import type {
   ClassifyResult,
   Event,
+  ExportFormat,
+  ExportedFile,
+  FileLoadResult,
   GenerateArgs,
   GenerateResult,
   Op,
@@ -579,6 +582,78 @@ charPanel.onLoaded = (s) => {
   setField('char-seqlen', s.spec.seqLen);
 };
 
+/** Offers `blob` as a download named `name`. */
+function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The character model as model.json + weights.bin (toLayersModel, in the worker) or one .safetensors; returns the names offered. */
+async function exportCharModel(format: ExportFormat): Promise<string[]> {
+  try {
+    const f = await charPanel.run((b) => call<ExportedFile>('char', b, { op: 'exportFile', args: { format } }));
+    const base = `webgpu-rnn-char-${$<HTMLSelectElement>('#char-cell').value}`;
+    let names: string[];
+    if (f.format === 'layers') {
+      // as downloadLayersModel does, here without importing the library (and its kernels) into the page:
+      // model.json, then the one shard under the name its weightsManifest gives
+      const { modelJSON, weightData } = f.artifacts;
+      names = [`${base}.json`, modelJSON.weightsManifest[0].paths[0]];
+      saveBlob(new Blob([JSON.stringify(modelJSON)], { type: 'application/json' }), names[0]);
+      saveBlob(new Blob([weightData], { type: 'application/octet-stream' }), names[1]);
+    } else {
+      names = [`${base}.safetensors`];
+      saveBlob(new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), names[0]);
+    }
+    charPanel.message(`Exported ${names.join(' and ')}.`);
+    return names;
+  } catch (err) {
+    charPanel.error(err);
+    throw err;
+  }
+}
+
+/** Loads model.json + shards or a .safetensors into the character panel (in the worker); a failure shows the library's message and keeps the model. */
+async function loadCharFiles(files: File[]): Promise<FileLoadResult> {
+  const names = files.map((f) => f.name).join(', ');
+  charPanel.message(`Loading ${names}…`);
+  try {
+    const r = await charPanel.run((b) => call<FileLoadResult>('char', b, { op: 'loadFiles', args: { files } }));
+    charPanel.hasModel = true;
+    charPanel.ranOn(r);
+    charPanel.clearLosses();
+    charPanel.progress(0);
+    charPanel.stats(`Loaded ${r.spec.cell.toUpperCase()}, hidden ${r.spec.hidden}, ${r.spec.layers} layer(s), ${r.spec.vocab.length} characters: no training history in this session.`);
+    charPanel.queueDraw();
+    charPanel.onLoaded?.({ format: 'webgpu-rnn-demo/1', spec: r.spec, weights: [], trainedOn: r.backend, savedAt: '' });
+    const what = r.format === 'layers' ? 'TensorFlow.js model.json' : 'safetensors';
+    charPanel.message(`Loaded ${names} (${what}); the character vocabulary came from ${r.vocabFrom === 'file' ? 'the file' : "the panel's previous model"}.`);
+    return r;
+  } catch (err) {
+    charPanel.error(err);
+    throw err;
+  }
+}
+
+/** File loads started from the input so far, and the latest (tests await it). */
+let charFileLoads = 0;
+let charFileLoad: Promise<FileLoadResult | null> = Promise.resolve(null);
+const modelFile = $<HTMLInputElement>('#char-modelfile');
+modelFile.onchange = () => {
+  const files = [...(modelFile.files ?? [])];
+  modelFile.value = '';
+  if (files.length === 0) return;
+  charFileLoads++;
+  charFileLoad = loadCharFiles(files);
+  charFileLoad.catch(() => {});
+};
+$('#char-export-layers').onclick = () => void exportCharModel('layers').catch(() => {});
+$('#char-export-safetensors').onclick = () => void exportCharModel('safetensors').catch(() => {});
+
 // ---------------------------------------------------------------- panel 2: sentiment
 
 const sentPanel = new Panel('sentiment', 'BCE loss');
@@ -834,6 +909,11 @@ const demo = {
   parity: (panel: PanelId) => panels[panel].parity(),
   save: (panel: PanelId) => panels[panel].save(),
   load: (panel: PanelId, saved: SavedModel) => panels[panel].load(saved),
+  exportCharModel,
+  loadCharFiles,
+  /** How many loads the character panel's file input has started, and the latest one's outcome (an Error becomes { error }). */
+  charFileLoads: () => charFileLoads,
+  charFileLoad: () => charFileLoad.then((r) => ({ ok: true as const, result: r }), (e: unknown) => ({ ok: false as const, error: errText(e) })),
   store: (panel: PanelId) => panels[panel].store(),
   restore: (panel: PanelId) => panels[panel].restore(),
   bench: showBench,

@@ -2,7 +2,7 @@
 // The page sends a Request and gets exactly one Reply with the same id; while a
 // request runs the worker may also send Events (training progress, generated
 // characters, streamed time-series points) tagged with that id.
-import type { BackendName } from '../src/index';
+import type { BackendName, LayersModelArtifacts } from '../src/index';
 
 export type PanelId = 'char' | 'sentiment' | 'series';
 export type CellName = 'rnn' | 'gru' | 'lstm';
@@ -78,7 +78,22 @@ export type Op =
   | { op: 'streamSeries'; args: StreamSeriesArgs }
   | { op: 'parity' }
   | { op: 'save' }
-  | { op: 'load'; args: { saved: SavedModel } };
+  | { op: 'load'; args: { saved: SavedModel } }
+  /** A model file from <input type=file>: model.json + its .bin shards, or one .safetensors (the panel's own layout). */
+  | { op: 'loadFiles'; args: { files: File[] } }
+  | { op: 'exportFile'; args: { format: ExportFormat } };
+
+export type ExportFormat = 'layers' | 'safetensors';
+/** Key of the demo's spec in a model file: model.json's userDefinedMetadata, a safetensors __metadata__ entry (as JSON). */
+export const SPEC_KEY = 'webgpu-rnn-demo';
+export type ExportedFile = { format: 'layers'; artifacts: LayersModelArtifacts } | { format: 'safetensors'; bytes: Uint8Array };
+export interface FileLoadResult extends RanOn {
+  spec: ModelSpec;
+  summary: string;
+  /** What the file was read as, and where the vocabulary came from. */
+  format: ExportFormat;
+  vocabFrom: 'file' | 'panel';
+}
 
 export type Request = Op & { id: number; panel: PanelId; backend: BackendName };
 /** Not queued: handled as soon as it arrives, to end a running fit(), generation or stream. */

@@ -16,7 +16,12 @@
 import {
   Adam,
   createRuntime,
+  parseSafetensors,
+  safetensorsMetadata,
+  toLayersModel,
+  toSafetensors,
   type BackendName,
+  type LayersModelJSON,
   type Dense,
   type Embedding,
   type Recurrent,
@@ -27,6 +32,9 @@ import {
 import type {
   ClassifyResult,
   Event,
+  ExportFormat,
+  ExportedFile,
+  FileLoadResult,
   GenerateArgs,
   GenerateResult,
   ModelSpec,
@@ -45,6 +53,7 @@ import type {
   TrainSentimentArgs,
   TrainSeriesArgs,
 } from './protocol';
+import { SPEC_KEY } from './protocol';
 import { InputError, MAX_PROMPT, MAX_REVIEW, RULES, checkArgs, checkText, checkTrainingText } from './fields';
 import { OOV, REVIEWS, buildVocab, encode, ignoredChars, tokenize, words } from './sentiment';
 
@@ -431,6 +440,133 @@ async function load(panel: PanelId, backend: BackendName, saved: SavedModel): Pr
   return { spec: q.spec, summary: q.model.summary(), ...ranOn(rt) };
 }
 
+// ---------------------------------------------------------------- model files
+
+type TorchDict = Record<string, { data: Float32Array; shape: number[] }>;
+
+/** The panel's model as a file: model.json + one shard (toLayersModel), or .safetensors (PyTorch names, nn.Sequential's '0.', '1.', …). The spec rides along as metadata. */
+async function exportFile(panel: PanelId, format: ExportFormat): Promise<ExportedFile> {
+  const p = panels[panel];
+  if (!p) throw new Error(`${panel}: train a model first (or load one).`);
+  if (format === 'layers') {
+    const a = await toLayersModel(p.model);
+    const modelJSON = { ...a.modelJSON, userDefinedMetadata: { [SPEC_KEY]: p.spec } } as LayersModelJSON;
+    return { format, artifacts: { modelJSON, weightData: a.weightData } };
+  }
+  return { format, bytes: toSafetensors(await p.model.exportWeights('torch'), { format: 'pt', [SPEC_KEY]: JSON.stringify(p.spec) }) };
+}
+
+const shape = (d: TorchDict, k: string): number[] | undefined => d[k]?.shape;
+
+/**
+ * The character panel's spec from a state dict in its own layout (0: Embedding,
+ * 1: recurrent, 2: Dense; what exportFile writes): sizes from the shapes, the
+ * vocabulary from the file's metadata or else the panel's current model.
+ */
+function charSpecFrom(d: TorchDict, meta: Partial<ModelSpec> | null): { spec: ModelSpec; vocabFrom: 'file' | 'panel' } {
+  const emb = shape(d, '0.weight');
+  const wih = shape(d, '1.weight_ih_l0');
+  const whh = shape(d, '1.weight_hh_l0');
+  const out = shape(d, '2.weight');
+  if (emb?.length !== 2 || wih?.length !== 2 || whh?.length !== 2 || out?.length !== 2) {
+    throw new Error(`load: expected the character panel's layout: 0.weight (Embedding), 1.weight_ih_l0, 1.weight_hh_l0, … (recurrent), 2.weight, 2.bias (Dense); the file has ${Object.keys(d).slice(0, 8).join(', ') || 'no tensors'}.`);
+  }
+  const [V, E] = emb;
+  const H = whh[1];
+  const gates = whh[0] / H;
+  const cell = gates === 4 ? 'lstm' : gates === 3 ? 'gru' : gates === 1 ? 'rnn' : null;
+  if (!cell) throw new Error(`load: 1.weight_hh_l0 has shape (${whh.join(', ')}), expected (4H, H) for an LSTM, (3H, H) for a GRU or (H, H) for a SimpleRNN.`);
+  const layers = Object.keys(d).filter((k) => /^1\.weight_ih_l\d+$/.test(k)).length;
+  const current = panels.char?.spec;
+  let vocab: string[];
+  let vocabFrom: 'file' | 'panel';
+  if (Array.isArray(meta?.vocab) && meta.vocab.length === V) [vocab, vocabFrom] = [meta.vocab, 'file'];
+  else if (current?.vocab.length === V) [vocab, vocabFrom] = [current.vocab, 'panel'];
+  else throw new Error(`load: the file has no character vocabulary (${SPEC_KEY} metadata) and its ${V} characters do not match the panel's model (${current ? current.vocab.length : 'none trained'}). Hint: train on the text it was trained on first, then load it.`);
+  const spec: ModelSpec = { panel: 'char', cell, vocabSize: V, embDim: E, inputSize: E, hidden: H, layers, returnSequences: true, units: out[0], activation: 'none', vocab, seqLen: meta?.seqLen ?? current?.seqLen ?? 24, seed: meta?.seed ?? 1 };
+  return { spec, vocabFrom };
+}
+
+/**
+ * A loaded Layers chain's state dict ('0.', '1.', … per Keras layer) in the
+ * panel's layout: Keras stacks recurrent layers one per layer, the panel has one
+ * multi-layer recurrent (so '1.weight_ih_l0', '2.weight_ih_l0' → '1.weight_ih_l0', '1.weight_ih_l1').
+ */
+function toPanelLayout(kinds: string[], d: TorchDict): TorchDict {
+  const rec = kinds.slice(1, -1);
+  if (kinds.length < 3 || kinds[0] !== 'Embedding' || kinds.at(-1) !== 'Dense' || rec.some((k) => k === 'Embedding' || k === 'Dense' || k !== rec[0])) {
+    throw new Error(`load: expected the character panel's layers, Embedding → one or more recurrent layers of one kind → Dense; the model.json has ${kinds.join(' → ')}.`);
+  }
+  const out: TorchDict = {};
+  let depth = 0; // recurrent layers renamed so far
+  kinds.forEach((_, i) => {
+    const names = Object.keys(d).filter((k) => k.startsWith(`${i}.`)).map((k) => k.slice(`${i}.`.length));
+    for (const n of names) {
+      const to = i === 0 ? `0.${n}` : i === kinds.length - 1 ? `2.${n}` : `1.${n.replace(/_l(\d+)$/, (_, l: string) => `_l${depth + Number(l)}`)}`;
+      out[to] = d[`${i}.${n}`];
+    }
+    if (i > 0 && i < kinds.length - 1) depth += names.filter((n) => /^weight_ih_l\d+$/.test(n)).length;
+  });
+  return out;
+}
+
+/** model.json's userDefinedMetadata spec, if the JSON parses (else the library reports the file). */
+async function layersMeta(files: File[]): Promise<Partial<ModelSpec> | null> {
+  const json = files.find((f) => /\.json$/i.test(f.name));
+  try {
+    return json ? (((JSON.parse(await json.text()) as { userDefinedMetadata?: Record<string, unknown> }).userDefinedMetadata?.[SPEC_KEY] as Partial<ModelSpec>) ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Loads a model file into the panel: a .safetensors through parseSafetensors, or
+ * model.json + shards through rt.loadLayersModel; either way its weights then go
+ * into a model of the panel's architecture by loadTorchStateDict (strict). Any
+ * failure leaves the panel's model as it was.
+ */
+async function loadFiles(panel: PanelId, backend: BackendName, files: File[]): Promise<FileLoadResult> {
+  if (panel !== 'char') throw new Error(`load: model files load into the character panel only so far, not ${panel}.`);
+  if (!Array.isArray(files) || files.length === 0) throw new Error('load: choose a model.json with its .bin shards, or one .safetensors file.');
+  const rt = await runtime(backend);
+  const st = files.filter((f) => /\.safetensors$/i.test(f.name));
+  let dict: TorchDict;
+  let meta: Partial<ModelSpec> | null;
+  let format: ExportFormat;
+  if (st.length > 0) {
+    if (files.length !== 1) throw new Error(`load: choose one .safetensors file on its own (got ${files.map((f) => f.name).join(', ')}).`);
+    const bytes = new Uint8Array(await st[0].arrayBuffer());
+    dict = parseSafetensors(bytes) as TorchDict; // validated before anything is built
+    const m = safetensorsMetadata(bytes)?.[SPEC_KEY];
+    meta = m ? (JSON.parse(m) as Partial<ModelSpec>) : null;
+    format = 'safetensors';
+  } else {
+    meta = await layersMeta(files);
+    const lm = await rt.loadLayersModel(files);
+    try {
+      const seq = lm.sequential;
+      if (!seq) throw new Error("load: this model.json has layers that run outside one Sequential (go_backwards, Bidirectional sum/mul/ave or a standalone activation); the character panel's model is Embedding → recurrent → Dense.");
+      dict = toPanelLayout(seq.layers.map((l) => l.kind), await seq.exportWeights('torch'));
+    } finally {
+      lm.dispose();
+    }
+    format = 'layers';
+  }
+  for (const [k, v] of Object.entries(dict)) if (!(v.data instanceof Float32Array)) throw new Error(`load: tensor ${k} is not floating point.`);
+  const { spec, vocabFrom } = charSpecFrom(dict, meta);
+  const q = build(rt, spec);
+  try {
+    q.model.loadTorchStateDict(dict); // strict: missing and unused names are one WeightError
+  } catch (err) {
+    q.model.dispose();
+    throw err;
+  }
+  dispose(panels[panel]);
+  panels[panel] = q;
+  return { spec, summary: q.model.summary(), format, vocabFrom, ...ranOn(rt) };
+}
+
 // ---------------------------------------------------------------- dispatch
 
 /** Refuses a request whose arguments break fields.ts's limits, before anything runs. */
@@ -487,6 +623,10 @@ function run(r: Exclude<Request, { op: 'streamSeries' }>): Promise<unknown> {
       return save(r.panel);
     case 'load':
       return load(r.panel, r.backend, r.args.saved);
+    case 'loadFiles':
+      return loadFiles(r.panel, r.backend, r.args.files);
+    case 'exportFile':
+      return exportFile(r.panel, r.args.format);
   }
 }
 
@@ -495,7 +635,7 @@ const replyError = (id: number, err: unknown) =>
   post({ type: 'reply', id, ok: false, error: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : 'Error' });
 
 /** Requests that only read a panel's model: they run beside its stream. */
-const READ_ONLY: ReadonlySet<Request['op']> = new Set(['probe', 'parity', 'save']);
+const READ_ONLY: ReadonlySet<Request['op']> = new Set(['probe', 'parity', 'save', 'exportFile']);
 const queues: Record<PanelId, Promise<unknown>> = { char: Promise.resolve(), sentiment: Promise.resolve(), series: Promise.resolve() };
 /** A panel's stream running in the background (its reply not yet sent). */
 const background: Partial<Record<PanelId, Promise<void>>> = {};

@@ -16,7 +16,7 @@
 // window.__demo, the same actions as the buttons, awaiting each one: nothing
 // here depends on timing except the responsiveness check, which measures the
 // page's event loop, not how long the work takes.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -592,6 +592,97 @@ describe('demo app in headless Chromium', () => {
     expect(checked).toBeGreaterThan(0);
     expect(shown.links.length).toBeGreaterThan(0);
     for (const l of shown.links) expect(l, `link ${l.href}`).toEqual({ href: l.href, target: true });
+  });
+
+  it('character panel: exports model.json and .safetensors, loads each back through the file input with the same greedy text; a malformed file shows the library error inline and keeps the model (issue 10, D)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-files-'));
+    try {
+      await page.evaluate((text) => window.__demo!.trainChar({ text, cell: 'gru', hidden: 12, layers: 2, seqLen: 8, lr: 0.03, epochs: 4, batchSize: 8, seed: 4 }), TINY_TEXT);
+      const greedy = () => page.evaluate(() => window.__demo!.generate({ prompt: 'good', length: 24, temperature: 0, topK: 0, seed: 1 }).then((r) => r.text));
+      const before = await greedy();
+      // the downloads, captured: URL.createObjectURL and anchor clicks wrapped in the page (nothing is written by the browser)
+      const exported = await page.evaluate(async () => {
+        const blobs = new Map<string, Blob>();
+        const reads: Promise<{ name: string; bytes: number[] }>[] = [];
+        const create = URL.createObjectURL;
+        const click = HTMLAnchorElement.prototype.click;
+        URL.createObjectURL = (b: Blob | MediaSource) => {
+          const u = create.call(URL, b);
+          blobs.set(u, b as Blob);
+          return u;
+        };
+        HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+          const b = blobs.get(this.href);
+          const name = this.download;
+          if (b) reads.push(b.arrayBuffer().then((buf) => ({ name, bytes: Array.from(new Uint8Array(buf)) })));
+        };
+        try {
+          const layers = await window.__demo!.exportCharModel('layers');
+          const st = await window.__demo!.exportCharModel('safetensors');
+          return { layers, st, files: await Promise.all(reads), msg: document.querySelector('#char [data-msg]')!.textContent };
+        } finally {
+          URL.createObjectURL = create;
+          HTMLAnchorElement.prototype.click = click;
+        }
+      });
+      expect(exported.layers).toEqual(['webgpu-rnn-char-gru.json', 'weights.bin']);
+      expect(exported.st).toEqual(['webgpu-rnn-char-gru.safetensors']);
+      expect(exported.files.map((f) => f.name)).toEqual([...exported.layers, ...exported.st]);
+      expect(exported.msg).toBe('Exported webgpu-rnn-char-gru.safetensors.');
+      const path: Record<string, string> = {};
+      for (const f of exported.files) {
+        path[f.name] = join(dir, f.name);
+        writeFileSync(path[f.name], Uint8Array.from(f.bytes));
+      }
+      const json = JSON.parse(readFileSync(path['webgpu-rnn-char-gru.json'], 'utf8')) as { weightsManifest: { paths: string[] }[] };
+      expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+      const stBytes = readFileSync(path['webgpu-rnn-char-gru.safetensors']);
+      const headerLen = Number(stBytes.readBigUInt64LE(0));
+      const header = JSON.parse(stBytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, unknown>;
+      expect(Object.keys(header).sort()).toEqual(['0.weight', '1.bias_hh_l0', '1.bias_hh_l1', '1.bias_ih_l0', '1.bias_ih_l1', '1.weight_hh_l0', '1.weight_hh_l1', '1.weight_ih_l0', '1.weight_ih_l1', '2.bias', '2.weight', '__metadata__']);
+
+      const input = (await page.$('input#char-modelfile'))!;
+      const upload = async (...paths: string[]) => {
+        const n = await page.evaluate(() => window.__demo!.charFileLoads());
+        await input.uploadFile(...paths);
+        await page.waitForFunction((k: number) => window.__demo!.charFileLoads() > k, {}, n);
+        const r = await page.evaluate(() => window.__demo!.charFileLoad());
+        const msg = await page.evaluate(() => {
+          const m = document.querySelector('#char [data-msg]')!;
+          return { text: m.textContent, error: m.classList.contains('error') };
+        });
+        return { r, msg };
+      };
+      const other = () => page.evaluate((text) => window.__demo!.trainChar({ text, cell: 'rnn', hidden: 6, layers: 1, seqLen: 8, lr: 0.03, epochs: 1, batchSize: 8, seed: 8 }), TINY_TEXT);
+
+      for (const files of [[path['webgpu-rnn-char-gru.json'], path['weights.bin']], [path['webgpu-rnn-char-gru.safetensors']]]) {
+        await other(); // a different model in the panel, replaced by the file's
+        const { r, msg } = await upload(...files);
+        console.log(`demo file load: ${files.map((f) => f.split('/').pop()).join(' + ')} → ${JSON.stringify(r.ok ? { format: r.result!.format, cell: r.result!.spec.cell, hidden: r.result!.spec.hidden, layers: r.result!.spec.layers } : r)}`);
+        expect(r.ok).toBe(true);
+        if (!r.ok) continue;
+        expect(r.result!.spec).toMatchObject({ cell: 'gru', hidden: 12, layers: 2, seqLen: 8 });
+        expect(r.result!.vocabFrom).toBe('file');
+        expect(msg.error).toBe(false);
+        expect(await greedy()).toBe(before);
+      }
+
+      // malformed: a truncated .safetensors, and a model.json without its shard: the library's typed error, inline; the model stays
+      const bad = join(dir, 'truncated.safetensors');
+      writeFileSync(bad, stBytes.subarray(0, stBytes.length - 4));
+      for (const files of [[bad], [path['webgpu-rnn-char-gru.json']]]) {
+        const { r, msg } = await upload(...files);
+        console.log(`demo malformed file: ${files.map((f) => f.split('/').pop()).join(' + ')} → ${msg.text}`);
+        expect(r.ok).toBe(false);
+        if (r.ok) continue;
+        expect(r.error).toMatch(/^(WeightError|ValueError): /); // thrown by the library, not the demo
+        expect(msg.text).toBe(r.error);
+        expect(msg.error).toBe(true);
+        expect(await greedy()).toBe(before);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fits a phone-width screen and logged no console errors', async () => {
