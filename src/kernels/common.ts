@@ -147,6 +147,32 @@ export function persistentCapacity(floats: number): number {
   return Math.max(256, 2 ** Math.ceil(Math.log2(floats)));
 }
 
+/**
+ * Submits one op that writes a new buffer of `floats` and returns that buffer
+ * (the caller owns it). On any failure, creating it included, the buffer is
+ * freed; `temps` (the call's uploads) are freed either way.
+ */
+export async function submitToNew(
+  ctx: GpuContext,
+  op: string,
+  label: string,
+  floats: number,
+  temps: GPUBuffer[],
+  encode: (out: GPUBuffer) => Promise<EncodedOp>,
+): Promise<GPUBuffer> {
+  let out: GPUBuffer | null = null;
+  try {
+    out = ctx.createStorage(label, floats);
+    await submitOps(ctx, op, [await encode(out)]);
+    return out;
+  } catch (e) {
+    ctx.destroyBuffer(out);
+    throw e;
+  } finally {
+    for (const b of temps) ctx.destroyBuffer(b);
+  }
+}
+
 /** Records `ops` into one compute pass, submits, and releases their temporaries. */
 export async function submitOps(ctx: GpuContext, label: string, ops: EncodedOp[]): Promise<void> {
   try {

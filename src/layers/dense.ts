@@ -1,7 +1,7 @@
 // Dense (nn.Linear / keras Dense): y = act(x · Wᵀ + b) over the last dimension.
 import type { Backend } from '../backend';
 import { DisposedError, ShapeError, ValueError, WeightError, fmtShape } from '../errors';
-import { submitOps, type EncodedOp } from '../kernels/common';
+import { submitOps, submitToNew, type EncodedOp } from '../kernels/common';
 import { activationBackward } from '../kernels/heads';
 import { colsumGrad, matmulBiasForward, matmulGrad } from '../kernels/matmul';
 import type { Param } from '../training/params';
@@ -171,15 +171,10 @@ export class Dense {
     const ctx = this.backend.ctx;
     const temps: GPUBuffer[] = [];
     const xb = gpuInput(ctx, op, x, 'dense.x', temps);
-    const y = ctx.createStorage('dense.y', M * this.units);
-    try {
-      await submitOps(ctx, op, [await matmulBiasForward(ctx, { x: xb, w: this.gpu!.weight, bias: this.gpu!.bias, y, M, N: this.units, K: this.inputSize, activation: this.activation })]);
-    } catch (e) {
-      ctx.destroyBuffer(y);
-      throw e;
-    } finally {
-      for (const b of temps) ctx.destroyBuffer(b);
-    }
+    const { weight, bias } = this.gpu!;
+    const y = await submitToNew(ctx, op, 'dense.y', M * this.units, temps, (y) =>
+      matmulBiasForward(ctx, { x: xb, w: weight, bias, y, M, N: this.units, K: this.inputSize, activation: this.activation }),
+    );
     return Tensor.fromGpu(ctx, y, outShape);
   }
 

@@ -1,7 +1,7 @@
 // Embedding (nn.Embedding / keras Embedding): token ids (B, T) -> vectors (B, T, D).
 import type { Backend } from '../backend';
 import { DisposedError, ShapeError, ValueError, WeightError, fmtShape } from '../errors';
-import { submitOps } from '../kernels/common';
+import { submitOps, submitToNew } from '../kernels/common';
 import { embeddingBackward, embeddingForward } from '../kernels/heads';
 import type { Param } from '../training/params';
 import { embeddingBackwardRef, embeddingRef } from '../reference/heads';
@@ -130,15 +130,10 @@ export class Embedding {
     if (this.backend.kind === 'cpu') return Tensor.fromCpu(embeddingRef(u, this.table, this.dim), outShape);
     const ctx = this.backend.ctx;
     const idsBuf = ctx.createStorage('embedding.ids', u);
-    const out = ctx.createStorage('embedding.out', n * this.dim);
-    try {
-      await submitOps(ctx, op, [await embeddingForward(ctx, { ids: idsBuf, table: this.gpuTable!, out, N: n, D: this.dim, V: this.vocabSize })]);
-    } catch (e) {
-      ctx.destroyBuffer(out);
-      throw e;
-    } finally {
-      ctx.destroyBuffer(idsBuf);
-    }
+    const table = this.gpuTable!;
+    const out = await submitToNew(ctx, op, 'embedding.out', n * this.dim, [idsBuf], (out) =>
+      embeddingForward(ctx, { ids: idsBuf, table, out, N: n, D: this.dim, V: this.vocabSize }),
+    );
     return Tensor.fromGpu(ctx, out, outShape);
   }
 

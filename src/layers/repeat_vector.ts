@@ -2,7 +2,7 @@
 // steps, (B, F) → (B, n, F); the gradient sums over the steps. No parameters.
 import type { Backend } from '../backend';
 import { ShapeError, ValueError, fmtShape } from '../errors';
-import { submitOps } from '../kernels/common';
+import { submitToNew } from '../kernels/common';
 import { repeatBackward, repeatForward } from '../kernels/repeat';
 import { repeatVectorBackwardRef, repeatVectorRef } from '../reference/heads';
 import { Tensor, gpuInput, type Input } from '../tensor';
@@ -48,15 +48,7 @@ export class RepeatVector {
     const ctx = this.backend.ctx;
     const temps: GPUBuffer[] = [];
     const xb = gpuInput(ctx, op, x, 'repeat.x', temps);
-    const y = ctx.createStorage('repeat.y', B * this.n * F);
-    try {
-      await submitOps(ctx, op, [await repeatForward(ctx, { x: xb, y, B, n: this.n, F })]);
-    } catch (e) {
-      ctx.destroyBuffer(y);
-      throw e;
-    } finally {
-      for (const b of temps) ctx.destroyBuffer(b);
-    }
+    const y = await submitToNew(ctx, op, 'repeat.y', B * this.n * F, temps, (y) => repeatForward(ctx, { x: xb, y, B, n: this.n, F }));
     return Tensor.fromGpu(ctx, y, outShape);
   }
 
@@ -81,15 +73,7 @@ export class RepeatVector {
     const ctx = this.backend.ctx;
     const temps: GPUBuffer[] = [];
     const dy = gpuInput(ctx, op, dOutput, 'repeat.dy', temps);
-    const dx = ctx.createStorage('repeat.dx', B * F);
-    try {
-      await submitOps(ctx, op, [await repeatBackward(ctx, { dy, dx, B, n, F })]);
-    } catch (e) {
-      ctx.destroyBuffer(dx);
-      throw e;
-    } finally {
-      for (const b of temps) ctx.destroyBuffer(b);
-    }
+    const dx = await submitToNew(ctx, op, 'repeat.dx', B * F, temps, (dx) => repeatBackward(ctx, { dy, dx, B, n, F }));
     return Tensor.fromGpu(ctx, dx, [B, F]);
   }
 

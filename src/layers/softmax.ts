@@ -1,7 +1,7 @@
 // Softmax over the last dimension.
 import type { Backend } from '../backend';
 import { ShapeError, fmtShape } from '../errors';
-import { submitOps } from '../kernels/common';
+import { submitToNew } from '../kernels/common';
 import { softmaxForward } from '../kernels/heads';
 import { softmaxRef } from '../reference/heads';
 import { Tensor, gpuInput, type Input } from '../tensor';
@@ -38,15 +38,7 @@ export class Softmax {
     const ctx = this.backend.ctx;
     const temps: GPUBuffer[] = [];
     const xb = gpuInput(ctx, op, x, 'softmax.x', temps);
-    const y = ctx.createStorage('softmax.y', R * C);
-    try {
-      await submitOps(ctx, op, [await softmaxForward(ctx, { x: xb, y, R, C })]);
-    } catch (e) {
-      ctx.destroyBuffer(y);
-      throw e;
-    } finally {
-      for (const b of temps) ctx.destroyBuffer(b);
-    }
+    const y = await submitToNew(ctx, op, 'softmax.y', R * C, temps, (y) => softmaxForward(ctx, { x: xb, y, R, C }));
     return Tensor.fromGpu(ctx, y, s);
   }
 
