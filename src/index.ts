@@ -72,6 +72,8 @@ export type { LayersModelJSON, LayersModelArtifacts, LayersWeightEntry } from '.
 // safetensors (src/io/safetensors.ts): parse to validated tensors (CPU only), write a model's weights.
 export { parseSafetensors, safetensorsMetadata, toSafetensors, type SafetensorsDtype, type SafetensorsTensor, type SafetensorsInput } from './io/safetensors';
 export type { TorchLoadOptions } from './weights/torch';
+// ONNX (src/io/onnx.ts): rt.loadOnnx(bytes) → OnnxSession, run(feeds) as ONNX Runtime's.
+export { OnnxSession, type OnnxFeed, type OnnxFeedData, type OnnxNodeInfo, type OnnxPlacement, type OnnxSource } from './io/onnx';
 export type { StateDictTensor } from './weights/types';
 
 export {

@@ -11,6 +11,7 @@ import { Embedding, type EmbeddingOptions } from './layers/embedding';
 import { Recurrent, type RecurrentOptions } from './layers/recurrent';
 import { loadLayersModel, type LayersModel } from './io/layers_model_build';
 import type { LayersModelSource } from './io/layers_model_source';
+import { loadOnnx, type OnnxSession, type OnnxSource } from './io/onnx';
 import { RepeatVector } from './layers/repeat_vector';
 import { Softmax } from './layers/softmax';
 import { Sequential } from './models/sequential';
@@ -86,6 +87,15 @@ export class Runtime implements RuntimeHandle {
    */
   loadLayersModel(source: LayersModelSource): Promise<LayersModel> {
     return loadLayersModel(this, source);
+  }
+
+  /**
+   * Loads an ONNX model (LSTM/GRU/RNN nodes and the glue torch.onnx.export emits
+   * around them): a session with inputNames, outputNames and run(feeds) in ONNX
+   * Runtime's shape. Unsupported operators are listed before anything is built.
+   */
+  loadOnnx(bytes: OnnxSource): Promise<OnnxSession> {
+    return loadOnnx(this, bytes);
   }
 
   /** Copies data to this backend as a Tensor of `shape` (caller owns it). Values must be finite and within float32's range. */
