@@ -6,6 +6,7 @@
 //   rt.embedding / rt.dense / rt.softmax          → heads
 //   rt.repeatVector(n)                            → (B, F) → (B, n, F) (one-to-many)
 //   rt.sequential([...])                          → Sequential (predict, summary)
+//   rt.seq2seq({...})                             → Seq2Seq (fit, translate, beamSearch)
 //   Tensor                                        → results; read() copies to the CPU
 //   Tokenizer, padSequences                       → text to padded id batches (Keras semantics, CPU)
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime';
@@ -30,6 +31,20 @@ export { Sequential } from './models/sequential';
 export type { Layer, PredictOptions, SequentialTape } from './models/types';
 // generation: Sequential.generate / generateStream (issue 11)
 export type { GenerateOptions } from './models/generate';
+// encoder–decoder: rt.seq2seq(...) with fit, translate (greedy), beamSearch (issue 11)
+export {
+  Seq2Seq,
+  type Seq2SeqOptions,
+  type Seq2SeqBatch,
+  type Seq2SeqTape,
+  type Seq2SeqFitData,
+  type Seq2SeqFitOptions,
+  type Seq2SeqSource,
+  type DecodeOptions,
+  type BeamOptions,
+  type Hypothesis,
+} from './models/seq2seq';
+export { Attention, type AttentionOutput, type AttentionTape } from './layers/attention';
 export {
   Optimizer,
   SGD,

@@ -15,6 +15,7 @@ import { loadOnnx, type OnnxSession, type OnnxSource } from './io/onnx';
 import { RepeatVector } from './layers/repeat_vector';
 import { Softmax } from './layers/softmax';
 import { Sequential } from './models/sequential';
+import { Seq2Seq, type Seq2SeqOptions } from './models/seq2seq';
 import type { Layer } from './models/types';
 import { Tensor, type BackendName } from './tensor';
 import { assertFloat32, assertNumbers, assertShape, checkElements } from './validate';
@@ -77,6 +78,10 @@ export class Runtime implements RuntimeHandle {
   }
   sequential(layers: Layer[]): Sequential {
     return new Sequential(this, layers);
+  }
+  /** An encoder–decoder (token or vector source, optional Luong attention): fit, translate, beamSearch. */
+  seq2seq(opts: Seq2SeqOptions): Seq2Seq {
+    return new Seq2Seq(this, opts);
   }
 
   /**
