@@ -241,6 +241,19 @@ describe('Keras masking from the file: Embedding mask_zero and Masking, pre- and
     await parity('mask_zero_bidi', m, await save(m, 91), ids, [B, TT], true);
   });
 
+  it('Embedding(mask_zero) → GRU go_backwards (sequences: reversed input and mask, original mask passed on) → LSTM → Dense', async () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 6, outputDim: 3, inputLength: TT, maskZero: true }),
+        tf.layers.gru({ units: 3, returnSequences: true, goBackwards: true, recurrentActivation: 'sigmoid' }),
+        tf.layers.lstm({ units: 2, recurrentActivation: 'sigmoid' }),
+        tf.layers.dense({ units: 2 }),
+      ],
+    });
+    const ids = Float32Array.from(pad.flat(), (p, k) => (p ? 1 + (k % 5) : 0));
+    await parity('mask_zero_go_backwards', m, await save(m, 94), ids, [B, TT], true);
+  });
+
   it('Masking(mask_value 0) → LSTM (sequences) → TimeDistributed(Dense)', async () => {
     const m = tf.sequential({
       layers: [

@@ -87,6 +87,12 @@ export type LayerSpec =
       returnSequences: boolean;
       goBackwards: boolean;
       stateful: boolean;
+      /**
+       * Keras's zero_output_for_mask: a masked step outputs 0 instead of repeating the
+       * previous output. Keras (Python) forces it on both directions of a Bidirectional
+       * that returns sequences; TensorFlow.js has no such option.
+       */
+      zeroMaskedOutput: boolean;
       /** Set for a Bidirectional wrapper: its name, merge mode, and the inner layer's name. */
       bidirectional: { name: string; inner: string; merge: MergeMode } | null;
       /** [forward] or [forward, backward]. */
@@ -338,7 +344,11 @@ function inboundNames(nodes: unknown): string[][] {
         else v.forEach(walk);
       } else if (isObj(v)) {
         if (isObj(v.config) && Array.isArray(v.config.keras_history)) names.push(String(v.config.keras_history[0]));
-        else Object.values(v).forEach(walk);
+        else if ('args' in v && isObj(v.kwargs)) {
+          // a Keras 3 node: the inputs are its args (and kwargs other than a mask)
+          walk(v.args);
+          for (const [k, a] of Object.entries(v.kwargs)) if (k !== 'mask') walk(a);
+        } else Object.values(v).forEach(walk);
       }
     };
     walk(node);
@@ -461,6 +471,35 @@ function gateActivationOf(at: string, name: string, kerasVersion: string | null)
   throw new ValueError(`${OP}: ${at} has recurrent_activation '${name}', which is not supported; supported: sigmoid, hard_sigmoid.`);
 }
 
+/**
+ * Keras 3 writes a Bidirectional's backward_layer into every file (Keras 2 only
+ * when the user gave one): accepted when it is the reversed copy of the forward
+ * layer that Bidirectional makes by default, refused naming the first difference.
+ */
+function checkBackwardLayer(at: string, fwd: RawLayer, bwd: RawLayer): void {
+  const differ = (what: string, a: unknown, b: unknown) => {
+    throw new ValueError(`${OP}: ${at} has a backward_layer that is not the reversed copy of its layer (${what}: ${JSON.stringify(b)} vs ${JSON.stringify(a)}); only that one is supported.`);
+  };
+  if (bwd.className !== fwd.className) differ('class_name', fwd.className, bwd.className);
+  const f = fwd.config;
+  const b = bwd.config;
+  const same: [string, unknown][] = [
+    ['units', undefined],
+    ['activation', 'tanh'],
+    ['recurrent_activation', undefined],
+    ['use_bias', true],
+    ['return_sequences', false],
+    ['return_state', false],
+    ['stateful', false],
+    ['reset_after', undefined],
+  ];
+  for (const [key, dflt] of same) {
+    const norm = (v: unknown) => (v === undefined || v === null ? dflt : key.endsWith('activation') ? activationName(v, String(dflt)) : v);
+    if (norm(f[key]) !== norm(b[key])) differ(key, norm(f[key]), norm(b[key]));
+  }
+  if (flag(b, 'go_backwards', false) === flag(f, 'go_backwards', false)) differ('go_backwards', flag(f, 'go_backwards', false), flag(b, 'go_backwards', false));
+}
+
 const DENSE_ACTIVATIONS: Record<string, SpecActivation> = { linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax' };
 
 function denseActivation(at: string, v: unknown): SpecActivation {
@@ -506,6 +545,10 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
     }
     return width;
   };
+  // written by TensorFlow.js (keras_version 'tfjs-layers …'), or by Keras in Python
+  const tfjsFile = kerasVersion ? /^tfjs/.test(kerasVersion) : topology === 'tfjs';
+  // Keras ≥ 2.3 defaults: recurrent_activation 'sigmoid', GRU reset_after true (older Keras and tfjs: hard_sigmoid, false)
+  const kerasModern = !tfjsFile && !!kerasVersion && !/^(1\.|2\.[0-2]\.)/.test(kerasVersion);
   const kernelRows = (layer: string, sub: 'forward' | 'backward' | null) => {
     const w = pool.all.find((x) => x.name.split('/').includes(layer) && (!sub || x.name.includes(`${sub}_`)) && /(^|\/)kernel(:\d+)?$/.test(x.name));
     return w?.shape[0] ?? 0;
@@ -555,7 +598,7 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
         const merge = cfg.merge_mode === undefined ? 'concat' : cfg.merge_mode;
         if (merge !== 'concat' && merge !== 'sum' && merge !== 'mul' && merge !== 'ave') throw new ValueError(`${OP}: ${at} has merge_mode ${JSON.stringify(merge)}; supported: concat, sum, mul, ave.`);
         if (!(inner.className in CELLS)) throw new ValueError(`${OP}: ${at} wraps a ${inner.className}; supported: SimpleRNN, GRU, LSTM.`);
-        if (isObj(cfg.backward_layer)) throw new ValueError(`${OP}: ${at} has its own backward_layer; only the default (a reversed copy of the layer) is supported.`);
+        if (isObj(cfg.backward_layer)) checkBackwardLayer(at, inner, rawLayer(cfg.backward_layer, `${at}'s backward_layer`));
         bidi = { name: l.name, inner: inner.name, merge };
       } else {
         if (inner.className !== 'Dense') throw new ValueError(`${OP}: ${at} wraps a ${inner.className}; only TimeDistributed(Dense) is supported.`);
@@ -572,7 +615,7 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
       if (!(act === 'tanh' || (cell === 'rnn' && act === 'relu'))) {
         throw new ValueError(`${OP}: ${iat} has activation '${act}', which is not supported yet; supported: tanh${cell === 'rnn' ? ', relu' : ''}.`);
       }
-      const recurrentActivation = cell === 'rnn' ? 'sigmoid' : gateActivationOf(iat, activationName(icfg.recurrent_activation, 'hard_sigmoid'), kerasVersion);
+      const recurrentActivation = cell === 'rnn' ? 'sigmoid' : gateActivationOf(iat, activationName(icfg.recurrent_activation, kerasModern ? 'sigmoid' : 'hard_sigmoid'), kerasVersion);
       if (flag(icfg, 'return_state', false)) throw new ValueError(`${OP}: ${iat} has return_state: true; a chain model passes one output on, so return_state is not supported.`);
       const goBackwards = flag(icfg, 'go_backwards', false);
       if (bidi && goBackwards) throw new ValueError(`${OP}: ${iat} is wrapped in Bidirectional with go_backwards true; not supported.`);
@@ -580,7 +623,7 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
       if (flag(icfg, 'unroll', false)) {
         // unrolling changes nothing in the maths
       }
-      const resetAfter = cell === 'gru' ? flag(icfg, 'reset_after', topology === 'keras' && !!kerasVersion && !/^(1\.|2\.[0-2]\.)/.test(kerasVersion)) : false;
+      const resetAfter = cell === 'gru' ? flag(icfg, 'reset_after', kerasModern) : false;
       const I = needWidth(iat, kernelRows(bidi ? l.name : l.name, bidi ? 'forward' : null));
       const G = (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * H;
       const gH = cell === 'lstm' ? '4·units' : cell === 'gru' ? '3·units' : 'units';
@@ -596,7 +639,8 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
         return { kernel, recurrentKernel, bias: bias ?? null };
       });
       const returnSequences = flag(icfg, 'return_sequences', false);
-      layers.push({ type: 'recurrent', name: l.name, className: inner.className as 'SimpleRNN' | 'GRU' | 'LSTM', cell, inputSize: I, units: H, activation: act as 'tanh' | 'relu', recurrentActivation, resetAfter, returnSequences, goBackwards, stateful, bidirectional: bidi, weights });
+      const zeroMaskedOutput = bidi ? returnSequences && !tfjsFile : flag(icfg, 'zero_output_for_mask', false);
+      layers.push({ type: 'recurrent', name: l.name, className: inner.className as 'SimpleRNN' | 'GRU' | 'LSTM', cell, inputSize: I, units: H, activation: act as 'tanh' | 'relu', recurrentActivation, resetAfter, returnSequences, goBackwards, stateful, zeroMaskedOutput, bidirectional: bidi, weights });
       width = bidi && bidi.merge === 'concat' ? 2 * H : H;
       seq = returnSequences;
       continue;

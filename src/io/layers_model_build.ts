@@ -26,8 +26,16 @@ import { readSource, type LayersModelSource } from './layers_model_source';
 const OP = 'loadLayersModel';
 
 type Stage =
-  | { kind: 'layers'; model: Sequential }
+  /** maskReversed: the stage of a go_backwards layer, which reads the mask reversed as it reads its input. */
+  | { kind: 'layers'; model: Sequential; maskReversed: boolean }
   | { kind: 'reverse'; at: string }
+  /**
+   * Keras's zero_output_for_mask after a layer (Bidirectional returning sequences in
+   * a Keras file): masked steps of the sequence become 0, or, for a last output,
+   * the rows whose last processed step is masked. Only where the mask is made by the
+   * model and a layer that does not skip masked steps sees the result.
+   */
+  | { kind: 'zeroMasked'; seq: boolean; reversed: boolean; at: string }
   | { kind: 'merge'; mode: 'sum' | 'mul' | 'ave'; at: string }
   | { kind: 'activation'; fn: 'relu' | 'sigmoid' | 'tanh'; at: string };
 
@@ -63,14 +71,17 @@ export class LayersModel {
   private readonly stateful: Set<Recurrent>;
   private readonly states = new Map<Recurrent, { h: Tensor; c: Tensor | null }>();
   private readonly backend: Backend;
+  /** Layers with zero_output_for_mask that no zeroMasked stage serves (the model makes no mask). */
+  private readonly zeroOutputUnstaged: string[];
 
   /** @internal use rt.loadLayersModel() */
-  static create(backend: Backend, parsed: ParsedLayersModel, stages: Stage[], entries: LayersModel['entries'], stateful: Set<Recurrent>): LayersModel {
-    return new LayersModel(backend, parsed, stages, entries, stateful);
+  static create(backend: Backend, parsed: ParsedLayersModel, stages: Stage[], entries: LayersModel['entries'], stateful: Set<Recurrent>, zeroOutputUnstaged: string[]): LayersModel {
+    return new LayersModel(backend, parsed, stages, entries, stateful, zeroOutputUnstaged);
   }
 
-  private constructor(backend: Backend, parsed: ParsedLayersModel, stages: Stage[], entries: LayersModel['entries'], stateful: Set<Recurrent>) {
+  private constructor(backend: Backend, parsed: ParsedLayersModel, stages: Stage[], entries: LayersModel['entries'], stateful: Set<Recurrent>, zeroOutputUnstaged: string[]) {
     this.backend = backend;
+    this.zeroOutputUnstaged = zeroOutputUnstaged;
     this.name = parsed.name;
     this.parsed = parsed;
     this.stages = stages;
@@ -104,10 +115,23 @@ export class LayersModel {
     if (opts.lengths !== undefined && this.stages.some((s) => s.kind === 'reverse')) {
       throw new ValueError(`${op}: lengths cannot be combined with go_backwards layers (${this.stages.flatMap((s) => (s.kind === 'reverse' ? [s.at] : [])).join(', ')}): reversing a right-padded batch would put the padding first.`);
     }
-    const mask = opts.mask ?? (await this.inputMask(op, x));
-    if (mask !== undefined && this.stages.some((s) => s.kind === 'reverse')) {
-      throw new ValueError(`${op}: masking cannot be combined with go_backwards layers (${this.stages.flatMap((s) => (s.kind === 'reverse' ? [s.at] : [])).join(', ')}) yet.`);
+    if (opts.mask !== undefined && this.zeroOutputUnstaged.length) {
+      throw new ValueError(
+        `${op}: ${this.zeroOutputUnstaged.join(', ')} output 0 at masked steps in Keras (zero_output_for_mask), which this model applies only to the mask its Embedding mask_zero or Masking makes; the model has neither, so an explicit mask is not supported.`,
+      );
     }
+    const mask = opts.mask ?? (await this.inputMask(op, x));
+    // a go_backwards layer reads its input and its mask reversed (what it passes on keeps the original mask, as Keras's RNN.compute_mask)
+    let reversedMask: Uint8Array | undefined;
+    const maskOf = (reversed: boolean, B: number): ArrayLike<number> | undefined => {
+      if (!reversed || mask === undefined) return mask;
+      if (!reversedMask) {
+        const T = mask.length / B;
+        reversedMask = new Uint8Array(mask.length);
+        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) reversedMask[b * T + t] = mask[b * T + T - 1 - t] ? 1 : 0;
+      }
+      return reversedMask;
+    };
     let cur: Input | ArrayLike<number> = x;
     let owned: Tensor | null = null;
     const take = (t: Tensor) => {
@@ -120,11 +144,13 @@ export class LayersModel {
         if (st.kind === 'layers') {
           const keep = this.stateful.size > 0;
           const finalStates = keep ? new Map<Recurrent, { h: Tensor; c: Tensor | null }>() : undefined;
-          const out = await st.model.predict(cur, { batch: k === 0 ? batch : undefined, seqLen: k === 0 ? seqLen : undefined, lengths: opts.lengths, mask, initialStates: keep ? this.states : undefined, finalStates });
+          const stageMask = st.maskReversed && mask !== undefined ? maskOf(true, (cur as Tensor).shape[0]) : mask;
+          const out = await st.model.predict(cur, { batch: k === 0 ? batch : undefined, seqLen: k === 0 ? seqLen : undefined, lengths: opts.lengths, mask: stageMask, initialStates: keep ? this.states : undefined, finalStates });
           if (finalStates) this.keepStates(finalStates);
           take(out);
           continue;
         }
+        if (st.kind === 'zeroMasked' && mask === undefined) continue;
         const t = cur instanceof Tensor ? cur : this.inputTensor(op, cur, batch, seqLen);
         if (!(cur instanceof Tensor)) take(t);
         const s = t.shape;
@@ -133,6 +159,19 @@ export class LayersModel {
           const [B, T] = s;
           take(await hostOp(this.backend, t, s, (src, dst) => {
             for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) dst.set(src.subarray((b * T + T - 1 - i) * F, (b * T + T - i) * F), (b * T + i) * F);
+          }));
+        } else if (st.kind === 'zeroMasked') {
+          const B = s[0];
+          const m = maskOf(st.reversed, B)!;
+          const T = m.length / B;
+          const seq = st.seq;
+          take(await hostOp(this.backend, t, s, (src, dst) => {
+            dst.set(src);
+            for (let b = 0; b < B; b++) {
+              if (seq) {
+                for (let i = 0; i < T; i++) if (!m[b * T + i]) dst.fill(0, (b * T + i) * F, (b * T + i + 1) * F);
+              } else if (!m[b * T + T - 1]) dst.fill(0, b * F, (b + 1) * F); // the last processed step (mask as the layer read it)
+            }
           }));
         } else if (st.kind === 'merge') {
           const H = F / 2;
@@ -249,7 +288,7 @@ export class LayersModel {
   private only(op: string): Sequential {
     const seq = this.sequential;
     if (!seq) {
-      const ops = this.stages.flatMap((s) => (s.kind === 'layers' ? [] : [`${s.at} (${s.kind === 'reverse' ? 'go_backwards' : s.kind === 'merge' ? `merge_mode ${s.mode}` : `Activation ${s.fn}`})`]));
+      const ops = this.stages.flatMap((s) => (s.kind === 'layers' ? [] : [`${s.at} (${s.kind === 'reverse' ? 'go_backwards' : s.kind === 'merge' ? `merge_mode ${s.mode}` : s.kind === 'zeroMasked' ? 'zero output at masked steps' : `Activation ${s.fn}`})`]));
       throw new ValueError(`${this.name}.${op}: not available for this model: ${ops.join(', ')} run${ops.length === 1 ? 's' : ''} outside our layers (inference only).`);
     }
     return seq;
@@ -325,10 +364,13 @@ export function buildLayersModel(runtime: RuntimeHandle, parsed: ParsedLayersMod
   const entries: { spec: LayerSpec; layer: Recurrent | Dense | Embedding | null }[] = [];
   const stateful = new Set<Recurrent>();
   let pending: Layer[] = [];
-  const flush = () => {
-    if (pending.length) stages.push({ kind: 'layers', model: new Sequential(runtime, pending) });
+  const flush = (maskReversed = false) => {
+    if (pending.length) stages.push({ kind: 'layers', model: new Sequential(runtime, pending), maskReversed });
     pending = [];
   };
+  const zeroOutputUnstaged: string[] = [];
+  const first = parsed.layers.find((s) => s.type !== 'identity');
+  const makesMask = (first?.type === 'embedding' && first.maskZero) || first?.type === 'masking';
   const add = <L extends Layer>(l: L): L => {
     made.push(l);
     pending.push(l);
@@ -387,10 +429,20 @@ export function buildLayersModel(runtime: RuntimeHandle, parsed: ParsedLayersMod
         r.loadKerasWeights(s.bidirectional ? [w] : [w[0]]);
         if (s.stateful) stateful.add(r);
         entries.push({ spec: s, layer: r });
+        if (s.goBackwards) flush(true); // alone in its stage: it reads the mask reversed
         const merge = s.bidirectional?.merge;
         if (merge && merge !== 'concat') {
           flush();
           stages.push({ kind: 'merge', mode: merge, at: s.name });
+        }
+        // zeros at masked steps are seen unless the next layer is recurrent (which skips masked steps)
+        let j = i + 1;
+        while (j < specs.length && specs[j].type === 'identity') j++;
+        if (s.zeroMaskedOutput && !(s.returnSequences && specs[j]?.type === 'recurrent')) {
+          if (makesMask) {
+            flush();
+            stages.push({ kind: 'zeroMasked', seq: s.returnSequences, reversed: s.goBackwards, at: s.name });
+          } else zeroOutputUnstaged.push(s.name);
         }
       }
     }
@@ -399,7 +451,7 @@ export function buildLayersModel(runtime: RuntimeHandle, parsed: ParsedLayersMod
     for (const l of made) l.dispose();
     throw e;
   }
-  return LayersModel.create(be, parsed, stages, entries, stateful);
+  return LayersModel.create(be, parsed, stages, entries, stateful, zeroOutputUnstaged);
 }
 
 /** @internal rt.loadLayersModel(source): read, validate, then build. */
@@ -459,6 +511,7 @@ export async function toLayersModel(model: Sequential | LayersModel): Promise<La
           returnSequences: k < rows.length - 1 || l.returnSequences,
           goBackwards: false,
           stateful: false,
+          zeroMaskedOutput: false,
           bidirectional: D === 2 ? { name: '', inner, merge: 'concat' } : null,
           weights: row.map((w) => recurrentSpecWeights(w, I, H, cfg.cell, cfg.cell === 'gru' && cfg.resetAfter)),
         });
