@@ -1,5 +1,6 @@
 // A small line chart on a <canvas>: one or more series, an auto-scaled y axis
-// with its min and max labelled, and a legend. Sized to the canvas's CSS width
+// (linear, or logarithmic with a label per decade), and a legend that wraps
+// onto more rows when the lines do not fit on one. Sized to the canvas's CSS width
 // and the device pixel ratio, so it stays sharp on phones.
 //
 // A draw costs one pass over the values and strokes at most two vertices per
@@ -15,13 +16,19 @@ export interface Line {
   x0?: number;
   /** x of each value (ascending), for a line sampled at uneven steps; overrides x0. */
   xs?: readonly number[];
-  /** The value the legend shows (default: the last one). */
+  /** The value the legend shows (default: the last one; NaN shows none). */
   latest?: number;
+  /** Dash pattern in CSS pixels (canvas setLineDash), e.g. [5, 3]; solid by default. */
+  dash?: number[];
 }
 
 export interface ChartDraw {
   /** Vertices stroked over all lines (at most about 2 per pixel column and line). */
   vertices: number;
+  /** The y axis's labels, bottom to top, as drawn. */
+  yTicks: string[];
+  /** The legend's entries, as drawn. */
+  legend: string[];
 }
 
 export interface ChartOptions {
@@ -32,11 +39,19 @@ export interface ChartOptions {
   xMax?: number;
   /** Shown when there is nothing to draw yet. */
   empty?: string;
+  /** A logarithmic y axis: values ≤ 0 are left out (a gap), the labels are powers of ten. */
+  logY?: boolean;
+  /** Under the x axis, between its end labels. */
+  xLabel?: string;
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(Math.abs(v) >= 10 ? 1 : 3));
 
 const xOf = (l: Line, i: number) => (l.xs ? l.xs[i] : (l.x0 ?? 0) + i);
+
+const SUPERSCRIPT: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+/** 10 to the power e as text: 10⁻⁵, 10⁰, 10³. */
+export const powerOfTen = (e: number): string => `10${[...String(e)].map((c) => SUPERSCRIPT[c]).join('')}`;
 
 export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opts: ChartOptions = {}): ChartDraw {
   const dpr = window.devicePixelRatio || 1;
@@ -47,16 +62,20 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     canvas.height = Math.round(cssH * dpr);
   }
   const g = canvas.getContext('2d');
-  if (!g) return { vertices: 0 };
+  if (!g) return { vertices: 0, yTicks: [], legend: [] };
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, cssW, cssH);
   g.font = '11px system-ui, sans-serif';
   g.textBaseline = 'middle';
 
+  // values as plotted: log10 of them on a log axis (≤ 0 and non-finite: NaN, a gap)
+  const logY = !!opts.logY;
+  const tv = (v: number) => (!logY ? v : v > 0 ? Math.log10(v) : NaN);
   let lo = Infinity;
   let hi = -Infinity;
   for (const l of lines) {
-    for (const v of l.values) {
+    for (const raw of l.values) {
+      const v = tv(raw);
       if (!Number.isFinite(v)) continue;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -66,15 +85,28 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     g.fillStyle = '#8a8f98';
     g.textAlign = 'center';
     g.fillText(opts.empty ?? 'no data yet', cssW / 2, cssH / 2);
-    return { vertices: 0 };
+    return { vertices: 0, yTicks: [], legend: [] };
   }
-  if (hi - lo < 1e-9) {
-    lo -= 0.5;
-    hi += 0.5;
+  // y labels (in plotted units) and what they say
+  const ticks: { v: number; text: string }[] = [];
+  if (logY) {
+    // whole decades around the data, a label every `every` decades (at most about 6 labels)
+    lo = Math.floor(lo);
+    hi = Math.max(Math.ceil(hi), lo + 1);
+    const every = Math.ceil((hi - lo) / 6);
+    lo = Math.floor(lo / every) * every;
+    hi = Math.ceil(hi / every) * every;
+    for (let e = lo; e <= hi; e += every) ticks.push({ v: e, text: powerOfTen(e) });
+  } else {
+    if (hi - lo < 1e-9) {
+      lo -= 0.5;
+      hi += 0.5;
+    }
+    const pad = (hi - lo) * 0.05;
+    lo = lo >= 0 ? Math.max(0, lo - pad) : lo - pad; // a loss axis does not dip below 0
+    hi += pad;
+    for (let i = 0; i <= 4; i++) ticks.push({ v: lo + ((hi - lo) * i) / 4, text: fmt(lo + ((hi - lo) * i) / 4) });
   }
-  const pad = (hi - lo) * 0.05;
-  lo = lo >= 0 ? Math.max(0, lo - pad) : lo - pad; // a loss axis does not dip below 0
-  hi += pad;
   let xMin = opts.xMin ?? Infinity;
   let xMax = opts.xMax ?? -Infinity;
   for (const l of lines) {
@@ -82,10 +114,32 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     if (opts.xMin === undefined) xMin = Math.min(xMin, xOf(l, 0));
     if (opts.xMax === undefined) xMax = Math.max(xMax, xOf(l, l.values.length - 1));
   }
+  // the legend's rows: entries wrap when the next does not fit
   const left = 48;
   const right = 8;
-  const top = 22;
-  const bottom = 16;
+  const legend: { l: Line; text: string; x: number; row: number }[] = [];
+  {
+    let lx = left;
+    let row = 0;
+    for (const l of lines) {
+      const latest = l.latest ?? l.values[l.values.length - 1];
+      const text = `${l.label}${latest !== undefined && !Number.isNaN(latest) ? ` ${fmt(latest)}` : ''}`;
+      const wEntry = 14 + g.measureText(text).width + 14;
+      if (lx > left && lx + wEntry - 14 > cssW - right) {
+        row++;
+        lx = left;
+      }
+      legend.push({ l, text, x: lx, row });
+      lx += wEntry;
+    }
+  }
+  // the title goes right of the last legend row, or on a row of its own when it does not fit there
+  let rows = (legend.at(-1)?.row ?? 0) + 1;
+  const lastEntry = legend.at(-1);
+  const legendEnd = lastEntry ? lastEntry.x + 14 + g.measureText(lastEntry.text).width + 14 : left;
+  const titleRow = !opts.title ? -1 : legendEnd + g.measureText(opts.title).width < cssW - right ? rows - 1 : rows++;
+  const top = 22 + 14 * (rows - 1);
+  const bottom = opts.xLabel ? 18 : 16;
   const w = cssW - left - right;
   const h = cssH - top - bottom;
   const X = (x: number) => left + (xMax > xMin ? ((x - xMin) / (xMax - xMin)) * w : w / 2);
@@ -96,19 +150,22 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
   g.lineWidth = 1;
   g.fillStyle = '#5d636d';
   g.textAlign = 'right';
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + ((hi - lo) * i) / 4;
+  for (const { v, text } of ticks) {
     const y = Math.round(Y(v)) + 0.5;
     g.beginPath();
     g.moveTo(left, y);
     g.lineTo(left + w, y);
     g.stroke();
-    g.fillText(fmt(v), left - 4, y);
+    g.fillText(text, left - 4, y);
   }
   g.textAlign = 'left';
   g.fillText(String(Math.round(xMin)), left, cssH - bottom / 2);
   g.textAlign = 'right';
   g.fillText(String(Math.round(xMax)), left + w, cssH - bottom / 2);
+  if (opts.xLabel) {
+    g.textAlign = 'center';
+    g.fillText(opts.xLabel, left + w / 2, cssH - bottom / 2);
+  }
 
   // lines
   g.save();
@@ -119,6 +176,7 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
   for (const l of lines) {
     g.strokeStyle = l.color;
     g.lineWidth = 1.6;
+    g.setLineDash(l.dash ?? []);
     g.beginPath();
     let pen = false;
     // the current pixel column: its lowest and highest value, and where each was
@@ -127,11 +185,21 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
     let vHi = 0;
     let iLo = 0;
     let iHi = 0;
+    // a point with no neighbour in its run (between gaps) gets a dot: a lone stroke vertex draws nothing
+    let run = 0;
+    let runAt: [number, number] = [0, 0];
+    const dots: [number, number][] = [];
+    const endRun = () => {
+      if (run === 1) dots.push(runAt);
+      run = 0;
+    };
     const vertex = (v: number) => {
       if (pen) g.lineTo(col, Y(v));
       else g.moveTo(col, Y(v));
       pen = true;
       vertices++;
+      run++;
+      runAt = [col, Y(v)];
     };
     const flush = () => {
       if (Number.isNaN(col)) return;
@@ -140,10 +208,11 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
       col = NaN;
     };
     for (let i = 0; i < l.values.length; i++) {
-      const v = l.values[i];
+      const v = tv(l.values[i]);
       const x = xOf(l, i);
       if (!Number.isFinite(v) || x < xMin || x > xMax) {
         flush();
+        endRun();
         pen = false;
         continue;
       }
@@ -162,28 +231,34 @@ export function drawChart(canvas: HTMLCanvasElement, lines: readonly Line[], opt
       }
     }
     flush();
+    endRun();
     g.stroke();
+    g.fillStyle = l.color;
+    for (const [x, y] of dots) g.fillRect(x - 1.5, y - 1.5, 3, 3);
   }
   g.restore();
 
-  // legend
-  let lx = left;
+  // legend: a swatch (dashed like its line) and the label, row by row
   g.textAlign = 'left';
-  for (const l of lines) {
-    g.fillStyle = l.color;
-    g.fillRect(lx, 7, 10, 3);
+  g.lineWidth = 2;
+  for (const e of legend) {
+    const y = 9 + 14 * e.row;
+    g.strokeStyle = e.l.color;
+    g.setLineDash(e.l.dash ?? []);
+    g.beginPath();
+    g.moveTo(e.x, y);
+    g.lineTo(e.x + 11, y);
+    g.stroke();
     g.fillStyle = '#2b2f36';
-    const latest = l.latest ?? l.values[l.values.length - 1];
-    const text = `${l.label}${latest !== undefined ? ` ${fmt(latest)}` : ''}`;
-    g.fillText(text, lx + 14, 9);
-    lx += 14 + g.measureText(text).width + 14;
+    g.fillText(e.text, e.x + 14, y);
   }
-  if (opts.title && lx + g.measureText(opts.title).width < left + w) {
+  g.setLineDash([]);
+  if (opts.title) {
     g.fillStyle = '#8a8f98';
     g.textAlign = 'right';
-    g.fillText(opts.title, left + w, 9);
+    g.fillText(opts.title, left + w, 9 + 14 * titleRow);
   }
-  return { vertices };
+  return { vertices, yTicks: ticks.map((t) => t.text), legend: legend.map((e) => e.text) };
 }
 
 /**

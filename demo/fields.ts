@@ -45,6 +45,16 @@ export const RULES = {
     noise: real('Noise', 0, 2),
     seed,
   },
+  gradFlow: {
+    seqLen: int('Steps T', 2, 200),
+    hidden: int('Hidden size', 1, 64),
+    scale: real('Recurrent-weight scale', 0.5, 3),
+    forgetBias: real('LSTM forget bias', -5, 5),
+    steps: int('Training steps', 0, 200),
+    lr: real('Learning rate', 0.0001, 10),
+    clipNorm: real('Clip norm', 0.001, 1000),
+    seed,
+  },
   streamSeries: { steps: int('Steps', 1, 1e9), delayMs: real('Delay (ms)', 0, 10_000), noise: real('Noise', 0, 2) },
 } as const satisfies Record<string, Record<string, Rule>>;
 

@@ -10,7 +10,7 @@
 // started on, and "ran on" says where it runs) and its one Stop button is live.
 import type { BackendName } from '../src/index';
 import { benchFiles, renderBench, type BenchShown } from './bench';
-import { Envelope, drawChart, type Line } from './chart';
+import { Envelope, drawChart, type ChartDraw, type Line } from './chart';
 import corpus from './corpus.txt?raw';
 import { InputError, MAX_PROMPT, MAX_REVIEW, RULES, checkText, checkTrainingText, checkValue, type Rule } from './fields';
 import type {
@@ -21,6 +21,9 @@ import type {
   FileLoadResult,
   GenerateArgs,
   GenerateResult,
+  GradFlowArgs,
+  GradFlowResult,
+  GradFlowRun,
   Op,
   PanelId,
   ParityResult,
@@ -35,6 +38,7 @@ import type {
   TrainSentimentArgs,
   TrainSeriesArgs,
 } from './protocol';
+import { flowRatio } from './gradflow';
 import { REVIEWS } from './sentiment';
 
 // ---------------------------------------------------------------- the worker
@@ -122,6 +126,13 @@ const FIELDS: Record<string, Rule> = {
   'series-lr': RULES.trainSeries.lr,
   'series-epochs': RULES.trainSeries.epochs,
   'series-noise': RULES.trainSeries.noise,
+  'grads-seqlen': RULES.gradFlow.seqLen,
+  'grads-hidden': RULES.gradFlow.hidden,
+  'grads-scale': RULES.gradFlow.scale,
+  'grads-fbias': RULES.gradFlow.forgetBias,
+  'grads-steps': RULES.gradFlow.steps,
+  'grads-lr': RULES.gradFlow.lr,
+  'grads-clipnorm': RULES.gradFlow.clipNorm,
 };
 
 /** Shows (or, with '', clears) a field's inline message and highlight. */
@@ -212,21 +223,26 @@ class Panel {
   /** A trained or loaded model is in the worker. */
   hasModel = false;
 
+  /** With modelButtons false (the gradient-flow panel, which keeps no model): only its Train (labelled `trainLabel`) and Stop. */
   constructor(
     readonly id: PanelId,
     private readonly lossLabel: string,
+    opts: { modelButtons?: boolean; trainLabel?: string } = {},
   ) {
     this.el = $(`#${id}`);
     const buttons = $('[data-common]', this.el);
     buttons.innerHTML = `
-      <button type="button" data-train>Train</button>
-      <button type="button" class="secondary" data-stop disabled title="Ends this panel's running training, generation or stream">Stop</button>
+      <button type="button" data-train>${opts.trainLabel ?? 'Train'}</button>
+      <button type="button" class="secondary" data-stop disabled title="Ends this panel's running training, generation or stream">Stop</button>`;
+    $('[data-stop]', this.el).onclick = () => this.stop();
+    if (opts.modelButtons === false) return;
+    buttons.innerHTML += `
       <button type="button" class="secondary" data-parity title="Run the current model on the GPU and on the CPU reference with the same weights and input">Parity at a glance</button>
       <button type="button" class="secondary" data-save>Download</button>
       <label class="button secondary">Upload<input type="file" accept=".json,application/json" data-upload hidden /></label>
       <button type="button" class="secondary" data-store>Save in browser</button>
       <button type="button" class="secondary" data-restore>Load from browser</button>`;
-    $('[data-stop]', this.el).onclick = () => this.stop();
+    $('[data-stop]', this.el).onclick = () => this.stop(); // the buttons were written again
     $('[data-parity]', this.el).onclick = () => void this.parity().catch(() => {});
     $('[data-save]', this.el).onclick = () => void this.download().catch(() => {});
     $('[data-store]', this.el).onclick = () => void this.store().catch(() => {});
@@ -324,7 +340,8 @@ class Panel {
     });
   }
   draw(): void {
-    const canvas = $<HTMLCanvasElement>('[data-chart]', this.el);
+    const canvas = this.el.querySelector<HTMLCanvasElement>('[data-chart]');
+    if (!canvas) return; // a panel with charts of its own
     const n = this.losses.length;
     // The raw losses as their envelope (at most 2048 values), and a trailing
     // mean over a window that grows with the run (a twentieth of it), from the
@@ -830,6 +847,119 @@ seriesPanel.onLoaded = (s) => {
 };
 drawSeries();
 
+// ---------------------------------------------------------------- panel 4: gradient flow through time
+
+const gradsPanel = new Panel('grads', '', { modelButtons: false, trainLabel: 'Run' });
+const CELL_NAMES: Record<GradFlowArgs['cells'][number], string> = { rnn: 'SimpleRNN', gru: 'GRU', lstm: 'LSTM' };
+const CELL_COLORS: Record<GradFlowArgs['cells'][number], string> = { rnn: '#c2341b', gru: '#1a7f37', lstm: '#1f4fbf' };
+const CLIPPED_DASH = [6, 4];
+let gradsShown: GradFlowResult | null = null;
+let gradCharts: Record<string, ChartDraw> = {};
+
+const scaleInput = $<HTMLInputElement>('#grads-scale');
+const showScale = () => ($('#grads-scale-value').textContent = `${Number(scaleInput.value).toFixed(1)}×`);
+scaleInput.addEventListener('input', showScale);
+showScale();
+
+/** The last profile of a run whose every value is finite, and its pass (a diverged run's last ones are not). */
+function lastFinite(run: GradFlowRun): { profile: number[]; pass: number } | null {
+  for (let k = run.profiles.length - 1; k >= 0; k--) if (run.profiles[k].every(Number.isFinite)) return { profile: run.profiles[k], pass: k };
+  return null;
+}
+const sci = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : String(v));
+
+function drawGrads(r: GradFlowResult): void {
+  const T = r.args.seqLen;
+  const xLabel = `step t (the loss is at t = ${T - 1})`;
+  const start: Line[] = r.cells.map((c) => ({ label: `${CELL_NAMES[c.cell]} · ‖∂L/∂h₀‖ / ‖∂L/∂h${T - 1}‖ = ${sci(flowRatio(c.noClip.profiles[0]))}`, color: CELL_COLORS[c.cell], values: c.noClip.profiles[0], latest: NaN }));
+  const end: Line[] = [];
+  const loss: Line[] = [];
+  for (const c of r.cells) {
+    for (const [run, clipped] of [[c.noClip, false], [c.clipped, true]] as const) {
+      if (!run) continue;
+      const last = lastFinite(run);
+      const how = clipped ? `clipped at ${r.args.clipNorm}` : 'no clipping';
+      const dash = clipped ? CLIPPED_DASH : undefined;
+      // a saturated tanh passes back exactly 0 (in float32 too): a gap on the log axis, said in the legend
+      const zeros = last ? last.profile.filter((v) => v === 0).length : 0;
+      const tail = `${run.diverged ? ` (diverged: pass ${last?.pass ?? '—'})` : ''}${zeros ? ` (0 at ${zeros} of ${T} steps)` : ''}`;
+      if (last) end.push({ label: `${CELL_NAMES[c.cell]}, ${how}${tail}`, color: CELL_COLORS[c.cell], values: last.profile, latest: NaN, dash });
+      loss.push({ label: `${CELL_NAMES[c.cell]}, ${how}`, color: CELL_COLORS[c.cell], values: run.losses, dash });
+    }
+  }
+  gradCharts = {
+    'grads-start': drawChart($<HTMLCanvasElement>('#grads-start'), start, { logY: true, xLabel, title: '‖∂L/∂h_t‖ before training, log scale', empty: 'Run to see ‖∂L/∂h_t‖ for each cell' }),
+    'grads-end': drawChart($<HTMLCanvasElement>('#grads-end'), end, { logY: true, xLabel, title: `after ${r.args.steps} SGD steps (a diverged run: its last finite pass)`, empty: 'Training steps: 0' }),
+    'grads-loss': drawChart($<HTMLCanvasElement>('#grads-loss'), loss, { logY: true, xLabel: 'SGD step', title: 'loss (MSE), log scale', empty: '' }),
+  };
+  const row = (c: GradFlowResult['cells'][number], run: GradFlowRun | null, how: string) => {
+    if (!run) return '';
+    const last = lastFinite(run);
+    return `<tr><th scope="row">${CELL_NAMES[c.cell]}</th><td>${how}</td><td>${sci(flowRatio(run.profiles[0]))}</td><td>${last ? sci(flowRatio(last.profile)) : '—'}</td>
+      <td>${run.losses[0].toFixed(3)} → ${sci(run.losses.at(-1)!)}</td><td>${run.gradNorms.length ? sci(Math.max(...run.gradNorms)) : '—'}</td></tr>`;
+  };
+  $('#grads-table').innerHTML = `<thead><tr><th>cell</th><th>training</th><th title="‖∂L/∂h₀‖ / ‖∂L/∂h${T - 1}‖">h₀/h${T - 1} at start</th><th>at end</th><th>loss</th><th title="the global norm of the weight gradients, before clipping">max ‖grad‖</th></tr></thead>
+    <tbody>${r.cells.map((c) => row(c, c.noClip, 'no clipping') + row(c, c.clipped, `clipped at ${r.args.clipNorm}`)).join('')}</tbody>`;
+}
+
+/** Runs the gradient-flow experiment with the panel's fields (tests pass some of them). */
+async function gradFlow(over: Partial<GradFlowArgs> = {}): Promise<GradFlowResult> {
+  if (over.cells) for (const c of ['rnn', 'gru', 'lstm'] as const) $<HTMLInputElement>(`#grads-${c}`).checked = over.cells.includes(c);
+  if (over.clip !== undefined) $<HTMLInputElement>('#grads-clip').checked = over.clip;
+  setField('grads-seqlen', over.seqLen);
+  setField('grads-hidden', over.hidden);
+  setField('grads-scale', over.scale);
+  setField('grads-fbias', over.forgetBias);
+  setField('grads-steps', over.steps);
+  setField('grads-lr', over.lr);
+  setField('grads-clipnorm', over.clipNorm);
+  let args: GradFlowArgs;
+  try {
+    const cells = (['rnn', 'gru', 'lstm'] as const).filter((c) => $<HTMLInputElement>(`#grads-${c}`).checked);
+    const n = readNumbers(
+      { seqLen: 'grads-seqlen', hidden: 'grads-hidden', scale: 'grads-scale', forgetBias: 'grads-fbias', steps: 'grads-steps', lr: 'grads-lr', clipNorm: 'grads-clipnorm' },
+      cells.length ? [] : ['Choose at least one cell.'],
+    );
+    args = { cells, ...n, clip: $<HTMLInputElement>('#grads-clip').checked, seed: over.seed };
+  } catch (err) {
+    throw gradsPanel.refuse(err);
+  }
+  const btn = $<HTMLButtonElement>('[data-train]', gradsPanel.el);
+  btn.disabled = true;
+  gradsPanel.message('');
+  gradsPanel.stats('Starting…');
+  try {
+    const r = await gradsPanel.run((backend) =>
+      call<GradFlowResult>('grads', backend, { op: 'gradFlow', args }, (e) => {
+        if (e.type === 'status') gradsPanel.stats(`Starting… ${e.text}`);
+        if (e.type !== 'progress') return;
+        gradsPanel.progress(e.step / e.total);
+        gradsPanel.stats(`backward pass ${e.step}/${e.total} · ${e.stepsPerSec.toFixed(1)} passes/s · ${backend === 'webgpu' ? 'GPU' : 'CPU'}`);
+      }),
+    );
+    gradsPanel.ranOn(r);
+    if (!r.stopped) gradsPanel.progress(1);
+    const passes = r.cells.reduce((n, c) => n + c.noClip.profiles.length + (c.clipped?.profiles.length ?? 0), 0);
+    gradsPanel.stats(`${r.stopped ? 'Stopped' : 'Done'}: ${passes} backward passes of ${r.batch} sequences × ${r.args.seqLen} steps, hidden ${r.args.hidden}, W_hh × ${r.args.scale}, LSTM forget bias ${r.args.forgetBias}`);
+    gradsShown = r;
+    drawGrads(r);
+    const diverged = r.cells.flatMap((c) => [c.noClip.diverged ? `${CELL_NAMES[c.cell]} without clipping: ${c.noClip.diverged}` : '', c.clipped?.diverged ? `${CELL_NAMES[c.cell]} clipped: ${c.clipped.diverged}` : '']).filter(Boolean);
+    if (diverged.length) gradsPanel.message(`Diverged — ${diverged.join('; ')}.`, 'warn');
+    return r;
+  } catch (err) {
+    gradsPanel.error(err);
+    gradsPanel.stats(gradsShown ? 'Failed: the charts show the previous run.' : 'Failed.');
+    throw err;
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+$('[data-train]', gradsPanel.el).onclick = () => void gradFlow().catch(() => {});
+gradCharts = {
+  'grads-start': drawChart($<HTMLCanvasElement>('#grads-start'), [], { logY: true, empty: 'Run to see ‖∂L/∂h_t‖ against t for each cell' }),
+};
+
 // ---------------------------------------------------------------- benchmark results
 
 let benchShown: Promise<BenchShown> | null = null;
@@ -851,7 +981,7 @@ $('#bench-link').onclick = () => void showBench().catch(() => {}); // then the b
 
 // ---------------------------------------------------------------- start-up
 
-const panels: Record<PanelId, Panel> = { char: charPanel, sentiment: sentPanel, series: seriesPanel };
+const panels: Record<PanelId, Panel> = { char: charPanel, sentiment: sentPanel, series: seriesPanel, grads: gradsPanel };
 
 const ready: Promise<ProbeResult> = call<ProbeResult>('char', 'cpu', { op: 'probe' }).then(
   (r) => {
@@ -869,8 +999,8 @@ const ready: Promise<ProbeResult> = call<ProbeResult>('char', 'cpu', { op: 'prob
       for (const p of Object.values(panels)) {
         p.setBackend('cpu');
         for (const el of p.el.querySelectorAll<HTMLInputElement>('input[value="webgpu"]')) el.disabled = true;
-        $<HTMLButtonElement>('[data-parity]', p.el).disabled = true;
-        $<HTMLButtonElement>('[data-parity]', p.el).title = 'Needs WebGPU';
+        const parity = p.el.querySelector<HTMLButtonElement>('[data-parity]');
+        if (parity) [parity.disabled, parity.title] = [true, 'Needs WebGPU'];
       }
     }
     return r;
@@ -885,6 +1015,7 @@ ready.catch(() => {});
 window.addEventListener('resize', () => {
   for (const p of Object.values(panels)) p.queueDraw();
   queuePlot();
+  if (gradsShown) drawGrads(gradsShown);
 });
 
 // ---------------------------------------------------------------- test hooks
@@ -926,6 +1057,9 @@ const demo = {
   losses: (panel: PanelId) => panels[panel].lossValues.length,
   chart: (panel: PanelId) => panels[panel].lastDraw,
   streamed: () => streamed.map((p) => p.t),
+  gradFlow,
+  /** What the gradient-flow panel's three charts drew last (legends, y labels), by canvas id. */
+  gradCharts: () => gradCharts,
   /**
    * Draws a loss chart of n synthetic steps at once (as after a run of n steps)
    * and returns what the draw did and how long it took; the panel's own losses

@@ -4,7 +4,7 @@
 // characters, streamed time-series points) tagged with that id.
 import type { BackendName, LayersModelArtifacts } from '../src/index';
 
-export type PanelId = 'char' | 'sentiment' | 'series';
+export type PanelId = 'char' | 'sentiment' | 'series' | 'grads';
 export type CellName = 'rnn' | 'gru' | 'lstm';
 
 /** Everything needed to rebuild a panel's model (saved with its weights). */
@@ -61,6 +61,46 @@ export interface TrainSeriesArgs {
   noise: number;
   seed?: number;
 }
+/** The gradient-flow panel (issue 11): one experiment per chosen cell, on the same memory task. */
+export interface GradFlowArgs {
+  cells: CellName[];
+  /** Sequence length T. */
+  seqLen: number;
+  hidden: number;
+  /** Factor on the recurrent weights W_hh after the default init (1 = as initialised). */
+  scale: number;
+  /** The LSTM's forget-gate bias at the start (Keras's unit_forget_bias: 1; PyTorch's init leaves it near 0). */
+  forgetBias: number;
+  /** SGD updates after the first backward pass (0: only the profile at the start). */
+  steps: number;
+  lr: number;
+  /** Also train a copy with clipGradNorm(params, clipNorm) before each update. */
+  clip: boolean;
+  clipNorm: number;
+  seed?: number;
+}
+/** One training run of one cell: what each backward pass measured. */
+export interface GradFlowRun {
+  /** Per backward pass k (k = 0 before any update, …, steps after the last): ‖∂L/∂h_t‖ for t = 0 … T−1. */
+  profiles: number[][];
+  /** Loss of each backward pass. */
+  losses: number[];
+  /** Global gradient norm of each update, before clipping. */
+  gradNorms: number[];
+  /** Why the run ended early (the loss or a gradient stopped being finite), or null. */
+  diverged: string | null;
+}
+export interface GradFlowCellResult {
+  cell: CellName;
+  noClip: GradFlowRun;
+  clipped: GradFlowRun | null;
+}
+export interface GradFlowResult extends RanOn {
+  args: GradFlowArgs;
+  batch: number;
+  cells: GradFlowCellResult[];
+  stopped: boolean;
+}
 export interface StreamSeriesArgs {
   steps: number;
   /** Pause between points, so a person sees it arrive in real time (0 in tests). */
@@ -76,6 +116,7 @@ export type Op =
   | { op: 'classify'; args: { text: string } }
   | { op: 'trainSeries'; args: TrainSeriesArgs }
   | { op: 'streamSeries'; args: StreamSeriesArgs }
+  | { op: 'gradFlow'; args: GradFlowArgs }
   | { op: 'parity' }
   | { op: 'save' }
   | { op: 'load'; args: { saved: SavedModel } }

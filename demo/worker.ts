@@ -37,6 +37,8 @@ import type {
   FileLoadResult,
   GenerateArgs,
   GenerateResult,
+  GradFlowArgs,
+  GradFlowResult,
   ModelSpec,
   PanelId,
   ParityResult,
@@ -55,6 +57,7 @@ import type {
 } from './protocol';
 import { SPEC_KEY } from './protocol';
 import { InputError, MAX_PROMPT, MAX_REVIEW, RULES, checkArgs, checkText, checkTrainingText } from './fields';
+import { GRAD_BATCH, gradFlow } from './gradflow';
 import { OOV, REVIEWS, buildVocab, encode, ignoredChars, tokenize, words } from './sentiment';
 
 // ---------------------------------------------------------------- runtimes
@@ -108,7 +111,7 @@ interface PanelModel {
 }
 
 const panels: Partial<Record<PanelId, PanelModel>> = {};
-const stopFlags: Record<PanelId, boolean> = { char: false, sentiment: false, series: false };
+const stopFlags: Record<PanelId, boolean> = { char: false, sentiment: false, series: false, grads: false };
 
 function build(rt: Runtime, spec: ModelSpec): PanelModel {
   const emb = spec.vocabSize ? rt.embedding({ vocabSize: spec.vocabSize, dim: spec.embDim ?? 8, seed: spec.seed }) : null;
@@ -440,6 +443,28 @@ async function load(panel: PanelId, backend: BackendName, saved: SavedModel): Pr
   return { spec: q.spec, summary: q.model.summary(), ...ranOn(rt) };
 }
 
+// ---------------------------------------------------------------- gradient flow
+
+/** The gradient-flow panel's experiment (gradflow.ts) on `backend`, with a progress event per backward pass; Stop ends it between passes. */
+async function runGradFlow(id: number, backend: BackendName, a: GradFlowArgs): Promise<GradFlowResult> {
+  const rt = await runtime(backend);
+  stopFlags.grads = false;
+  const total = a.cells.length * (a.clip ? 2 : 1) * (a.steps + 1);
+  let step = 0;
+  const t0 = performance.now();
+  const where = rt.backend === 'webgpu' ? 'on the GPU' : 'on the CPU reference';
+  post({ type: 'status', id, panel: 'grads', text: `${a.cells.length} cell(s) × ${a.clip ? 'with and without clipping' : 'without clipping'} × ${a.steps + 1} backward passes (${GRAD_BATCH} sequences × ${a.seqLen} steps) ${where}` });
+  const cells = await gradFlow(rt, a, {
+    stopped: () => stopFlags.grads,
+    onPass: async () => {
+      step++;
+      post({ type: 'progress', id, panel: 'grads', step, total, epoch: 0, loss: NaN, stepsPerSec: (1000 * step) / (performance.now() - t0) });
+      await yieldToEvents(); // lets a Stop in, also on the CPU backend
+    },
+  });
+  return { ...ranOn(rt), args: a, batch: GRAD_BATCH, cells, stopped: stopFlags.grads };
+}
+
 // ---------------------------------------------------------------- model files
 
 type TorchDict = Record<string, { data: Float32Array; shape: number[] }>;
@@ -599,6 +624,15 @@ function validate(r: Request): void {
     case 'streamSeries':
       problems.push(...checkArgs(RULES.streamSeries, r.args));
       break;
+    case 'gradFlow': {
+      problems.push(...checkArgs(RULES.gradFlow, r.args));
+      const cells: unknown = r.args.cells;
+      if (!Array.isArray(cells) || cells.length === 0 || cells.some((c) => c !== 'rnn' && c !== 'gru' && c !== 'lstm') || new Set(cells).size !== cells.length) {
+        problems.push(`Cells must be one or more of SimpleRNN, GRU and LSTM, each once (got ${JSON.stringify(cells)}).`);
+      }
+      if (typeof r.args.clip !== 'boolean') problems.push(`Clipping must be on or off (got ${JSON.stringify(r.args.clip)}).`);
+      break;
+    }
   }
   if (problems.length) throw new InputError(problems);
 }
@@ -617,6 +651,8 @@ function run(r: Exclude<Request, { op: 'streamSeries' }>): Promise<unknown> {
       return classify(r.backend, r.args.text);
     case 'trainSeries':
       return trainSeries(r.id, r.backend, r.args);
+    case 'gradFlow':
+      return runGradFlow(r.id, r.backend, r.args);
     case 'parity':
       return parity(r.panel);
     case 'save':
@@ -636,7 +672,7 @@ const replyError = (id: number, err: unknown) =>
 
 /** Requests that only read a panel's model: they run beside its stream. */
 const READ_ONLY: ReadonlySet<Request['op']> = new Set(['probe', 'parity', 'save', 'exportFile']);
-const queues: Record<PanelId, Promise<unknown>> = { char: Promise.resolve(), sentiment: Promise.resolve(), series: Promise.resolve() };
+const queues: Record<PanelId, Promise<unknown>> = { char: Promise.resolve(), sentiment: Promise.resolve(), series: Promise.resolve(), grads: Promise.resolve() };
 /** A panel's stream running in the background (its reply not yet sent). */
 const background: Partial<Record<PanelId, Promise<void>>> = {};
 

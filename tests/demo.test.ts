@@ -685,6 +685,92 @@ describe('demo app in headless Chromium', () => {
     }
   });
 
+  it("gradient-flow panel (issue 11): a ‖∂L/∂h_t‖ series per cell on a log axis; at the defaults the SimpleRNN's fades faster than the LSTM's; scaled-up weights explode it, and clipping keeps its training bounded", async () => {
+    const ratio = (p: number[]) => p[0] / p[p.length - 1];
+    // the panel's defaults (T = 30, hidden 16, scale 1, LSTM forget bias 1), one backward pass per cell
+    const d = await page.evaluate(async () => {
+      const r = await window.__demo!.gradFlow({ cells: ['rnn', 'gru', 'lstm'], seqLen: 30, hidden: 16, scale: 1, forgetBias: 1, steps: 0, clip: false, seed: 1 });
+      return { r, charts: window.__demo!.gradCharts(), ranOn: document.querySelector('#grads [data-ran-on]')!.textContent };
+    });
+    const start = Object.fromEntries(d.r.cells.map((c) => [c.cell, c.noClip.profiles[0]]));
+    console.log(`grad flow at the defaults on ${d.r.backend}: ‖∂L/∂h_0‖/‖∂L/∂h_29‖ SimpleRNN ${ratio(start.rnn).toExponential(2)}, GRU ${ratio(start.gru).toExponential(2)}, LSTM ${ratio(start.lstm).toExponential(2)}; legend ${JSON.stringify(d.charts['grads-start'].legend)}, y ticks ${d.charts['grads-start'].yTicks.join(' ')}`);
+    expect(d.r.backend).toBe('webgpu');
+    expect(d.ranOn).toMatch(/^GPU \(WebGPU\) · /);
+    expect(d.r.cells.map((c) => c.cell)).toEqual(['rnn', 'gru', 'lstm']);
+    for (const c of d.r.cells) expect(c.noClip.profiles[0].length).toBe(30);
+    // one series per cell, in the legend of the first chart, on a log axis labelled in powers of ten
+    expect(d.charts['grads-start'].legend.map((l) => l.split(' ')[0])).toEqual(['SimpleRNN', 'GRU', 'LSTM']);
+    expect(d.charts['grads-start'].yTicks.length).toBeGreaterThan(2);
+    for (const t of d.charts['grads-start'].yTicks) expect(t).toMatch(/^10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+$/);
+    // the SimpleRNN's signal vanishes going back in time, faster than the LSTM's (measured: about 1000× apart on the CPU reference)
+    expect(ratio(start.rnn)).toBeLessThan(1e-3);
+    expect(ratio(start.rnn)).toBeLessThan(ratio(start.lstm) / 10);
+    await shot('grads', 'grads-defaults');
+
+    // the same on the CPU reference (the switch), and the forget gate's part: bias 0 (PyTorch's init) fades faster than bias 1
+    const cpu = await page.evaluate(async () => {
+      window.__demo!.setBackend('grads', 'cpu');
+      try {
+        const a = await window.__demo!.gradFlow({ cells: ['rnn', 'gru', 'lstm'], seqLen: 30, hidden: 16, scale: 1, forgetBias: 1, steps: 0, clip: false, seed: 1 });
+        const b = await window.__demo!.gradFlow({ cells: ['lstm'], forgetBias: 0 });
+        return { a, b };
+      } finally {
+        window.__demo!.setBackend('grads', 'webgpu');
+      }
+    });
+    expect(cpu.a.backend).toBe('cpu');
+    let worst = 0;
+    cpu.a.cells.forEach((c, i) => c.noClip.profiles[0].forEach((v, t) => (worst = Math.max(worst, Math.abs(v - start[d.r.cells[i].cell][t]) / v))));
+    const lstm0 = ratio(cpu.b.cells[0].noClip.profiles[0]);
+    console.log(`grad flow GPU vs CPU: largest relative difference of ‖∂L/∂h_t‖ ${worst.toExponential(2)}; LSTM with forget bias 0: ${lstm0.toExponential(2)} (bias 1: ${ratio(cpu.a.cells[2].noClip.profiles[0]).toExponential(2)})`);
+    expect(worst).toBeLessThan(1e-3); // float32 on the GPU against the float64 reference, through 30 steps
+    expect(lstm0).toBeLessThan(ratio(cpu.a.cells[2].noClip.profiles[0]) / 10);
+
+    // explosion: W_hh × 3, then 6 SGD steps without and with clipping from the same weights
+    const x = await page.evaluate(async () => {
+      const r = await window.__demo!.gradFlow({ cells: ['rnn', 'lstm'], seqLen: 12, hidden: 16, scale: 3, forgetBias: 1, steps: 6, lr: 0.3, clip: true, clipNorm: 1, seed: 1 });
+      return { r, charts: window.__demo!.gradCharts(), table: document.querySelectorAll('#grads-table tbody tr').length };
+    });
+    const rnn = x.r.cells[0];
+    const maxLoss = (run: { losses: number[] }) => Math.max(...run.losses.map((v) => (Number.isFinite(v) ? v : Infinity)));
+    console.log(`grad flow at scale 3 (T = 12): SimpleRNN ratio ${ratio(rnn.noClip.profiles[0]).toExponential(2)}, LSTM ${ratio(x.r.cells[1].noClip.profiles[0]).toExponential(2)}; SimpleRNN losses without clipping ${rnn.noClip.losses.map((v) => v.toExponential(1)).join(' ')}${rnn.noClip.diverged ? ` (${rnn.noClip.diverged})` : ''}, clipped ${rnn.clipped!.losses.map((v) => v.toExponential(1)).join(' ')}; gradient norms ${rnn.noClip.gradNorms.map((v) => v.toExponential(1)).join(' ')}`);
+    expect(ratio(rnn.noClip.profiles[0])).toBeGreaterThan(1); // it grows going back in time
+    expect(ratio(x.r.cells[1].noClip.profiles[0])).toBeLessThan(1); // the LSTM's does not
+    expect(rnn.clipped!.profiles[0]).toEqual(rnn.noClip.profiles[0]); // clipping acts after backward: the first pass is the same
+    expect(rnn.clipped!.diverged).toBeNull();
+    expect(maxLoss(rnn.clipped!)).toBeLessThanOrEqual(rnn.clipped!.losses[0] * 1.5);
+    expect(maxLoss(rnn.noClip)).toBeGreaterThan(100 * rnn.noClip.losses[0]); // unclipped updates throw the weights off
+    expect(x.charts['grads-end'].legend.length).toBeGreaterThanOrEqual(3); // solid and dashed lines per cell (a diverged run may have no finite profile)
+    expect(x.charts['grads-loss'].legend).toHaveLength(4);
+    expect(x.table).toBe(4);
+    await shot('grads', 'grads-explode');
+  });
+
+  it('gradient-flow panel: bad fields and no cell are refused at the field, with nothing sent', async () => {
+    const r = await page.evaluate(async () => {
+      const d = window.__demo!;
+      const before = d.sent().count;
+      const fail = (p: Promise<unknown>) => p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
+      const t = await fail(d.gradFlow({ seqLen: 1 }));
+      const tNote = document.querySelector('#grads-seqlen-error')!.textContent;
+      const el = document.querySelector<HTMLInputElement>('#grads-seqlen')!;
+      el.value = '30';
+      el.dispatchEvent(new Event('input'));
+      const none = await fail(d.gradFlow({ cells: [] }));
+      for (const c of ['rnn', 'gru', 'lstm']) document.querySelector<HTMLInputElement>(`#grads-${c}`)!.checked = true;
+      // past the page: the worker refuses it with the same words
+      const w = await fail(d.request('grads', 'cpu', { op: 'gradFlow', args: { cells: ['lstm', 'lstm'], seqLen: 30, hidden: 0, scale: 1, forgetBias: 1, steps: 0, lr: 0.3, clip: false, clipNorm: 1 } }));
+      return { t, tNote, none, w, sent: d.sent().count - before, msg: document.querySelector('#grads [data-msg]')!.textContent };
+    });
+    console.log(`grad flow refusals: ${r.t} | ${r.none} | ${r.w}`);
+    expect(r.t).toMatch(/^InputError: Steps T must be at least 2/);
+    expect(r.tNote).toMatch(/Steps T must be at least 2/);
+    expect(r.none).toMatch(/^InputError: Choose at least one cell/);
+    expect(r.w).toMatch(/^InputError: Hidden size must be at least 1 .*Cells must be one or more of SimpleRNN, GRU and LSTM, each once/);
+    expect(r.sent).toBe(1); // only the request sent past the page
+    expect(r.msg).toMatch(/^Not started: Choose at least one cell/);
+  });
+
   it('fits a phone-width screen and logged no console errors', async () => {
     await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 2 });
     const overflow = await page.evaluate(() => {
