@@ -155,7 +155,7 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       await expectRejects(rt.loadOnnx('model.onnx' as never), ValueError, /Uint8Array or ArrayBuffer/);
       // An ArrayBuffer works as well as a Uint8Array.
       const bytes = model('rnn_reverse');
-      const s = await rt.loadOnnx(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+      const s = await rt.loadOnnx(new Uint8Array(bytes).buffer);
       expect(s.inputNames).toEqual(['X', 'sequence_lens', 'initial_h']);
       s.dispose();
     });
