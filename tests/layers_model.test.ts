@@ -190,6 +190,19 @@ describe('tfjs-saved models → loadLayersModel: predict matches tfjs (≤ 1e-5)
     await parity('functional_chain', m, await save(m, 13), features(14), [B, T, I]);
   });
 
+  it('functional chain with return_state: Input → LSTM (return_state, its output 0 used) → Dense; a used state is refused', async () => {
+    const inp = tf.input({ shape: [T, I] });
+    const [seq] = tf.layers.lstm({ units: 3, returnSequences: true, returnState: true, recurrentActivation: 'sigmoid', name: 'with_state' }).apply(inp) as tf.SymbolicTensor[];
+    const m = tf.model({ inputs: inp, outputs: tf.layers.dense({ units: 2 }).apply(seq) as tf.SymbolicTensor });
+    const saved = await save(m, 18);
+    expect(JSON.stringify(saved.modelJSON.modelTopology)).toContain('"return_state":true');
+    await parity('functional_return_state', m, saved, features(19), [B, T, I]);
+    const inp2 = tf.input({ shape: [T, I] });
+    const [, h] = tf.layers.lstm({ units: 3, returnState: true, recurrentActivation: 'sigmoid', name: 'state_used' }).apply(inp2) as tf.SymbolicTensor[];
+    const used = await save(tf.model({ inputs: inp2, outputs: tf.layers.dense({ units: 2 }).apply(h) as tf.SymbolicTensor }), 20);
+    await expect(cpu.loadLayersModel({ modelJSON: used.modelJSON, weights: used.weights })).rejects.toThrow(/'state_used' \(LSTM\) has return_state: true and its states are used/);
+  });
+
   it('stateful LSTM: state carried across predict calls until resetStates()', async () => {
     const m = tf.sequential({ layers: [tf.layers.lstm({ units: 3, batchInputShape: [B, T, I], stateful: true, recurrentActivation: 'sigmoid' })] });
     const saved = await save(m, 15);

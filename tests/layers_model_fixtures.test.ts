@@ -174,3 +174,45 @@ describe('what the fixtures refuse when changed', () => {
     await expect(cpu.loadLayersModel(src)).rejects.toThrow(/'lstm' \(LSTM\) has activation 'relu'/);
   });
 });
+
+describe('the fixtures rewritten as other writers write them: the same PyTorch outputs', () => {
+  async function same(name: string, fn: (src: { modelJSON: LayersModelJSON; weights: Uint8Array[] }) => void, tag: string) {
+    const f = byName(name);
+    const src = files(f);
+    fn(src);
+    for (const rt of [cpu, gpu]) {
+      const m = await rt.loadLayersModel(src);
+      const y = await m.predict(f.input.kind === 'ids' ? f.input.data : Float32Array.from(f.input.data), { batch: f.input.shape[0], seqLen: f.input.shape[1] });
+      const c = compare(`${tag}[${rt.backend}]`, f.output.data, await y.read(), { atol: rt.backend === 'cpu' ? 1e-12 : ATOL });
+      expect(c.ok, c.detail).toBe(true);
+      measured[`${tag}/${rt.backend}`] = c.maxAbs;
+      y.dispose();
+      m.dispose();
+    }
+  }
+  const layersOf = (j: LayersModelJSON) => (j.modelTopology as { model_config: { config: { layers: unknown[] } } }).model_config.config.layers;
+
+  it("weight names that carry no layer name ('model_1/cell_3/kernel'): matched by manifest order and suffix", async () => {
+    await same('k2_gru_reset_after', (src) => {
+      src.modelJSON.weightsManifest[0].weights.forEach((w, k) => (w.name = `model_1/cell_${k}/${w.name.split('/').at(-1)}`));
+    }, 'by_order');
+  });
+
+  it("weights stored with dtype 'float16' (no quantization entry), the same bytes as the float16-quantized fixture", async () => {
+    await same('k2_quantized_float16', (src) => {
+      for (const w of src.modelJSON.weightsManifest[0].weights) {
+        delete w.quantization;
+        w.dtype = 'float16';
+      }
+    }, 'dtype_float16');
+  });
+
+  it('SpatialDropout1D, Dropout and Activation(linear) inserted: inference identities', async () => {
+    await same('k2_quantized_uint8', (src) => {
+      const ls = layersOf(src.modelJSON);
+      ls.splice(1, 0, { class_name: 'SpatialDropout1D', config: { name: 'spatial_dropout1d', trainable: true, dtype: 'float32', rate: 0.3 } });
+      ls.splice(3, 0, { class_name: 'Dropout', config: { name: 'dropout', trainable: true, dtype: 'float32', rate: 0.3 } });
+      ls.push({ class_name: 'Activation', config: { name: 'activation', trainable: true, dtype: 'float32', activation: 'linear' } });
+    }, 'identities');
+  });
+});

@@ -308,6 +308,8 @@ interface RawLayer {
   className: string;
   name: string;
   config: Record<string, unknown>;
+  /** Functional chains: the layer's later consumers (and the model's output) take only its output 0. */
+  firstOutputOnly?: boolean;
 }
 
 function rawLayer(l: unknown, where: string): RawLayer {
@@ -333,17 +335,24 @@ function chainOf(mc: Record<string, unknown>): { name: string; layers: RawLayer[
   throw new ValueError(`${OP}: modelTopology class_name is '${String(cls)}'; supported: Sequential, and Model/Functional whose graph is a chain.`);
 }
 
-/** The layer names a functional layer's inbound_nodes refer to (Keras 2 / tfjs lists, Keras 3 keras_history). */
-function inboundNames(nodes: unknown): string[][] {
+/** A reference to a layer's output: its name and which of its outputs (0 unless return_state). */
+interface TensorRef {
+  name: string;
+  tensor: number;
+}
+
+/** What a functional layer's inbound_nodes refer to (Keras 2 / tfjs lists, Keras 3 keras_history), per node. */
+function inboundRefs(nodes: unknown): TensorRef[][] {
   if (!Array.isArray(nodes)) return [];
   return nodes.map((node) => {
-    const names: string[] = [];
+    const names: TensorRef[] = [];
+    const ref = (a: unknown[]) => ({ name: String(a[0]), tensor: typeof a[2] === 'number' ? a[2] : 0 });
     const walk = (v: unknown) => {
       if (Array.isArray(v)) {
-        if (typeof v[0] === 'string' && typeof v[1] === 'number') names.push(v[0]); // [name, node_index, tensor_index, kwargs]
+        if (typeof v[0] === 'string' && typeof v[1] === 'number') names.push(ref(v)); // [name, node_index, tensor_index, kwargs]
         else v.forEach(walk);
       } else if (isObj(v)) {
-        if (isObj(v.config) && Array.isArray(v.config.keras_history)) names.push(String(v.config.keras_history[0]));
+        if (isObj(v.config) && Array.isArray(v.config.keras_history)) names.push(ref(v.config.keras_history));
         else if ('args' in v && isObj(v.kwargs)) {
           // a Keras 3 node: the inputs are its args (and kwargs other than a mask)
           walk(v.args);
@@ -357,15 +366,22 @@ function inboundNames(nodes: unknown): string[][] {
 }
 
 function functionalChain(cfg: Record<string, unknown>): RawLayer[] {
-  const layers = (cfg.layers as unknown[]).map((l, i) => ({ raw: rawLayer(l, `layer ${i}`), inbound: inboundNames(isObj(l) ? l.inbound_nodes : undefined) }));
+  const layers = (cfg.layers as unknown[]).map((l, i) => {
+    const refs = inboundRefs(isObj(l) ? l.inbound_nodes : undefined);
+    return { raw: rawLayer(l, `layer ${i}`), refs, inbound: refs.map((n) => n.map((r) => r.name)) };
+  });
   const byName = new Map(layers.map((l) => [l.raw.name, l]));
-  const ends = (v: unknown) => inboundNames([v]).flat();
-  const inputs = ends(cfg.input_layers);
-  const outputs = ends(cfg.output_layers);
+  const endRefs = (v: unknown) => inboundRefs([v]).flat();
+  const outputRefs = endRefs(cfg.output_layers);
+  const inputs = endRefs(cfg.input_layers).map((r) => r.name);
+  const outputs = outputRefs.map((r) => r.name);
   if (inputs.length !== 1) throw new ValueError(`${OP}: the functional model has ${inputs.length} inputs (${inputs.join(', ')}); only chains with one input are supported.`);
   if (outputs.length !== 1) throw new ValueError(`${OP}: the functional model has ${outputs.length} outputs (${outputs.join(', ')}); only chains with one output are supported.`);
   const consumers = new Map<string, string[]>();
+  // layers some consumer (or the model's output) takes a later output of (return_state's states)
+  const laterOutputUsed = new Set(outputRefs.filter((r) => r.tensor > 0).map((r) => r.name));
   for (const l of layers) {
+    for (const r of l.refs.flat()) if (r.tensor > 0) laterOutputUsed.add(r.name);
     if (l.inbound.length > 1) throw new ValueError(`${OP}: layer '${l.raw.name}' (${l.raw.className}) is called ${l.inbound.length} times (shared layer); only chains are supported.`);
     const ins = l.inbound[0] ?? [];
     if (ins.length > 1) throw new ValueError(`${OP}: the graph branches at layer '${l.raw.name}' (${l.raw.className}): it takes ${ins.length} inputs (${ins.join(', ')}); only chains are supported.`);
@@ -379,7 +395,7 @@ function functionalChain(cfg: Record<string, unknown>): RawLayer[] {
   while (cur !== undefined) {
     const l = byName.get(cur);
     if (!l) throw new ValueError(`${OP}: the functional model refers to layer '${cur}', which its config does not define.`);
-    chain.push(l.raw);
+    chain.push({ ...l.raw, firstOutputOnly: !laterOutputUsed.has(cur) });
     if (cur === outputs[0]) break;
     cur = consumers.get(cur)?.[0];
   }
@@ -616,7 +632,12 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
         throw new ValueError(`${OP}: ${iat} has activation '${act}', which is not supported yet; supported: tanh${cell === 'rnn' ? ', relu' : ''}.`);
       }
       const recurrentActivation = cell === 'rnn' ? 'sigmoid' : gateActivationOf(iat, activationName(icfg.recurrent_activation, kerasModern ? 'sigmoid' : 'hard_sigmoid'), kerasVersion);
-      if (flag(icfg, 'return_state', false)) throw new ValueError(`${OP}: ${iat} has return_state: true; a chain model passes one output on, so return_state is not supported.`);
+      // return_state: fine in a functional chain whose next layer (or output) takes only the output, not the states
+      if (flag(icfg, 'return_state', false) && !l.firstOutputOnly) {
+        throw new ValueError(
+          `${OP}: ${iat} has return_state: true and ${l.firstOutputOnly === false ? 'its states are used by the next layer or returned by the model' : 'is in a Sequential model'}; a chain model passes one output on, so return_state is supported only in a functional chain that uses the layer's output 0 alone.`,
+        );
+      }
       const goBackwards = flag(icfg, 'go_backwards', false);
       if (bidi && goBackwards) throw new ValueError(`${OP}: ${iat} is wrapped in Bidirectional with go_backwards true; not supported.`);
       const stateful = flag(icfg, 'stateful', false) || flag(cfg, 'stateful', false);
