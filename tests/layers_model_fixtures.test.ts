@@ -167,6 +167,20 @@ describe('what the fixtures refuse when changed', () => {
     await expect(cpu.loadLayersModel(src)).rejects.toThrow(/keras_version is '4.0.0'.*clip\(0.2·x \+ 0.5, 0, 1\).*relu6\(x \+ 3\) \/ 6/);
   });
 
+  it("an explicit mask where Keras would zero masked Bidirectional outputs but the model makes no mask: refused naming the layer", async () => {
+    const f = byName('k3_functional_mask_zero');
+    const src = edit('k3_functional_mask_zero', (j) => {
+      (mc(j).layers[1].config as Record<string, unknown>).mask_zero = false;
+    });
+    const m = await cpu.loadLayersModel(src);
+    const mask = f.input.data.map((v) => (v === 0 ? 0 : 1));
+    await expect(m.predict(f.input.data, { batch: 3, seqLen: 5, mask })).rejects.toThrow(/bidirectional output 0 at masked steps .*zero_output_for_mask/);
+    const y = await m.predict(f.input.data, { batch: 3, seqLen: 5 }); // without a mask it runs
+    expect(y.shape).toEqual([3, 5, 2]);
+    y.dispose();
+    m.dispose();
+  });
+
   it('a cell activation other than tanh on an LSTM is refused naming layer and activation', async () => {
     const src = edit('k2_quantized_uint8', (j) => {
       mc(j).layers[1].config.activation = 'relu';
@@ -196,6 +210,14 @@ describe('the fixtures rewritten as other writers write them: the same PyTorch o
     await same('k2_gru_reset_after', (src) => {
       src.modelJSON.weightsManifest[0].weights.forEach((w, k) => (w.name = `model_1/cell_${k}/${w.name.split('/').at(-1)}`));
     }, 'by_order');
+  });
+
+  it("a Keras 3 node that also records the mask among its kwargs (the mask is not another input)", async () => {
+    await same('k3_functional_mask_zero', (src) => {
+      const ls = layersOf(src.modelJSON) as { name: string; inbound_nodes: { kwargs: Record<string, unknown> }[] }[];
+      const lstm = ls.find((l) => l.name === 'lstm')!;
+      lstm.inbound_nodes[0].kwargs.mask = { class_name: '__keras_tensor__', config: { shape: [null, 5], dtype: 'bool', keras_history: ['embedding', 0, 1] } };
+    }, 'k3_mask_kwarg');
   });
 
   it("weights stored with dtype 'float16' (no quantization entry), the same bytes as the float16-quantized fixture", async () => {
