@@ -145,6 +145,23 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       await expectRejects(rt.loadOnnx(model('bad_input_forget')), ValueError, /input_forget = 1/);
     });
 
+    it('a NaN weight is refused before any layer is built; a run failing after a kernel node leaks nothing', async () => {
+      const before = rt.memory();
+      await expectRejects(rt.loadOnnx(model('bad_nan_weights')), WeightError, /LSTM 'lstm2'/, /R\[7\] is NaN/);
+      expect(rt.memory()).toEqual(before);
+      const session = await rt.loadOnnx(model('bad_reshape_run'));
+      const loaded = rt.memory();
+      // T·B·H = 2·1·2 = 4 values: the Reshape to (-1, 7) after the LSTM fails.
+      await expectRejects(session.run({ X: { data: new Float32Array(6), dims: [2, 1, 3] } }), ShapeError, /Reshape 'reshape7'/, /cannot reshape \(2, 1, 1, 2\)/);
+      expect(rt.memory()).toEqual(loaded);
+      // 7·1·2 = 14 values reshape to (2, 7).
+      const ok = await session.run({ X: { data: new Float32Array(21).fill(0.5), dims: [7, 1, 3] } });
+      expect(ok.Y.shape).toEqual([2, 7]);
+      ok.Y.dispose();
+      session.dispose();
+      expect(rt.memory()).toEqual(before);
+    });
+
     it('truncated and malformed files are WeightErrors naming the problem', async () => {
       const good = model('gru');
       for (const cut of [1, 10, 100, good.length - 1]) {

@@ -18,7 +18,7 @@ import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
 import { Recurrent } from '../layers/recurrent';
 import { Tensor, type BackendName } from '../tensor';
-import { assertFloat32, checkElements, describe } from '../validate';
+import { FLOAT32_MAX, assertFloat32, checkElements, describe } from '../validate';
 import { onnxToCell } from '../weights/onnx';
 import { gateCount, type CellType, type StateDict } from '../weights/types';
 import {
@@ -303,6 +303,7 @@ function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): B
   if (n.opType === 'MatMul') {
     const B = cst(1);
     if (B && B.dims.length === 2 && isFloatDtype(B.dtype)) {
+      checkWeightValues(at, 'B', B);
       const [K, N] = B.dims;
       const weight = transpose(B, [1, 0]).data; // (N, K)
       return (be) => ({ kind: 'dense', K, N, gemm: false, layer: denseLayer(be, at, K, N, weight, new Float64Array(N)) });
@@ -316,6 +317,8 @@ function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): B
       const transB = attrInt(n, 'transB', 0) !== 0;
       const [K, N] = transB ? [B.dims[1], B.dims[0]] : B.dims;
       if (!C || C.data.length === N) {
+        checkWeightValues(at, 'B', B);
+        if (C) checkWeightValues(at, 'C', C);
         const weight = transB ? B.data : transpose(B, [1, 0]).data; // (N, K)
         const bias = C ? C.data : new Float64Array(N);
         return (be) => ({ kind: 'dense', K, N, gemm: true, layer: denseLayer(be, at, K, N, weight, bias) });
@@ -325,6 +328,7 @@ function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): B
   if (n.opType === 'Gather') {
     const table = cst(0);
     if (table && table.dims.length === 2 && isFloatDtype(table.dtype) && [0, -2].includes(attrInt(n, 'axis', 0)) && !consts.has(n.inputs[1])) {
+      checkWeightValues(at, 'data', table);
       const [V, dim] = table.dims;
       return (be) => {
         const layer = Embedding.create(be, { vocabSize: V, dim });
@@ -339,6 +343,12 @@ function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): B
     }
   }
   return () => ({ kind: 'host' });
+}
+
+/** Weights must be finite and within float32's range (the GPU computes in float32): a WeightError naming the ONNX input. */
+function checkWeightValues(at: string, name: string, v: HostValue): void {
+  const i = v.data.findIndex((x) => !Number.isFinite(x) || Math.abs(x) > FLOAT32_MAX);
+  if (i >= 0) throw new WeightError(`${at}: ${name}[${i}] is ${v.data[i]}; weights must be finite and within float32's range.`);
 }
 
 function denseLayer(be: Backend, at: string, K: number, N: number, weight: Float64Array, bias: Float64Array): Dense {
@@ -391,6 +401,7 @@ function planRecurrent(n: OnnxNode, at: string, cst: (i: number) => HostValue | 
     const v = cst(i);
     if (!v) throw new ValueError(`${at}: ${name} ('${n.inputs[i]}') must be an initializer or a Constant; weights computed at run time are not supported.`);
     if (!isFloatDtype(v.dtype)) throw new WeightError(`${at}: ${name} is ${v.dtype}, expected a float tensor.`);
+    checkWeightValues(at, name, v);
     return v;
   };
   const W = weight(1, 'W');
