@@ -1,0 +1,496 @@
+// Float32 WebAssembly-SIMD (simd128) kernels of the wasm backend, in AssemblyScript.
+// Compiled by scripts/build-wasm.mjs into src/wasm/kernels_wasm.js (base64, gitignored).
+// The CPU float64 twins are the reference's own functions: matmulBiasRef / matmulRef
+// (src/reference/matmul.ts) for gemmNT, recurrenceRef (src/reference/recurrent.ts) for
+// the step forwards, recurrenceBackwardRef (src/reference/recurrent_backward.ts) for
+// the step backwards; tests/wasm_parity.test.ts checks each against them.
+//
+// Memory: the host (src/wasm/engine.ts) owns the linear memory and passes byte
+// offsets; nothing here allocates. Every matrix is row-major float32 with a row
+// stride (ld, in floats) that is a multiple of 4, and every size that a SIMD loop
+// runs over (K of a GEMM, H of a cell) is padded by the host to a multiple of 4
+// with zeros, so the loops have no scalar tails. Padded hidden units have zero
+// weights and biases and so stay exactly 0 through every cell (h0 padded with 0).
+//
+// Sizes: B batch, T steps, Hp hidden size padded to 4, Gp = gates·Hp (gate q's
+// rows/columns at [q·Hp, q·Hp + H)). Gate order is PyTorch's: LSTM (i, f, g, o),
+// GRU (r, z, n).
+//
+// Layouts of the recurrence (one layer direction):
+//   xg    (B, T, Gp)    x·W_ihᵀ + b_ih, from gemmNT
+//   whh   (Gp, Hp)      W_hh, PyTorch's layout padded: the step's h·W_hhᵀ reads rows contiguously
+//   whhT  (Hp, Gp)      its transpose: the step backward's da·W_hh reads rows contiguously
+//   hs    (T+1, B, Hp)  state before step s at [s] (hs[0] = h0); cs likewise (LSTM)
+//   valid (B, T) i32    1 = step t of sample b runs (lengths or a Keras mask)
+//   out   (B, T, ldo)   this direction's outputs, columns [0, Hp) of each row
+//   tape  (T, B, Gp)    gate activations per step s (LSTM i f g o, GRU r z n); ext (T, B, Hp):
+//                       GRU reset_after: m = W_n h + b_n; GRU reset_after = false: r ⊙ h
+
+// ---- numerics: stable exp-based sigmoid and tanh as in shaders/common.wgsl ----
+
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+
+/** e^x for x clamped to [-87, 88] (Cephes expf: range reduction by ln 2, degree-7 polynomial, 2^n by exponent bits). */
+// @ts-ignore: decorator
+@inline function vexp(xIn: v128): v128 {
+  const x = f32x4.max(f32x4.min(xIn, f32x4.splat(88.0)), f32x4.splat(-87.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** Sigmoid split on the sign of x: exp only ever sees −|x|; exact 1 for x ≫ 0. */
+// @ts-ignore: decorator
+@inline function vsigmoid(x: v128): v128 {
+  const e = vexp(f32x4.neg(f32x4.abs(x)));
+  const s = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), e));
+  return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(x, f32x4.splat(0.0)));
+}
+
+/** tanh through e = exp(−2|x|): (1 − e)/(1 + e) with the sign of x; ±1 exactly for |x| ≳ 9. */
+// @ts-ignore: decorator
+@inline function vtanh(x: v128): v128 {
+  const e = vexp(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
+  const t = f32x4.div(f32x4.sub(f32x4.splat(1.0), e), f32x4.add(f32x4.splat(1.0), e));
+  return v128.or(t, v128.and(x, i32x4.splat(<i32>0x80000000)));
+}
+
+/** The gate activation: 0 sigmoid, 1 hard sigmoid clip(0.2x + 0.5, 0, 1) (Keras 2, tfjs), 2 Keras 3's clip(x/6 + 0.5, 0, 1). */
+// @ts-ignore: decorator
+@inline function vgate(kind: i32, x: v128): v128 {
+  if (kind == 1) return f32x4.min(f32x4.max(f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5)), f32x4.splat(0.0)), f32x4.splat(1.0));
+  if (kind == 2) return f32x4.min(f32x4.max(f32x4.add(f32x4.div(x, f32x4.splat(6.0)), f32x4.splat(0.5)), f32x4.splat(0.0)), f32x4.splat(1.0));
+  return vsigmoid(x);
+}
+
+/** Its derivative from its output y: y(1 − y), or the hard sigmoids' slope strictly inside (0, 1), else 0. */
+// @ts-ignore: decorator
+@inline function vgateGrad(kind: i32, y: v128): v128 {
+  if (kind == 0) return f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y));
+  const inside = v128.and(f32x4.gt(y, f32x4.splat(0.0)), f32x4.lt(y, f32x4.splat(1.0)));
+  return v128.and(f32x4.splat(kind == 1 ? <f32>0.2 : <f32>(1.0 / 6.0)), inside);
+}
+
+/** Activation of Dense: 0 identity, 1 relu, 2 sigmoid, 3 tanh. */
+// @ts-ignore: decorator
+@inline function vactivate(kind: i32, x: v128): v128 {
+  if (kind == 1) return f32x4.max(x, f32x4.splat(0.0));
+  if (kind == 2) return vsigmoid(x);
+  if (kind == 3) return vtanh(x);
+  return x;
+}
+
+// ---- GEMM ----
+
+/** [Σa0, Σa1, Σa2, Σa3]: the lane sums of four accumulators as one vector. */
+// @ts-ignore: decorator
+@inline function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+}
+
+const MC: i32 = 64; // rows of `a` per cache block: 64 rows of K ≤ 256 floats stay in L1/L2 while every 4-row block of b passes over them
+
+/**
+ * c (M, N) = src + bias + a (M, K) · b (N, K)ᵀ, float32, SIMD over K.
+ *   src (M, N) with stride lds, or none (src = 0); src = c accumulates into c.
+ *   bias (N) or none (bias = 0). act: Dense's activation applied last (0 = none).
+ * Requires K % 4 = 0 and N % 4 = 0 (the host pads with zeros); M is any.
+ * Blocking: 2 rows of a × 4 rows of b per inner loop (8 accumulators, 6 loads per 32
+ * multiply-adds), rows of a in blocks of MC so that block stays in cache across b.
+ */
+export function gemmNT(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, src: usize, lds: i32, bias: usize, act: i32): void {
+  const kb = <usize>K << 2;
+  const sa = <usize>lda << 2;
+  const sb = <usize>ldb << 2;
+  for (let m0 = 0; m0 < M; m0 += MC) {
+    const m1 = min(M, m0 + MC);
+    for (let n = 0; n < N; n += 4) {
+      const b0 = b + <usize>n * sb;
+      const b1 = b0 + sb;
+      const b2 = b1 + sb;
+      const b3 = b2 + sb;
+      const bv = bias ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
+      let m = m0;
+      for (; m + 1 < m1; m += 2) {
+        const x0 = a + <usize>m * sa;
+        const x1 = x0 + sa;
+        let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+        let q0 = f32x4.splat(0), q1 = f32x4.splat(0), q2 = f32x4.splat(0), q3 = f32x4.splat(0);
+        for (let k: usize = 0; k < kb; k += 16) {
+          const u = v128.load(x0 + k);
+          const v = v128.load(x1 + k);
+          const w0 = v128.load(b0 + k);
+          const w1 = v128.load(b1 + k);
+          const w2 = v128.load(b2 + k);
+          const w3 = v128.load(b3 + k);
+          p0 = f32x4.add(p0, f32x4.mul(u, w0));
+          p1 = f32x4.add(p1, f32x4.mul(u, w1));
+          p2 = f32x4.add(p2, f32x4.mul(u, w2));
+          p3 = f32x4.add(p3, f32x4.mul(u, w3));
+          q0 = f32x4.add(q0, f32x4.mul(v, w0));
+          q1 = f32x4.add(q1, f32x4.mul(v, w1));
+          q2 = f32x4.add(q2, f32x4.mul(v, w2));
+          q3 = f32x4.add(q3, f32x4.mul(v, w3));
+        }
+        let r0 = f32x4.add(hsum4(p0, p1, p2, p3), bv);
+        let r1 = f32x4.add(hsum4(q0, q1, q2, q3), bv);
+        if (src) {
+          r0 = f32x4.add(r0, v128.load(src + ((<usize>m * <usize>lds + <usize>n) << 2)));
+          r1 = f32x4.add(r1, v128.load(src + ((<usize>(m + 1) * <usize>lds + <usize>n) << 2)));
+        }
+        v128.store(c + ((<usize>m * <usize>ldc + <usize>n) << 2), vactivate(act, r0));
+        v128.store(c + ((<usize>(m + 1) * <usize>ldc + <usize>n) << 2), vactivate(act, r1));
+      }
+      if (m < m1) {
+        const x0 = a + <usize>m * sa;
+        let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+        for (let k: usize = 0; k < kb; k += 16) {
+          const u = v128.load(x0 + k);
+          p0 = f32x4.add(p0, f32x4.mul(u, v128.load(b0 + k)));
+          p1 = f32x4.add(p1, f32x4.mul(u, v128.load(b1 + k)));
+          p2 = f32x4.add(p2, f32x4.mul(u, v128.load(b2 + k)));
+          p3 = f32x4.add(p3, f32x4.mul(u, v128.load(b3 + k)));
+        }
+        let r0 = f32x4.add(hsum4(p0, p1, p2, p3), bv);
+        if (src) r0 = f32x4.add(r0, v128.load(src + ((<usize>m * <usize>lds + <usize>n) << 2)));
+        v128.store(c + ((<usize>m * <usize>ldc + <usize>n) << 2), vactivate(act, r0));
+      }
+    }
+  }
+}
+
+/** dst (cols, ldd) = src (rows, cols)ᵀ with src stride lds: dst[j, i] = src[i, j]. Scalar, blocked 16×16. */
+export function transpose(rows: i32, cols: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += 16) {
+    const i1 = min(rows, i0 + 16);
+    for (let j0 = 0; j0 < cols; j0 += 16) {
+      const j1 = min(cols, j0 + 16);
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          store<f32>(dst + ((<usize>j * <usize>ldd + <usize>i) << 2), load<f32>(src + ((<usize>i * <usize>lds + <usize>j) << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** dst[i] += Σ_j src[i, j] over `cols` (a multiple of 4), rows of stride lds: the bias gradients. */
+export function rowSumAdd(rows: i32, cols: i32, src: usize, lds: i32, dst: usize): void {
+  for (let i = 0; i < rows; i++) {
+    const row = src + ((<usize>i * <usize>lds) << 2);
+    let acc = f32x4.splat(0);
+    for (let k: usize = 0, kb = <usize>cols << 2; k < kb; k += 16) acc = f32x4.add(acc, v128.load(row + k));
+    const s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) + s);
+  }
+}
+
+/** dst[i, 0:cols] = src[i, 0:cols] and dst[i, cols:colsPad] = 0, for `rows` rows (strides in floats). */
+export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const s = src + ((<usize>i * <usize>lds) << 2);
+    const d = dst + ((<usize>i * <usize>ldd) << 2);
+    memory.copy(d, s, <usize>cols << 2);
+    if (colsPad > cols) memory.fill(d + (<usize>cols << 2), 0, <usize>(colsPad - cols) << 2);
+  }
+}
+
+// ---- recurrence forward: one kernel call per layer direction runs all T steps ----
+
+/**
+ * One layer direction over all steps. Per step s (time t = s, or T−1−s reversed):
+ *   pre (B, Gp) = b_hh + h_s · W_hhᵀ      gemmNT over the B rows at once (the matvec when B = 1)
+ *   then per sample and 4 units at a time, in registers: the gates from xg[b, t] + pre,
+ *   the state update, the output, and (tape ≠ 0) the gate activations for the backward.
+ * GRU reset_after = false needs r before its n rows: pre of the r, z rows, then
+ * rh = r ⊙ h, then pre_n = b_n + rh · W_nᵀ (a second gemmNT), then the update.
+ * A step that does not run (valid = 0) carries h and c; its output is 0, or with
+ * keras = 1 the previous output of this direction (0 before the first step).
+ * cell: 0 SimpleRNN, 1 GRU, 2 LSTM. relu: SimpleRNN's nonlinearity. act: gate activation.
+ * scratch: (B, Gp) + (B, Hp) floats.
+ */
+export function recForward(
+  cell: i32, resetAfter: i32, relu: i32, act: i32, reverse: i32, keras: i32,
+  B: i32, T: i32, Hp: i32,
+  xg: usize, whh: usize, bhh: usize, valid: usize,
+  hs: usize, cs: usize, out: usize, ldo: i32,
+  tape: usize, ext: usize, scratch: usize,
+): void {
+  const nG = cell == 2 ? 4 : cell == 1 ? 3 : 1;
+  const Gp = nG * Hp;
+  const pre = scratch; // (B, Gp)
+  const rh = scratch + ((<usize>B * <usize>Gp) << 2); // (B, Hp)
+  const BHb = (<usize>B * <usize>Hp) << 2; // bytes of one (B, Hp) state
+  const Hb = <usize>Hp << 2;
+  const Gb = <usize>Gp << 2;
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const hPrev = hs + <usize>s * BHb;
+    const hNext = hPrev + BHb;
+    const nRows = cell == 1 && !resetAfter ? 2 * Hp : Gp;
+    gemmNT(B, nRows, Hp, hPrev, Hp, whh, Hp, pre, Gp, 0, 0, bhh, 0);
+    for (let b = 0; b < B; b++) {
+      const hp = hPrev + <usize>b * Hb;
+      const hn = hNext + <usize>b * Hb;
+      const o = out + ((<usize>(b * T + t) * <usize>ldo) << 2);
+      const runs = load<i32>(valid + (<usize>(b * T + t) << 2)) != 0;
+      if (!runs) {
+        memory.copy(hn, hp, Hb);
+        if (cell == 2) memory.copy(cs + <usize>(s + 1) * BHb + <usize>b * Hb, cs + <usize>s * BHb + <usize>b * Hb, Hb);
+        if (keras && s > 0) memory.copy(o, out + ((<usize>(b * T + (reverse ? t + 1 : t - 1)) * <usize>ldo) << 2), Hb);
+        else memory.fill(o, 0, Hb);
+        continue;
+      }
+      const x = xg + <usize>(b * T + t) * Gb;
+      const p = pre + <usize>b * Gb;
+      const tp = tape ? tape + (<usize>(s * B + b)) * Gb : 0;
+      const ep = ext ? ext + (<usize>(s * B + b)) * Hb : 0;
+      if (cell == 2) {
+        const cp = cs + <usize>s * BHb + <usize>b * Hb;
+        const cn = cp + BHb;
+        for (let j: usize = 0; j < Hb; j += 16) {
+          const i = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
+          const f = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
+          const g = vtanh(f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
+          const og = vgate(act, f32x4.add(v128.load(x + 3 * Hb + j), v128.load(p + 3 * Hb + j)));
+          const c = f32x4.add(f32x4.mul(f, v128.load(cp + j)), f32x4.mul(i, g));
+          const h = f32x4.mul(og, vtanh(c));
+          v128.store(cn + j, c);
+          v128.store(hn + j, h);
+          v128.store(o + j, h);
+          if (tp) {
+            v128.store(tp + j, i);
+            v128.store(tp + Hb + j, f);
+            v128.store(tp + 2 * Hb + j, g);
+            v128.store(tp + 3 * Hb + j, og);
+          }
+        }
+      } else if (cell == 1) {
+        if (resetAfter) {
+          for (let j: usize = 0; j < Hb; j += 16) {
+            const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
+            const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
+            const m = v128.load(p + 2 * Hb + j);
+            const n = vtanh(f32x4.add(v128.load(x + 2 * Hb + j), f32x4.mul(r, m)));
+            const hv = v128.load(hp + j);
+            const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))); // (1 − z) n + z h
+            v128.store(hn + j, h);
+            v128.store(o + j, h);
+            if (tp) {
+              v128.store(tp + j, r);
+              v128.store(tp + Hb + j, z);
+              v128.store(tp + 2 * Hb + j, n);
+              v128.store(ep + j, m);
+            }
+          }
+        } else {
+          // r and z now (kept in pre's r, z rows), r ⊙ h into rh
+          const rrow = rh + <usize>b * Hb;
+          for (let j: usize = 0; j < Hb; j += 16) {
+            const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
+            const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
+            v128.store(p + j, r);
+            v128.store(p + Hb + j, z);
+            v128.store(rrow + j, f32x4.mul(r, v128.load(hp + j)));
+          }
+        }
+      } else {
+        for (let j: usize = 0; j < Hb; j += 16) {
+          const a = f32x4.add(v128.load(x + j), v128.load(p + j));
+          const h = relu ? f32x4.max(a, f32x4.splat(0)) : vtanh(a);
+          v128.store(hn + j, h);
+          v128.store(o + j, h);
+        }
+      }
+    }
+    if (cell == 1 && !resetAfter) {
+      // pre_n (B, Hp) = b_n + rh · W_nᵀ, into pre's n rows; rows of samples that do not run are unused
+      gemmNT(B, Hp, Hp, rh, Hp, whh + <usize>(2 * Hp) * Hb, Hp, pre + 2 * Hb, Gp, 0, 0, bhh + 2 * Hb, 0);
+      for (let b = 0; b < B; b++) {
+        if (load<i32>(valid + (<usize>(b * T + t) << 2)) == 0) continue;
+        const hp = hPrev + <usize>b * Hb;
+        const hn = hNext + <usize>b * Hb;
+        const o = out + ((<usize>(b * T + t) * <usize>ldo) << 2);
+        const x = xg + <usize>(b * T + t) * Gb;
+        const p = pre + <usize>b * Gb;
+        const tp = tape ? tape + (<usize>(s * B + b)) * Gb : 0;
+        const ep = ext ? ext + (<usize>(s * B + b)) * Hb : 0;
+        for (let j: usize = 0; j < Hb; j += 16) {
+          const z = v128.load(p + Hb + j);
+          const n = vtanh(f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
+          const hv = v128.load(hp + j);
+          const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n)));
+          v128.store(hn + j, h);
+          v128.store(o + j, h);
+          if (tp) {
+            v128.store(tp + j, v128.load(p + j));
+            v128.store(tp + Hb + j, z);
+            v128.store(tp + 2 * Hb + j, n);
+            v128.store(ep + j, v128.load(rh + <usize>b * Hb + j));
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- recurrence backward ----
+
+/**
+ * Backpropagation through the steps of recForward (recorded with a tape), s = T−1 … 0,
+ * carrying dh (B, Hp) and dc (B, Hp) (in: ∂L/∂hN, ∂L/∂cN; out: ∂L/∂h0, ∂L/∂c0).
+ * Per step, for the samples whose step runs: dhOut = dh + dout[b, t] (+ a Keras mask's
+ * carried output gradient), then the cell's local derivatives (as recurrenceBackwardRef):
+ *   dxg[b, t] (B, T, Gp)    ∂L/∂xg
+ *   da[s, b]  (T, B, Gp)    ∂L/∂(W_hh v + b_hh), v = h (or r ⊙ h for GRU reset_after = false's n rows)
+ *   dh ← dhDirect + da · W_hh  (gemmNT with W_hhᵀ's rows), dc ← dc ⊙ f
+ * Steps that do not run: da, dxg stay 0 (the host zeroes them), dh, dc pass unchanged,
+ * and with keras = 1 dout[b, t] is carried to the step before. The weight gradients are
+ * GEMMs over the whole da and the states afterwards (host). norms ≠ 0: (T) ‖∂L/∂h_t‖.
+ * scratch: 3·(B, Hp) floats.
+ */
+export function recBackward(
+  cell: i32, resetAfter: i32, relu: i32, act: i32, reverse: i32, keras: i32,
+  B: i32, T: i32, Hp: i32,
+  whhT: usize, hs: usize, cs: usize, tape: usize, ext: usize, valid: usize,
+  dout: usize, ldo: i32, dh: usize, dc: usize, dxg: usize, da: usize, norms: usize, scratch: usize,
+): void {
+  const nG = cell == 2 ? 4 : cell == 1 ? 3 : 1;
+  const Gp = nG * Hp;
+  const Hb = <usize>Hp << 2;
+  const Gb = <usize>Gp << 2;
+  const BHb = <usize>B * Hb;
+  const dhd = scratch; // (B, Hp) the direct part of ∂L/∂h_prev
+  const carry = scratch + BHb; // (B, Hp) a Keras mask's output gradient carried back
+  const drh = carry + BHb; // (B, Hp) GRU reset_after = false: ∂L/∂(r ⊙ h)
+  memory.fill(carry, 0, BHb);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const hPrev = hs + <usize>s * BHb;
+    let sq = f32x4.splat(0);
+    const daS = da + <usize>s * <usize>B * Gb;
+    for (let b = 0; b < B; b++) {
+      const dhb = dh + <usize>b * Hb;
+      const dhdb = dhd + <usize>b * Hb;
+      const ob = dout + ((<usize>(b * T + t) * <usize>ldo) << 2);
+      const cb = carry + <usize>b * Hb;
+      if (load<i32>(valid + (<usize>(b * T + t) << 2)) == 0) {
+        for (let j: usize = 0; j < Hb; j += 16) {
+          const v = v128.load(dhb + j);
+          sq = f32x4.add(sq, f32x4.mul(v, v));
+          if (keras) v128.store(cb + j, f32x4.add(v128.load(cb + j), v128.load(ob + j)));
+        }
+        memory.copy(dhdb, dhb, Hb); // dh passes unchanged (da = 0 adds nothing)
+        continue;
+      }
+      const tp = tape + <usize>(s * B + b) * Gb;
+      const ep = ext ? ext + <usize>(s * B + b) * Hb : 0;
+      const a = daS + <usize>b * Gb;
+      const dx = dxg + <usize>(b * T + t) * Gb;
+      const hp = hPrev + <usize>b * Hb;
+      for (let j: usize = 0; j < Hb; j += 16) {
+        let dho = f32x4.add(v128.load(dhb + j), v128.load(ob + j));
+        if (keras) {
+          dho = f32x4.add(dho, v128.load(cb + j));
+          v128.store(cb + j, f32x4.splat(0));
+        }
+        sq = f32x4.add(sq, f32x4.mul(dho, dho));
+        if (cell == 2) {
+          const i = v128.load(tp + j);
+          const f = v128.load(tp + Hb + j);
+          const g = v128.load(tp + 2 * Hb + j);
+          const o = v128.load(tp + 3 * Hb + j);
+          const cPrev = v128.load(cs + <usize>s * BHb + <usize>b * Hb + j);
+          const tc = vtanh(f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g)));
+          const dO = f32x4.mul(dho, tc);
+          const dC = f32x4.add(v128.load(dc + <usize>b * Hb + j), f32x4.mul(f32x4.mul(dho, o), f32x4.sub(f32x4.splat(1), f32x4.mul(tc, tc))));
+          v128.store(dc + <usize>b * Hb + j, f32x4.mul(dC, f));
+          const dai = f32x4.mul(f32x4.mul(dC, g), vgateGrad(act, i));
+          const daf = f32x4.mul(f32x4.mul(dC, cPrev), vgateGrad(act, f));
+          const dag = f32x4.mul(f32x4.mul(dC, i), f32x4.sub(f32x4.splat(1), f32x4.mul(g, g)));
+          const dao = f32x4.mul(dO, vgateGrad(act, o));
+          v128.store(a + j, dai);
+          v128.store(a + Hb + j, daf);
+          v128.store(a + 2 * Hb + j, dag);
+          v128.store(a + 3 * Hb + j, dao);
+          v128.store(dx + j, dai);
+          v128.store(dx + Hb + j, daf);
+          v128.store(dx + 2 * Hb + j, dag);
+          v128.store(dx + 3 * Hb + j, dao);
+          v128.store(dhdb + j, f32x4.splat(0));
+        } else if (cell == 1) {
+          const r = v128.load(tp + j);
+          const z = v128.load(tp + Hb + j);
+          const n = v128.load(tp + 2 * Hb + j);
+          const hv = v128.load(hp + j);
+          const dn = f32x4.mul(dho, f32x4.sub(f32x4.splat(1), z));
+          const dz = f32x4.mul(dho, f32x4.sub(hv, n));
+          v128.store(dhdb + j, f32x4.mul(dho, z));
+          const dan = f32x4.mul(dn, f32x4.sub(f32x4.splat(1), f32x4.mul(n, n)));
+          v128.store(dx + 2 * Hb + j, dan);
+          const daz = f32x4.mul(dz, vgateGrad(act, z));
+          v128.store(a + Hb + j, daz);
+          v128.store(dx + Hb + j, daz);
+          if (resetAfter) {
+            v128.store(a + 2 * Hb + j, f32x4.mul(dan, r));
+            const dar = f32x4.mul(f32x4.mul(dan, v128.load(ep + j)), vgateGrad(act, r));
+            v128.store(a + j, dar);
+            v128.store(dx + j, dar);
+          } else {
+            v128.store(a + 2 * Hb + j, dan);
+          }
+        } else {
+          const hn = v128.load(hs + <usize>(s + 1) * BHb + <usize>b * Hb + j);
+          const d = relu
+            ? v128.and(f32x4.gt(hn, f32x4.splat(0)), f32x4.splat(1.0))
+            : f32x4.sub(f32x4.splat(1), f32x4.mul(hn, hn));
+          const dav = f32x4.mul(dho, d);
+          v128.store(a + j, dav);
+          v128.store(dx + j, dav);
+          v128.store(dhdb + j, f32x4.splat(0));
+        }
+      }
+    }
+    if (norms) {
+      const tot = <f64>f32x4.extract_lane(sq, 0) + <f64>f32x4.extract_lane(sq, 1) + <f64>f32x4.extract_lane(sq, 2) + <f64>f32x4.extract_lane(sq, 3);
+      store<f32>(norms + (<usize>t << 2), <f32>Math.sqrt(tot));
+    }
+    let K = Gp;
+    if (cell == 1 && !resetAfter) {
+      // d(r ⊙ h) = da_n · W_n, split into r's gradient and h's direct part
+      gemmNT(B, Hp, Hp, daS + 2 * Hb, Gp, whhT + 2 * Hb, Gp, drh, Hp, 0, 0, 0, 0);
+      for (let b = 0; b < B; b++) {
+        if (load<i32>(valid + (<usize>(b * T + t) << 2)) == 0) continue;
+        const tp = tape + <usize>(s * B + b) * Gb;
+        const a = daS + <usize>b * Gb;
+        const dx = dxg + <usize>(b * T + t) * Gb;
+        const hp = hPrev + <usize>b * Hb;
+        const dhdb = dhd + <usize>b * Hb;
+        for (let j: usize = 0; j < Hb; j += 16) {
+          const r = v128.load(tp + j);
+          const d = v128.load(drh + <usize>b * Hb + j);
+          v128.store(dhdb + j, f32x4.add(v128.load(dhdb + j), f32x4.mul(d, r)));
+          const dar = f32x4.mul(f32x4.mul(d, v128.load(hp + j)), vgateGrad(act, r));
+          v128.store(a + j, dar);
+          v128.store(dx + j, dar);
+        }
+      }
+      K = 2 * Hp; // the n rows reach h only through r ⊙ h, done above
+    }
+    // dh (B, Hp) = dhDirect + da[s] · W_hh over the rows with v = h
+    gemmNT(B, Hp, K, daS, Gp, whhT, Gp, dh, Hp, dhd, Hp, 0, 0);
+  }
+}

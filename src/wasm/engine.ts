@@ -1,0 +1,200 @@
+// The wasm backend's engine: one instance of the SIMD128 kernels
+// (src/wasm/assembly/kernels.ts, compiled by scripts/build-wasm.mjs) with its linear
+// memory, and the allocator the host uses for it. Kernels take byte offsets into
+// that memory; JS copies float64 host arrays in (as float32, zero-padded) and out.
+//
+// Allocation: first-fit over a sorted free list with coalescing, 16-byte aligned,
+// every block zeroed on allocation (the kernels rely on zero padding). Weights live
+// in blocks owned by their layer (freed on repack and dispose); everything a call
+// needs lives in a Scope freed when the call ends, also on an error.
+import { kernelsWasmBase64 } from './kernels_wasm';
+
+/** The kernels' exports (pointers are byte offsets; sizes and strides in floats). */
+export interface Kernels {
+  memory: WebAssembly.Memory;
+  gemmNT(M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void;
+  transpose(rows: number, cols: number, src: number, lds: number, dst: number, ldd: number): void;
+  rowSumAdd(rows: number, cols: number, src: number, lds: number, dst: number): void;
+  copyRows(rows: number, cols: number, colsPad: number, src: number, lds: number, dst: number, ldd: number): void;
+  recForward(
+    cell: number, resetAfter: number, relu: number, act: number, reverse: number, keras: number,
+    B: number, T: number, Hp: number,
+    xg: number, whh: number, bhh: number, valid: number,
+    hs: number, cs: number, out: number, ldo: number,
+    tape: number, ext: number, scratch: number,
+  ): void;
+  recBackward(
+    cell: number, resetAfter: number, relu: number, act: number, reverse: number, keras: number,
+    B: number, T: number, Hp: number,
+    whhT: number, hs: number, cs: number, tape: number, ext: number, valid: number,
+    dout: number, ldo: number, dh: number, dc: number, dxg: number, da: number, norms: number, scratch: number,
+  ): void;
+}
+
+/** Rounds n up to a multiple of 4 (the kernels' SIMD width). */
+export const pad4 = (n: number): number => (n + 3) & ~3;
+
+const PAGE = 65536;
+const BASE = 64; // offset 0 means "none" to the kernels
+
+export class WasmEngine {
+  readonly k: Kernels;
+  /** Threads the kernels run on (the kernels are single-threaded for now). */
+  readonly threads = 1;
+  private free: { ptr: number; bytes: number }[] = []; // sorted by ptr, coalesced
+  private top = BASE;
+  private sizes = new Map<number, number>(); // live block → bytes
+
+  private constructor(k: Kernels) {
+    this.k = k;
+  }
+
+  /** Compiles and instantiates the kernels (asynchronously: browsers refuse large synchronous compiles). */
+  static async create(): Promise<WasmEngine> {
+    const bytes = decodeBase64(kernelsWasmBase64);
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, {});
+    return new WasmEngine(instance.exports as unknown as Kernels);
+  }
+
+  get name(): string {
+    return `wasm simd128 (float32, ${this.threads} thread${this.threads === 1 ? '' : 's'})`;
+  }
+
+  /** Bytes of linear memory in use by live blocks (for tests: every call frees what it allocated). */
+  get liveBytes(): number {
+    let n = 0;
+    for (const b of this.sizes.values()) n += b;
+    return n;
+  }
+
+  /** A zeroed block of `floats` float32s; returns its byte offset. */
+  alloc(floats: number): number {
+    const bytes = Math.max(16, (floats * 4 + 15) & ~15);
+    let ptr = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const f = this.free[i];
+      if (f.bytes < bytes) continue;
+      ptr = f.ptr;
+      if (f.bytes === bytes) this.free.splice(i, 1);
+      else {
+        f.ptr += bytes;
+        f.bytes -= bytes;
+      }
+      break;
+    }
+    if (ptr < 0) {
+      ptr = this.top;
+      const end = ptr + bytes;
+      const have = this.k.memory.buffer.byteLength;
+      if (end > have) {
+        const pages = Math.ceil((end - have) / PAGE);
+        try {
+          this.k.memory.grow(Math.max(pages, Math.min(have / PAGE, 256))); // grow geometrically (capped at 16 MiB a step)
+        } catch {
+          this.k.memory.grow(pages); // throws a RangeError if even that cannot be had
+        }
+      }
+      this.top = end;
+    }
+    new Uint8Array(this.k.memory.buffer, ptr, bytes).fill(0);
+    this.sizes.set(ptr, bytes);
+    return ptr;
+  }
+
+  release(ptr: number): void {
+    const bytes = this.sizes.get(ptr);
+    if (bytes === undefined) return;
+    this.sizes.delete(ptr);
+    let i = 0;
+    while (i < this.free.length && this.free[i].ptr < ptr) i++;
+    this.free.splice(i, 0, { ptr, bytes });
+    // coalesce with the next and the previous block
+    if (i + 1 < this.free.length && ptr + bytes === this.free[i + 1].ptr) {
+      this.free[i].bytes += this.free[i + 1].bytes;
+      this.free.splice(i + 1, 1);
+    }
+    if (i > 0 && this.free[i - 1].ptr + this.free[i - 1].bytes === ptr) {
+      this.free[i - 1].bytes += this.free[i].bytes;
+      this.free.splice(i, 1);
+      i--;
+    }
+    // a free block at the top goes back to the bump pointer
+    const last = this.free[this.free.length - 1];
+    if (last && last.ptr + last.bytes === this.top) {
+      this.top = last.ptr;
+      this.free.pop();
+    }
+  }
+
+  /** A float32 view of the whole memory (fresh: growing the memory detaches old views). */
+  f32(): Float32Array {
+    return new Float32Array(this.k.memory.buffer);
+  }
+
+  i32(): Int32Array {
+    return new Int32Array(this.k.memory.buffer);
+  }
+
+  /** A set of blocks freed together. */
+  scope(): Scope {
+    return new Scope(this);
+  }
+
+  /** Copies `rows` rows of `cols` values from a host array (row stride `srcLd`, from `srcOff`) into memory at `ptr` with row stride `ld` floats. */
+  write(ptr: number, ld: number, src: ArrayLike<number>, rows: number, cols: number, srcLd = cols, srcOff = 0): void {
+    const m = this.f32();
+    const base = ptr >> 2;
+    if (ld === cols && srcLd === cols && (src instanceof Float64Array || src instanceof Float32Array)) {
+      m.set(src.subarray(srcOff, srcOff + rows * cols), base);
+      return;
+    }
+    for (let r = 0; r < rows; r++) {
+      const o = base + r * ld;
+      const s = srcOff + r * srcLd;
+      for (let c = 0; c < cols; c++) m[o + c] = src[s + c];
+    }
+  }
+
+  /** Copies `rows` × `cols` floats at `ptr` (row stride `ld`) into `dst` (row stride `dstLd`, from `dstOff`), float64. */
+  read(ptr: number, ld: number, rows: number, cols: number, dst: Float64Array, dstLd = cols, dstOff = 0): Float64Array {
+    const m = this.f32();
+    const base = ptr >> 2;
+    for (let r = 0; r < rows; r++) {
+      const o = base + r * ld;
+      const d = dstOff + r * dstLd;
+      for (let c = 0; c < cols; c++) dst[d + c] = m[o + c];
+    }
+    return dst;
+  }
+}
+
+export class Scope {
+  private blocks: number[] = [];
+  constructor(private readonly engine: WasmEngine) {}
+
+  alloc(floats: number): number {
+    const p = this.engine.alloc(floats);
+    this.blocks.push(p);
+    return p;
+  }
+
+  dispose(): void {
+    for (const p of this.blocks) this.engine.release(p);
+    this.blocks = [];
+  }
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const g = globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } };
+  if (g.Buffer) {
+    const b = g.Buffer.from(s, 'base64');
+    const out = new Uint8Array(new ArrayBuffer(b.length));
+    out.set(b);
+    return out;
+  }
+  const bin = atob(s);
+  const out = new Uint8Array(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

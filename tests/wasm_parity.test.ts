@@ -1,0 +1,31 @@
+// The wasm backend's kernels vs their float64 twins in Node (tests/parity/wasm_cases.ts):
+// every GEMM case and every stack case (forward, and backward with weight gradients),
+// one test per case so a failure names it. Also: a call frees every block it allocated.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WasmEngine } from '../src/wasm/engine';
+import { gemmCases, runGemmCase, runStackCase, stackCases, type WasmRow } from './parity/wasm_cases';
+
+function expectOk(rows: WasmRow[]): void {
+  expect(rows.length).toBeGreaterThan(0);
+  const bad = rows.filter((r) => !r.ok);
+  expect(bad.map((r) => r.detail), bad.map((r) => `${r.name}: ${r.detail}`).join('\n')).toEqual([]);
+}
+
+describe('wasm kernels vs the float64 reference', () => {
+  let eng: WasmEngine;
+  beforeAll(async () => {
+    eng = await WasmEngine.create();
+  });
+
+  for (const c of gemmCases) it(c.name, () => expectOk([runGemmCase(eng, c)]));
+
+  for (const c of stackCases) {
+    it(c.name, () => {
+      const before = eng.liveBytes;
+      const rows = runStackCase(eng, c);
+      expectOk(rows);
+      expect(rows.some((r) => r.kernel === 'backward')).toBe(true);
+      expect(eng.liveBytes).toBe(before); // weights and call scratch all freed
+    });
+  }
+});
