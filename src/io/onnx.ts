@@ -99,7 +99,11 @@ export class OnnxSession {
   private queue: Promise<unknown> = Promise.resolve();
 
   /** @internal use rt.loadOnnx() */
-  constructor(be: Backend, model: OnnxModel, plans: Plan[]) {
+  static create(be: Backend, model: OnnxModel, plans: Plan[]): OnnxSession {
+    return new OnnxSession(be, model, plans);
+  }
+
+  private constructor(be: Backend, model: OnnxModel, plans: Plan[]) {
     this.be = be;
     this.backend = be.kind;
     this.model = model;
@@ -266,7 +270,7 @@ export async function loadOnnx(handle: RuntimeHandle, bytes: OnnxSource): Promis
     disposePlans(plans);
     throw e;
   }
-  return new OnnxSession(be, model, plans);
+  return OnnxSession.create(be, model, plans);
 }
 
 function checkOperators(model: OnnxModel): void {
