@@ -609,11 +609,15 @@ function saveBlob(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** The character model as model.json + weights.bin (toLayersModel, in the worker) or one .safetensors; returns the names offered. */
-async function exportCharModel(format: ExportFormat): Promise<string[]> {
+/** The cell field of each panel with model files (its value names the exported files). */
+const CELL_FIELD: Partial<Record<PanelId, string>> = { char: 'char-cell', sentiment: 'sent-cell', series: 'series-cell' };
+
+/** A panel's model as model.json + weights.bin (toLayersModel, in the worker) or one .safetensors; returns the names offered. */
+async function exportModel(panelId: PanelId, format: ExportFormat): Promise<string[]> {
+  const panel = panels[panelId];
   try {
-    const f = await charPanel.run((b) => call<ExportedFile>('char', b, { op: 'exportFile', args: { format } }));
-    const base = `webgpu-rnn-char-${$<HTMLSelectElement>('#char-cell').value}`;
+    const f = await panel.run((b) => call<ExportedFile>(panelId, b, { op: 'exportFile', args: { format } }));
+    const base = `webgpu-rnn-${panelId}-${$<HTMLSelectElement>(`#${CELL_FIELD[panelId]}`).value}`;
     let names: string[];
     if (f.format === 'layers') {
       // as downloadLayersModel does, here without importing the library (and its kernels) into the page:
@@ -626,50 +630,62 @@ async function exportCharModel(format: ExportFormat): Promise<string[]> {
       names = [`${base}.safetensors`];
       saveBlob(new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), names[0]);
     }
-    charPanel.message(`Exported ${names.join(' and ')}.`);
+    panel.message(`Exported ${names.join(' and ')}.`);
     return names;
   } catch (err) {
-    charPanel.error(err);
+    panel.error(err);
     throw err;
   }
 }
 
-/** Loads model.json + shards or a .safetensors into the character panel (in the worker); a failure shows the library's message and keeps the model. */
-async function loadCharFiles(files: File[]): Promise<FileLoadResult> {
+/** Loads model.json + shards or a .safetensors into a panel (in the worker); a failure shows the library's message and keeps the model. */
+async function loadModelFiles(panelId: PanelId, files: File[]): Promise<FileLoadResult> {
+  const panel = panels[panelId];
   const names = files.map((f) => f.name).join(', ');
-  charPanel.message(`Loading ${names}…`);
+  panel.message(`Loading ${names}…`);
   try {
-    const r = await charPanel.run((b) => call<FileLoadResult>('char', b, { op: 'loadFiles', args: { files } }));
-    charPanel.hasModel = true;
-    charPanel.ranOn(r);
-    charPanel.clearLosses();
-    charPanel.progress(0);
-    charPanel.stats(`Loaded ${r.spec.cell.toUpperCase()}, hidden ${r.spec.hidden}, ${r.spec.layers} layer(s), ${r.spec.vocab.length} characters: no training history in this session.`);
-    charPanel.queueDraw();
-    charPanel.onLoaded?.({ format: 'webgpu-rnn-demo/1', spec: r.spec, weights: [], trainedOn: r.backend, savedAt: '' });
+    const r = await panel.run((b) => call<FileLoadResult>(panelId, b, { op: 'loadFiles', args: { files } }));
+    panel.hasModel = true;
+    panel.ranOn(r);
+    panel.clearLosses();
+    panel.progress(0);
+    const words = panelId === 'char' ? `, ${r.spec.vocab.length} characters` : '';
+    panel.stats(`Loaded ${r.spec.cell.toUpperCase()}, hidden ${r.spec.hidden}, ${r.spec.layers} layer(s)${words}: no training history in this session.`);
+    panel.queueDraw();
+    panel.onLoaded?.({ format: 'webgpu-rnn-demo/1', spec: r.spec, weights: [], trainedOn: r.backend, savedAt: '' });
     const what = r.format === 'layers' ? 'TensorFlow.js model.json' : 'safetensors';
-    charPanel.message(`Loaded ${names} (${what}); the character vocabulary came from ${r.vocabFrom === 'file' ? 'the file' : "the panel's previous model"}.`);
+    const vocab = panelId === 'char' ? `; the character vocabulary came from ${r.vocabFrom === 'file' ? 'the file' : "the panel's previous model"}` : '';
+    panel.message(`Loaded ${names} (${what})${vocab}.`);
     return r;
   } catch (err) {
-    charPanel.error(err);
+    panel.error(err);
     throw err;
   }
 }
 
-/** File loads started from the input so far, and the latest (tests await it). */
-let charFileLoads = 0;
-let charFileLoad: Promise<FileLoadResult | null> = Promise.resolve(null);
-const modelFile = $<HTMLInputElement>('#char-modelfile');
-modelFile.onchange = () => {
-  const files = [...(modelFile.files ?? [])];
-  modelFile.value = '';
-  if (files.length === 0) return;
-  charFileLoads++;
-  charFileLoad = loadCharFiles(files);
-  charFileLoad.catch(() => {});
-};
-$('#char-export-layers').onclick = () => void exportCharModel('layers').catch(() => {});
-$('#char-export-safetensors').onclick = () => void exportCharModel('safetensors').catch(() => {});
+/** Per panel: file loads started from its input so far, and the latest (tests await it). */
+const fileLoads: Partial<Record<PanelId, { n: number; latest: Promise<FileLoadResult | null> }>> = {};
+for (const panelId of ['char', 'sentiment', 'series'] as const) {
+  const state = (fileLoads[panelId] = { n: 0, latest: Promise.resolve(null) as Promise<FileLoadResult | null> });
+  const input = $<HTMLInputElement>(`#${panelId}-modelfile`);
+  input.onchange = () => {
+    const files = [...(input.files ?? [])];
+    input.value = '';
+    if (files.length === 0) return;
+    state.n++;
+    state.latest = loadModelFiles(panelId, files);
+    state.latest.catch(() => {});
+  };
+  $(`#${panelId}-export-layers`).onclick = () => void exportModel(panelId, 'layers').catch(() => {});
+  $(`#${panelId}-export-safetensors`).onclick = () => void exportModel(panelId, 'safetensors').catch(() => {});
+}
+/** How many loads a panel's file input has started, and the latest one's outcome (an Error becomes { error }). */
+const fileLoadCount = (panelId: PanelId) => fileLoads[panelId]?.n ?? 0;
+const fileLoadOutcome = (panelId: PanelId) =>
+  (fileLoads[panelId]?.latest ?? Promise.resolve(null)).then(
+    (r) => ({ ok: true as const, result: r }),
+    (e: unknown) => ({ ok: false as const, error: errText(e) }),
+  );
 
 // ---------------------------------------------------------------- panel 2: sentiment
 
@@ -1040,11 +1056,15 @@ const demo = {
   parity: (panel: PanelId) => panels[panel].parity(),
   save: (panel: PanelId) => panels[panel].save(),
   load: (panel: PanelId, saved: SavedModel) => panels[panel].load(saved),
-  exportCharModel,
-  loadCharFiles,
-  /** How many loads the character panel's file input has started, and the latest one's outcome (an Error becomes { error }). */
-  charFileLoads: () => charFileLoads,
-  charFileLoad: () => charFileLoad.then((r) => ({ ok: true as const, result: r }), (e: unknown) => ({ ok: false as const, error: errText(e) })),
+  exportModel,
+  loadModelFiles,
+  fileLoads: fileLoadCount,
+  fileLoad: fileLoadOutcome,
+  /** The character panel's, as before. */
+  exportCharModel: (format: ExportFormat) => exportModel('char', format),
+  loadCharFiles: (files: File[]) => loadModelFiles('char', files),
+  charFileLoads: () => fileLoadCount('char'),
+  charFileLoad: () => fileLoadOutcome('char'),
   store: (panel: PanelId) => panels[panel].store(),
   restore: (panel: PanelId) => panels[panel].restore(),
   bench: showBench,

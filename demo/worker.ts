@@ -483,26 +483,48 @@ async function exportFile(panel: PanelId, format: ExportFormat): Promise<Exporte
 
 const shape = (d: TorchDict, k: string): number[] | undefined => d[k]?.shape;
 
+/** Each panel's layers, as the files name them: 0: Embedding (char, sentiment), then the recurrent layer, then the Dense head. */
+const LAYOUT: Record<Exclude<PanelId, 'grads'>, { embedding: boolean; describe: string }> = {
+  char: { embedding: true, describe: "the character panel's layout: 0.weight (Embedding), 1.weight_ih_l0, 1.weight_hh_l0, … (recurrent), 2.weight, 2.bias (Dense)" },
+  sentiment: { embedding: true, describe: "the sentiment panel's layout: 0.weight (Embedding), 1.weight_ih_l0, 1.weight_hh_l0, … (recurrent, last step), 2.weight, 2.bias (Dense, 1 unit, sigmoid)" },
+  series: { embedding: false, describe: "the series panel's layout: 0.weight_ih_l0, 0.weight_hh_l0, … (recurrent, 1 input feature), 1.weight, 1.bias (Dense, 1 unit)" },
+};
+type FilePanel = keyof typeof LAYOUT;
+
 /**
- * The character panel's spec from a state dict in its own layout (0: Embedding,
- * 1: recurrent, 2: Dense; what exportFile writes): sizes from the shapes, the
- * vocabulary from the file's metadata or else the panel's current model.
+ * The panel's spec from a state dict in its own layout (what exportFile
+ * writes): sizes from the shapes, the vocabulary (char) from the file's
+ * metadata or else the panel's current model; the sentiment panel's words are
+ * fixed (its training reviews), so its Embedding must have that many rows.
  */
-function charSpecFrom(d: TorchDict, meta: Partial<ModelSpec> | null): { spec: ModelSpec; vocabFrom: 'file' | 'panel' } {
-  const emb = shape(d, '0.weight');
-  const wih = shape(d, '1.weight_ih_l0');
-  const whh = shape(d, '1.weight_hh_l0');
-  const out = shape(d, '2.weight');
+function specFrom(panel: FilePanel, d: TorchDict, meta: Partial<ModelSpec> | null): { spec: ModelSpec; vocabFrom: 'file' | 'panel' } {
+  const L = LAYOUT[panel];
+  const [ri, di] = L.embedding ? [1, 2] : [0, 1]; // the recurrent and the Dense layer's index
+  const emb = L.embedding ? shape(d, '0.weight') : [0, 1];
+  const wih = shape(d, `${ri}.weight_ih_l0`);
+  const whh = shape(d, `${ri}.weight_hh_l0`);
+  const out = shape(d, `${di}.weight`);
   if (emb?.length !== 2 || wih?.length !== 2 || whh?.length !== 2 || out?.length !== 2) {
-    throw new Error(`load: expected the character panel's layout: 0.weight (Embedding), 1.weight_ih_l0, 1.weight_hh_l0, … (recurrent), 2.weight, 2.bias (Dense); the file has ${Object.keys(d).slice(0, 8).join(', ') || 'no tensors'}.`);
+    throw new Error(`load: expected ${L.describe}; the file has ${Object.keys(d).slice(0, 8).join(', ') || 'no tensors'}.`);
   }
-  const [V, E] = emb;
   const H = whh[1];
   const gates = whh[0] / H;
   const cell = gates === 4 ? 'lstm' : gates === 3 ? 'gru' : gates === 1 ? 'rnn' : null;
-  if (!cell) throw new Error(`load: 1.weight_hh_l0 has shape (${whh.join(', ')}), expected (4H, H) for an LSTM, (3H, H) for a GRU or (H, H) for a SimpleRNN.`);
-  const layers = Object.keys(d).filter((k) => /^1\.weight_ih_l\d+$/.test(k)).length;
-  const current = panels.char?.spec;
+  if (!cell) throw new Error(`load: ${ri}.weight_hh_l0 has shape (${whh.join(', ')}), expected (4H, H) for an LSTM, (3H, H) for a GRU or (H, H) for a SimpleRNN.`);
+  const layers = Object.keys(d).filter((k) => new RegExp(`^${ri}\\.weight_ih_l\\d+$`).test(k)).length;
+  const current = panels[panel]?.spec;
+  if (panel === 'series') {
+    if (wih[1] !== 1 || out[0] !== 1) throw new Error(`load: the series panel's model reads 1 feature per step and predicts 1 value; the file's ${ri}.weight_ih_l0 is (${wih.join(', ')}) and ${di}.weight is (${out.join(', ')}).`);
+    const spec: ModelSpec = { panel, cell, inputSize: 1, hidden: H, layers, returnSequences: true, units: 1, activation: 'none', vocab: [], seqLen: meta?.seqLen ?? current?.seqLen ?? 20, seed: meta?.seed ?? 9 };
+    return { spec, vocabFrom: 'panel' };
+  }
+  const [V, E] = emb;
+  if (panel === 'sentiment') {
+    const vocab = buildVocab(REVIEWS);
+    if (V !== vocab.length || out[0] !== 1) throw new Error(`load: the sentiment panel's model reads ids of its ${vocab.length} words (<pad>, <oov> and the training reviews' words) and gives 1 probability; the file's 0.weight is (${emb.join(', ')}) and 2.weight is (${out.join(', ')}).`);
+    const spec: ModelSpec = { panel, cell, vocabSize: V, embDim: E, inputSize: E, hidden: H, layers, returnSequences: false, units: 1, activation: 'sigmoid', vocab, seqLen: encode(vocab, REVIEWS).seqLen, seed: meta?.seed ?? 5 };
+    return { spec, vocabFrom: 'panel' };
+  }
   let vocab: string[];
   let vocabFrom: 'file' | 'panel';
   if (Array.isArray(meta?.vocab) && meta.vocab.length === V) [vocab, vocabFrom] = [meta.vocab, 'file'];
@@ -516,21 +538,31 @@ function charSpecFrom(d: TorchDict, meta: Partial<ModelSpec> | null): { spec: Mo
  * A loaded Layers chain's state dict ('0.', '1.', … per Keras layer) in the
  * panel's layout: Keras stacks recurrent layers one per layer, the panel has one
  * multi-layer recurrent (so '1.weight_ih_l0', '2.weight_ih_l0' → '1.weight_ih_l0', '1.weight_ih_l1').
+ * It also checks what the weights cannot say: the head's activation and which
+ * steps the recurrent layers return.
  */
-function toPanelLayout(kinds: string[], d: TorchDict): TorchDict {
-  const rec = kinds.slice(1, -1);
-  if (kinds.length < 3 || kinds[0] !== 'Embedding' || kinds.at(-1) !== 'Dense' || rec.some((k) => k === 'Embedding' || k === 'Dense' || k !== rec[0])) {
-    throw new Error(`load: expected the character panel's layers, Embedding → one or more recurrent layers of one kind → Dense; the model.json has ${kinds.join(' → ')}.`);
+function toPanelLayout(panel: FilePanel, seq: Sequential, d: TorchDict): TorchDict {
+  const kinds = seq.layers.map((l) => l.kind);
+  const emb = LAYOUT[panel].embedding ? 1 : 0;
+  const rec = kinds.slice(emb, -1);
+  const chain = `${emb ? 'Embedding → ' : ''}one or more recurrent layers of one kind → Dense`;
+  if (rec.length === 0 || (emb && kinds[0] !== 'Embedding') || kinds.at(-1) !== 'Dense' || rec.some((k) => k === 'Embedding' || k === 'Dense' || k !== rec[0])) {
+    throw new Error(`load: expected the ${panel} panel's layers, ${chain}; the model.json has ${kinds.join(' → ')}.`);
   }
+  const head = seq.layers.at(-1) as Dense;
+  const want = panel === 'sentiment' ? 'sigmoid' : 'none';
+  if (head.activation !== want) throw new Error(`load: the ${panel} panel's Dense head has activation '${want === 'none' ? 'linear' : want}'; the model.json's has '${head.activation}'.`);
+  const last = seq.layers.at(-2) as Recurrent;
+  if (last.returnSequences !== (panel !== 'sentiment')) throw new Error(`load: the ${panel} panel's last recurrent layer returns ${panel === 'sentiment' ? 'its last step only (return_sequences false)' : 'every step (return_sequences true)'}; the model.json's does not.`);
   const out: TorchDict = {};
   let depth = 0; // recurrent layers renamed so far
   kinds.forEach((_, i) => {
     const names = Object.keys(d).filter((k) => k.startsWith(`${i}.`)).map((k) => k.slice(`${i}.`.length));
     for (const n of names) {
-      const to = i === 0 ? `0.${n}` : i === kinds.length - 1 ? `2.${n}` : `1.${n.replace(/_l(\d+)$/, (_, l: string) => `_l${depth + Number(l)}`)}`;
+      const to = emb && i === 0 ? `0.${n}` : i === kinds.length - 1 ? `${emb + 1}.${n}` : `${emb}.${n.replace(/_l(\d+)$/, (_, l: string) => `_l${depth + Number(l)}`)}`;
       out[to] = d[`${i}.${n}`];
     }
-    if (i > 0 && i < kinds.length - 1) depth += names.filter((n) => /^weight_ih_l\d+$/.test(n)).length;
+    if (i >= emb && i < kinds.length - 1) depth += names.filter((n) => /^weight_ih_l\d+$/.test(n)).length;
   });
   return out;
 }
@@ -552,7 +584,7 @@ async function layersMeta(files: File[]): Promise<Partial<ModelSpec> | null> {
  * failure leaves the panel's model as it was.
  */
 async function loadFiles(panel: PanelId, backend: BackendName, files: File[]): Promise<FileLoadResult> {
-  if (panel !== 'char') throw new Error(`load: model files load into the character panel only so far, not ${panel}.`);
+  if (!(panel in LAYOUT)) throw new Error(`load: model files load into the character, sentiment and series panels, not ${panel}.`);
   if (!Array.isArray(files) || files.length === 0) throw new Error('load: choose a model.json with its .bin shards, or one .safetensors file.');
   const rt = await runtime(backend);
   const st = files.filter((f) => /\.safetensors$/i.test(f.name));
@@ -571,15 +603,15 @@ async function loadFiles(panel: PanelId, backend: BackendName, files: File[]): P
     const lm = await rt.loadLayersModel(files);
     try {
       const seq = lm.sequential;
-      if (!seq) throw new Error("load: this model.json has layers that run outside one Sequential (go_backwards, Bidirectional sum/mul/ave or a standalone activation); the character panel's model is Embedding → recurrent → Dense.");
-      dict = toPanelLayout(seq.layers.map((l) => l.kind), await seq.exportWeights('torch'));
+      if (!seq) throw new Error(`load: this model.json has layers that run outside one Sequential (go_backwards, Bidirectional sum/mul/ave or a standalone activation); the ${panel} panel's model is ${LAYOUT[panel as FilePanel].embedding ? 'Embedding → ' : ''}recurrent → Dense.`);
+      dict = toPanelLayout(panel as FilePanel, seq, await seq.exportWeights('torch'));
     } finally {
       lm.dispose();
     }
     format = 'layers';
   }
   for (const [k, v] of Object.entries(dict)) if (!(v.data instanceof Float32Array)) throw new Error(`load: tensor ${k} is not floating point.`);
-  const { spec, vocabFrom } = charSpecFrom(dict, meta);
+  const { spec, vocabFrom } = specFrom(panel as FilePanel, dict, meta);
   const q = build(rt, spec);
   try {
     q.model.loadTorchStateDict(dict); // strict: missing and unused names are one WeightError
@@ -588,6 +620,7 @@ async function loadFiles(panel: PanelId, backend: BackendName, files: File[]): P
     throw err;
   }
   dispose(panels[panel]);
+  q.t = 1000; // a series model streams from past its training windows, as after load()
   panels[panel] = q;
   return { spec, summary: q.model.summary(), format, vocabFrom, ...ranOn(rt) };
 }

@@ -771,6 +771,124 @@ describe('demo app in headless Chromium', () => {
     expect(r.msg).toMatch(/^Not started: Choose at least one cell/);
   });
 
+  /** The panel's exports, as the page offers them: URL.createObjectURL and anchor clicks wrapped in the page (nothing is written by the browser). */
+  async function captureExports(panel: 'sentiment' | 'series'): Promise<{ names: string[][]; files: { name: string; bytes: number[] }[]; msg: string }> {
+    return page.evaluate(async (panel) => {
+      const blobs = new Map<string, Blob>();
+      const reads: Promise<{ name: string; bytes: number[] }>[] = [];
+      const create = URL.createObjectURL;
+      const click = HTMLAnchorElement.prototype.click;
+      URL.createObjectURL = (b: Blob | MediaSource) => {
+        const u = create.call(URL, b);
+        blobs.set(u, b as Blob);
+        return u;
+      };
+      HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+        const b = blobs.get(this.href);
+        const name = this.download;
+        if (b) reads.push(b.arrayBuffer().then((buf) => ({ name, bytes: Array.from(new Uint8Array(buf)) })));
+      };
+      try {
+        const layers = await window.__demo!.exportModel(panel, 'layers');
+        const st = await window.__demo!.exportModel(panel, 'safetensors');
+        return { names: [layers, st], files: await Promise.all(reads), msg: document.querySelector(`#${panel} [data-msg]`)!.textContent! };
+      } finally {
+        URL.createObjectURL = create;
+        HTMLAnchorElement.prototype.click = click;
+      }
+    }, panel);
+  }
+
+  /** Uploads files through the panel's file input and waits for the load it starts. */
+  async function uploadTo(panel: 'sentiment' | 'series', ...paths: string[]) {
+    const n = await page.evaluate((p) => window.__demo!.fileLoads(p), panel);
+    const input = (await page.$(`input#${panel}-modelfile`))!;
+    await input.uploadFile(...paths);
+    await page.waitForFunction((p: 'sentiment' | 'series', k: number) => window.__demo!.fileLoads(p) > k, {}, panel, n);
+    const r = await page.evaluate((p) => window.__demo!.fileLoad(p), panel);
+    const msg = await page.evaluate((p) => {
+      const m = document.querySelector(`#${p} [data-msg]`)!;
+      return { text: m.textContent, error: m.classList.contains('error') };
+    }, panel);
+    return { r, msg };
+  }
+
+  for (const panel of ['sentiment', 'series'] as const) {
+    it(`${panel} panel: exports model.json and .safetensors, loads each back through its file input with the same predictions; a malformed file shows the library error inline and keeps the model (issue 10, D)`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), `demo-${panel}-`));
+      const REVIEW_TEXTS = ['movie was good', 'the film was not good', 'boring story'];
+      // what the panel's model predicts: P(positive) of three reviews, or six one-step-ahead predictions of a fresh stream from t = 1000
+      const predict = (): Promise<number[]> =>
+        panel === 'sentiment'
+          ? page.evaluate(async (texts) => {
+              const out: number[] = [];
+              for (const t of texts) out.push((await window.__demo!.classify(t)).probability!);
+              return out;
+            }, REVIEW_TEXTS)
+          : page.evaluate(() => window.__demo!.streamSeries(6, 0).then((r) => r.points.map((p) => p.prediction)));
+      const train = (seed: number, cell: 'gru' | 'lstm' | 'rnn', hidden: number) =>
+        panel === 'sentiment'
+          ? page.evaluate((a) => window.__demo!.trainSentiment({ cell: a.cell, hidden: a.hidden, lr: 0.05, epochs: 3, seed: a.seed }).then(() => undefined), { seed, cell, hidden })
+          : page.evaluate((a) => window.__demo!.trainSeries({ cell: a.cell, hidden: a.hidden, seqLen: 8, lr: 0.03, epochs: 2, noise: 0.05, seed: a.seed }).then(() => undefined), { seed, cell, hidden });
+      try {
+        await train(4, 'lstm', 6);
+        const before = await predict(); // the series stream starts at t = 1000 after training, and again after a load
+        if (panel === 'series') await train(4, 'lstm', 6); // the same model again, its stream back at t = 1000
+        const ex = await captureExports(panel);
+        const base = `webgpu-rnn-${panel}-lstm`;
+        expect(ex.names).toEqual([[`${base}.json`, 'weights.bin'], [`${base}.safetensors`]]);
+        expect(ex.files.map((f) => f.name)).toEqual([`${base}.json`, 'weights.bin', `${base}.safetensors`]);
+        expect(ex.msg).toBe(`Exported ${base}.safetensors.`);
+        const path: Record<string, string> = {};
+        for (const f of ex.files) {
+          path[f.name] = join(dir, f.name);
+          writeFileSync(path[f.name], Uint8Array.from(f.bytes));
+        }
+        const stBytes = readFileSync(path[`${base}.safetensors`]);
+        const header = JSON.parse(stBytes.subarray(8, 8 + Number(stBytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, unknown>;
+        const want = panel === 'sentiment' ? ['0.weight', '1.bias_hh_l0', '1.bias_ih_l0', '1.weight_hh_l0', '1.weight_ih_l0', '2.bias', '2.weight'] : ['0.bias_hh_l0', '0.bias_ih_l0', '0.weight_hh_l0', '0.weight_ih_l0', '1.bias', '1.weight'];
+        expect(Object.keys(header).sort()).toEqual([...want, '__metadata__']);
+
+        for (const files of [[path[`${base}.json`], path['weights.bin']], [path[`${base}.safetensors`]]]) {
+          await train(8, 'rnn', 5); // a different model in the panel, replaced by the file's
+          const { r, msg } = await uploadTo(panel, ...files);
+          console.log(`demo ${panel} file load: ${files.map((f) => f.split('/').pop()).join(' + ')} → ${JSON.stringify(r.ok ? { format: r.result!.format, cell: r.result!.spec.cell, hidden: r.result!.spec.hidden } : r)}; ${msg.text}`);
+          expect(r.ok).toBe(true);
+          if (!r.ok) continue;
+          expect(r.result!.spec).toMatchObject({ panel, cell: 'lstm', hidden: 6, layers: 1 });
+          expect(msg.error).toBe(false);
+          expect(await page.evaluate((p) => (document.querySelector<HTMLSelectElement>(`#${p === 'sentiment' ? 'sent' : 'series'}-cell`)!.value), panel)).toBe('lstm');
+          const after = await predict();
+          expect(after.length).toBe(before.length);
+          after.forEach((v, i) => expect(v, `prediction ${i}`).toBeCloseTo(before[i], 6));
+        }
+
+        // malformed: a truncated .safetensors, and a model.json without its shard: the library's typed error, inline; the model stays
+        const kept = await predict();
+        const bad = join(dir, 'truncated.safetensors');
+        writeFileSync(bad, stBytes.subarray(0, stBytes.length - 4));
+        for (const files of [[bad], [path[`${base}.json`]]]) {
+          const { r, msg } = await uploadTo(panel, ...files);
+          console.log(`demo ${panel} malformed file: ${files.map((f) => f.split('/').pop()).join(' + ')} → ${msg.text}`);
+          expect(r.ok).toBe(false);
+          if (r.ok) continue;
+          expect(r.error).toMatch(/^(WeightError|ValueError): /); // thrown by the library, not the demo
+          expect(msg.text).toBe(r.error);
+          expect(msg.error).toBe(true);
+        }
+        if (panel === 'sentiment') expect(await predict()).toEqual(kept);
+        else {
+          // the stream went on from where it was (t = 1006): the same model keeps predicting the same way
+          const next = await predict();
+          expect(next.every(Number.isFinite)).toBe(true);
+        }
+        await shot(panel, `${panel}-files`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   it('fits a phone-width screen and logged no console errors', async () => {
     await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 2 });
     const overflow = await page.evaluate(() => {
