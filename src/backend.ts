@@ -7,8 +7,20 @@
 import { ValueError } from './errors';
 import type { GpuContext } from './gpu/context';
 import type { BackendName } from './tensor';
+import type { WasmEngine } from './wasm/engine';
 
-export type Backend = { kind: 'webgpu'; ctx: GpuContext } | { kind: 'cpu' };
+/**
+ * 'cpu' holds its tensors in host memory as float64. Without an engine it is the
+ * float64 reference; with one it is the wasm backend: the same host storage, with the
+ * heavy kernels (recurrent stacks forward and backward, Dense GEMMs) run in float32
+ * WebAssembly SIMD by the engine, the small glue (losses, optimizer updates) in JS.
+ */
+export type Backend = { kind: 'webgpu'; ctx: GpuContext } | { kind: 'cpu'; engine?: WasmEngine };
+
+/** The name a runtime of this backend reports. */
+export function backendName(be: Backend): BackendName {
+  return be.kind === 'cpu' && be.engine ? 'wasm' : be.kind;
+}
 
 /** A runtime as the functions that take one see it (createRuntime() returns one). */
 export interface RuntimeHandle {

@@ -1,8 +1,8 @@
 // createRuntime(): the one object a user holds. It owns the GPU device (unless
 // the caller passed one), every pipeline and, through the layers it creates,
 // every GPU buffer; rt.dispose() frees them all.
-import { attachBackend, type Backend, type RuntimeHandle } from './backend';
-import { ShapeError, ValueError } from './errors';
+import { attachBackend, backendName, type Backend, type RuntimeHandle } from './backend';
+import { ShapeError, ValueError, WebGPUUnavailableError } from './errors';
 import { GpuContext } from './gpu/context';
 import type { GpuTime } from './gpu/timer';
 import { acquireDevice, type DeviceRequest } from './gpu/device';
@@ -18,11 +18,16 @@ import { Sequential } from './models/sequential';
 import { Seq2Seq, type Seq2SeqOptions } from './models/seq2seq';
 import type { Layer } from './models/types';
 import { Tensor, type BackendName } from './tensor';
+import { WasmEngine } from './wasm/engine';
 import { assertFloat32, assertNumbers, assertShape, checkElements } from './validate';
 
 export interface RuntimeOptions extends DeviceRequest {
-  /** 'webgpu' (default): fail with WebGPUUnavailableError if there is no adapter. 'cpu': the float64 reference. */
-  backend?: BackendName;
+  /**
+   * 'webgpu' (default): fail with WebGPUUnavailableError if there is no adapter.
+   * 'cpu': the float64 reference. 'wasm': float32 WebAssembly SIMD kernels (one thread).
+   * 'auto', only when asked for: WebGPU if an adapter is found, else wasm; rt.backend says which ran.
+   */
+  backend?: BackendName | 'auto';
   /**
    * Backpressure (webgpu): at most this many submissions may be in flight on the
    * GPU; the next call waits for the oldest to finish, so a loop that never waits
@@ -33,7 +38,7 @@ export interface RuntimeOptions extends DeviceRequest {
 
 export class Runtime implements RuntimeHandle {
   readonly backend: BackendName;
-  /** The adapter's name ('cpu reference' on the CPU backend). */
+  /** The adapter's name ('cpu reference (float64)' on the CPU backend; on wasm e.g. 'wasm simd128 (float32, 1 thread)'). */
   readonly adapterName: string;
   private readonly be: Backend;
 
@@ -44,8 +49,8 @@ export class Runtime implements RuntimeHandle {
 
   private constructor(be: Backend) {
     this.be = be;
-    this.backend = be.kind;
-    this.adapterName = be.kind === 'webgpu' ? be.ctx.adapterName : 'cpu reference (float64)';
+    this.backend = backendName(be);
+    this.adapterName = be.kind === 'webgpu' ? be.ctx.adapterName : be.engine ? be.engine.name : 'cpu reference (float64)';
     attachBackend(this, be);
   }
 
@@ -162,9 +167,17 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   if (opts === null || typeof opts !== 'object') throw new ValueError(`createRuntime: options must be an object, got ${opts === null ? 'null' : typeof opts}.`);
   const backend = opts.backend ?? 'webgpu';
   if (backend === 'cpu') return Runtime.create({ kind: 'cpu' });
-  if (backend !== 'webgpu') throw new ValueError(`createRuntime: backend must be 'webgpu' or 'cpu', got '${String(backend)}'.`);
+  if (backend === 'wasm') return Runtime.create({ kind: 'cpu', engine: await WasmEngine.create() });
+  if (backend !== 'webgpu' && backend !== 'auto') throw new ValueError(`createRuntime: backend must be 'webgpu', 'cpu', 'wasm' or 'auto', got '${String(backend)}'.`);
   const maxPending = opts.maxPendingSubmissions ?? 4;
   if (!Number.isInteger(maxPending) || maxPending < 1) throw new ValueError(`createRuntime: maxPendingSubmissions must be a positive integer, got ${String(maxPending)}.`);
-  const acq = await acquireDevice(opts);
+  let acq;
+  try {
+    acq = await acquireDevice(opts);
+  } catch (e) {
+    // 'auto' only: no WebGPU here (no navigator.gpu, no Dawn, or no adapter) → wasm. Never for the default.
+    if (backend === 'auto' && e instanceof WebGPUUnavailableError) return Runtime.create({ kind: 'cpu', engine: await WasmEngine.create() });
+    throw e;
+  }
   return Runtime.create({ kind: 'webgpu', ctx: new GpuContext(acq, maxPending) });
 }

@@ -49,8 +49,8 @@ export interface StepMask {
 }
 
 export interface RecurrentRunStats {
-  backend: 'webgpu' | 'cpu';
-  path: 'step' | 'persistent' | 'cpu';
+  backend: 'webgpu' | 'cpu' | 'wasm';
+  path: 'step' | 'persistent' | 'cpu' | 'wasm';
   /** All compute dispatches of the call (input projections included). */
   dispatches: number;
   /** Recurrence dispatches per time step of one layer direction: 1 (2 for the Keras v1 GRU) per-step, 1/T persistent. */

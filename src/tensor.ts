@@ -9,7 +9,8 @@ export type FloatArray = Float32Array | Float64Array;
 
 /** A plain or backend input: array data, or a Tensor already on this backend. */
 export type Input = Float32Array | Float64Array | number[] | Tensor;
-export type BackendName = 'webgpu' | 'cpu';
+/** 'wasm' computes in float32 WebAssembly kernels; its tensors live in host memory like the CPU reference's ('cpu' tensors). */
+export type BackendName = 'webgpu' | 'cpu' | 'wasm';
 
 type Store = { kind: 'cpu'; data: Float64Array } | { kind: 'gpu'; ctx: GpuContext; buffer: GPUBuffer; owns: boolean };
 
@@ -32,7 +33,8 @@ export class Tensor {
     return new Tensor(shape, { kind: 'cpu', data });
   }
 
-  get backend(): BackendName {
+  /** Where the data lives: 'webgpu' (a GPU buffer) or 'cpu' (host memory: the CPU and wasm backends' tensors). */
+  get backend(): 'webgpu' | 'cpu' {
     return this.live('backend').kind === 'gpu' ? 'webgpu' : 'cpu';
   }
 
