@@ -7,6 +7,7 @@
 //   rt.repeatVector(n)                            → (B, F) → (B, n, F) (one-to-many)
 //   rt.sequential([...])                          → Sequential (predict, summary)
 //   rt.seq2seq({...})                             → Seq2Seq (fit, translate, beamSearch)
+//   rt.loadOnnx(bytes)                            → OnnxSession (inputNames, outputNames, run(feeds) as ONNX Runtime)
 //   Tensor                                        → results; read() copies to the CPU
 //   Tokenizer, padSequences                       → text to padded id batches (Keras semantics, CPU)
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime';
