@@ -7,9 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ParityPageResult, PageRow } from './browser/parity';
 import { runInBrowser, type BrowserRun } from './helpers/browser';
 import { matmulCases } from './parity/matmul_cases';
+import { attentionCases } from './parity/attention_cases';
 import { randomCases } from './parity/random_cases';
 
-const SUITES = ['torch', 'random', 'heads', 'matmul'] as const;
+const SUITES = ['torch', 'random', 'heads', 'matmul', 'attention'] as const;
 const RANDOM_GROUPS = [...new Set(randomCases.map((c) => c.group))];
 
 function failures(rows: PageRow[]): string {
@@ -78,6 +79,12 @@ describe('parity in headless Chromium', () => {
     const rows = page.rows.filter((r) => r.suite === 'matmul');
     expect(rows).toHaveLength(matmulCases.length);
     expect(new Set(rows.map((r) => r.group))).toEqual(new Set(matmulCases.map((c) => c.kernel)));
+  });
+
+  it('attention: every case of tests/parity/attention_cases.ts ran (out, a, recorded, dq, de)', () => {
+    const rows = page.rows.filter((r) => r.suite === 'attention');
+    expect(new Set(rows.map((r) => r.group))).toEqual(new Set(attentionCases.map((c) => c.name)));
+    expect(rows).toHaveLength(attentionCases.length * 5);
   });
 
   for (const group of RANDOM_GROUPS) {

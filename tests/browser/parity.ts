@@ -10,12 +10,13 @@ import { createRuntime } from '../../src/index';
 import forward from '../fixtures/forward.json';
 import heads from '../fixtures/heads.json';
 import { matmulCases, runMatmulCases } from '../parity/matmul_cases';
+import { runAttentionCases } from '../parity/attention_cases';
 import { runHeadsFixtureCases, runRandomCases, type HeadsFixtures } from '../parity/random_cases';
 import { runTorchCases, type TorchCase } from '../parity/torch_cases';
 
 /** A result row, tagged with the suite that produced it. */
 export interface PageRow {
-  suite: 'torch' | 'random' | 'heads' | 'matmul';
+  suite: 'torch' | 'random' | 'heads' | 'matmul' | 'attention';
   /** torch: the cell; random / heads: the group (cell, dense, embedding, softmax); matmul: the kernel that ran. */
   group: string;
   /** 'step' | 'persistent' | 'cpu' | 'webgpu'; absent for random head cases (GPU vs CPU). */
@@ -74,9 +75,15 @@ export async function run(): Promise<ParityPageResult> {
     for (const r of await runMatmulCases(be.ctx, matmulCases)) {
       rows.push({ suite: 'matmul', group: r.kernel, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
     }
+    rows.push(...(await attentionRows(gpu, cpu)));
     return { backend: gpu.backend, cpuBackend: cpu.backend, adapter: gpu.adapterName, rows, timing: await timedForward() };
   } finally {
     gpu.dispose();
     cpu.dispose();
   }
+}
+
+/** Luong dot attention's GPU kernels vs their CPU twin (tests/parity/attention_cases.ts). */
+async function attentionRows(gpu: Awaited<ReturnType<typeof createRuntime>>, cpu: Awaited<ReturnType<typeof createRuntime>>): Promise<PageRow[]> {
+  return (await runAttentionCases(gpu, cpu)).map((r) => ({ suite: 'attention', group: r.case, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail }));
 }
