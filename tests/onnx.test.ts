@@ -143,6 +143,9 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       await expectRejects(rt.loadOnnx(model('bad_clip')), ValueError, /clip = 3 is not supported/);
       await expectRejects(rt.loadOnnx(model('bad_activations')), ValueError, /activations \[Sigmoid, Relu, Tanh\] are not supported/);
       await expectRejects(rt.loadOnnx(model('bad_input_forget')), ValueError, /input_forget = 1/);
+      await expectRejects(rt.loadOnnx(model('bad_direction')), ValueError, /direction must be forward, reverse or bidirectional, got 'sideways'/);
+      await expectRejects(rt.loadOnnx(model('bad_hidden_size')), WeightError, /hidden_size = 3 but W has shape \(1, 8, 3\)/);
+      await expectRejects(rt.loadOnnx(model('bad_runtime_weights')), ValueError, /W \('W'\) must be an initializer or a Constant/);
     });
 
     it('a NaN weight is refused before any layer is built; a run failing after a kernel node leaks nothing', async () => {
