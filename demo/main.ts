@@ -649,6 +649,15 @@ async function loadModelFiles(panelId: PanelId, files: File[]): Promise<FileLoad
     panel.ranOn(r);
     panel.clearLosses();
     panel.progress(0);
+    if (r.format === 'onnx') {
+      // no fields to set: the session does not say its sizes
+      panel.stats(`Loaded an ONNX model: ${r.summary}. Inputs ${r.onnx!.inputNames.join(', ')}, outputs ${r.onnx!.outputNames.join(', ')}.`);
+      panel.queueDraw();
+      if (panelId === 'series') newSeriesModel();
+      const how = panelId === 'series' ? ' Streaming runs the session on the last 64 values at each step (it keeps no state between runs).' : '';
+      panel.message(`Loaded ${names} (ONNX, run by an rt.loadOnnx session on the ${backendText(r.backend)}).${how} Export and parity need the panel's own model.`);
+      return r;
+    }
     const words = panelId === 'char' ? `, ${r.spec.vocab.length} characters` : '';
     panel.stats(`Loaded ${r.spec.cell.toUpperCase()}, hidden ${r.spec.hidden}, ${r.spec.layers} layer(s)${words}: no training history in this session.`);
     panel.queueDraw();

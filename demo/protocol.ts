@@ -120,7 +120,7 @@ export type Op =
   | { op: 'parity' }
   | { op: 'save' }
   | { op: 'load'; args: { saved: SavedModel } }
-  /** A model file from <input type=file>: model.json + its .bin shards, or one .safetensors (the panel's own layout). */
+  /** A model file from <input type=file>: model.json + its .bin shards, one .safetensors (the panel's own layout), or one .onnx (sentiment, series: run by rt.loadOnnx's session). */
   | { op: 'loadFiles'; args: { files: File[] } }
   | { op: 'exportFile'; args: { format: ExportFormat } };
 
@@ -132,7 +132,9 @@ export interface FileLoadResult extends RanOn {
   spec: ModelSpec;
   summary: string;
   /** What the file was read as, and where the vocabulary came from. */
-  format: ExportFormat;
+  format: ExportFormat | 'onnx';
+  /** An .onnx file: the session's inputs, outputs and nodes (where each runs); spec then holds only its cell and recurrent node count (hidden 0: the session does not say). */
+  onnx?: { inputNames: string[]; outputNames: string[]; nodes: string[] };
   vocabFrom: 'file' | 'panel';
 }
 

@@ -22,6 +22,7 @@ import {
   toSafetensors,
   type BackendName,
   type LayersModelJSON,
+  type OnnxSession,
   type Dense,
   type Embedding,
   type Recurrent,
@@ -111,6 +112,46 @@ interface PanelModel {
 }
 
 const panels: Partial<Record<PanelId, PanelModel>> = {};
+
+/**
+ * A panel whose model came from an .onnx file: the session (on one runtime; a
+ * request for the other backend loads the bytes there), and for the series
+ * panel the values streamed so far (the session keeps no state: each step runs
+ * it over the last ONNX_WINDOW values). Such a panel has no PanelModel.
+ */
+interface OnnxModel {
+  session: OnnxSession;
+  bytes: Uint8Array;
+  name: string;
+  t: number;
+  window: number[];
+}
+const onnxModels: Partial<Record<PanelId, OnnxModel>> = {};
+const ONNX_WINDOW = 64;
+
+function dropOnnx(panel: PanelId): void {
+  onnxModels[panel]?.session.dispose();
+  delete onnxModels[panel];
+}
+
+/** The panel's ONNX model with its session on `backend` (loaded there from the file's bytes if needed). */
+async function onnxOn(o: OnnxModel, backend: BackendName): Promise<OnnxModel> {
+  if (o.session.backend !== backend) {
+    const s = await (await runtime(backend)).loadOnnx(o.bytes);
+    o.session.dispose();
+    o.session = s;
+  }
+  return o;
+}
+
+/** The panel's own model (trained or loaded from model.json/.safetensors), for what an ONNX session cannot do. */
+function own(panel: PanelId, what: string): PanelModel {
+  const p = panels[panel];
+  if (p) return p;
+  const o = onnxModels[panel];
+  if (o) throw new Error(`${panel}: the panel runs the ONNX model ${o.name} (an rt.loadOnnx session, whose weights the demo cannot read); ${what} needs the panel's own model: train one, or load a model.json or .safetensors.`);
+  throw new Error(`${panel}: train a model first (or load one).`);
+}
 const stopFlags: Record<PanelId, boolean> = { char: false, sentiment: false, series: false, grads: false };
 
 function build(rt: Runtime, spec: ModelSpec): PanelModel {
@@ -143,6 +184,7 @@ async function replaceWith<T>(panel: PanelId, backend: BackendName, spec: ModelS
     throw err;
   }
   dispose(panels[panel]);
+  dropOnnx(panel);
   panels[panel] = q;
   return r;
 }
@@ -286,6 +328,11 @@ async function trainSeries(id: number, backend: BackendName, a: TrainSeriesArgs)
 
 /** Starts streaming (moving the model to `backend` first); `done` resolves when the stream has stopped or run its steps. */
 async function startStream(id: number, backend: BackendName, a: StreamSeriesArgs): Promise<{ done: Promise<StreamResult> }> {
+  const o = onnxModels.series;
+  if (o) {
+    stopFlags.series = false;
+    return { done: streamOnnx(id, await onnxOn(o, backend), a) };
+  }
   const p = await on('series', backend);
   p.stream ??= p.rnn.stream(1);
   stopFlags.series = false;
@@ -317,6 +364,91 @@ async function streamSeries(id: number, p: PanelModel & { stream: RecurrentStrea
   }
   const m = Math.max(1, points.length - 1);
   return { ...ranOn(p.rt), points, mse: se / m, naiveMse: naive / m };
+}
+
+/** The series stream of an ONNX model: each step runs the session on the last ONNX_WINDOW values and takes its last step's prediction. */
+async function streamOnnx(id: number, o: OnnxModel, a: StreamSeriesArgs): Promise<StreamResult> {
+  const points: SeriesPoint[] = [];
+  for (let i = 0; i < a.steps && !stopFlags.series; i++) {
+    const t = o.t;
+    const value = signal(t, a.noise);
+    o.window.push(value);
+    if (o.window.length > ONNX_WINDOW) o.window.shift();
+    const point = { t, value, prediction: await onnxSeriesStep(o, o.window) };
+    points.push(point);
+    post({ type: 'point', id, panel: 'series', point });
+    o.t = t + 1;
+    if (a.delayMs > 0) await new Promise((r) => setTimeout(r, a.delayMs));
+    else await yieldToEvents();
+  }
+  let se = 0;
+  let naive = 0;
+  for (let i = 0; i + 1 < points.length; i++) {
+    se += (points[i].prediction - points[i + 1].value) ** 2;
+    naive += (points[i].value - points[i + 1].value) ** 2;
+  }
+  const m = Math.max(1, points.length - 1);
+  return { backend: o.session.backend, adapterName: (await runtime(o.session.backend)).adapterName, points, mse: se / m, naiveMse: naive / m };
+}
+
+/** Runs a session's one input → first output, reading it back; the session's outputs are freed. */
+async function runOnnx(s: OnnxSession, data: Float32Array | Int32Array, dims: number[]): Promise<{ values: Float32Array | Float64Array; shape: readonly number[] }> {
+  const outs = await s.run({ [s.inputNames[0]]: { data, dims } });
+  try {
+    const y = outs[s.outputNames[0]];
+    return { values: Float64Array.from(await y.read()), shape: y.shape };
+  } finally {
+    for (const t of Object.values(outs)) t.dispose();
+  }
+}
+
+/** P(positive) of one review's ids from the sentiment panel's ONNX model: one value in [0, 1]. */
+async function onnxProbability(o: OnnxModel, ids: number[]): Promise<number> {
+  const { values, shape } = await runOnnx(o.session, Int32Array.from(ids), [1, ids.length]);
+  if (values.length !== 1 || !(values[0] >= 0 && values[0] <= 1)) {
+    throw new Error(`load: the sentiment panel needs an ONNX model that maps ids (1, T) to one probability; ${o.name}'s output '${o.session.outputNames[0]}' has shape (${shape.join(', ')})${values.length === 1 ? ` and value ${values[0]}, not in [0, 1] (end it with a Sigmoid)` : ''}.`);
+  }
+  return values[0];
+}
+
+/** The series panel's ONNX model on a window (1, T, 1): the prediction of its last step. */
+async function onnxSeriesStep(o: OnnxModel, window: number[]): Promise<number> {
+  const T = window.length;
+  const { values, shape } = await runOnnx(o.session, Float32Array.from(window), [1, T, 1]);
+  if (values.length !== T) throw new Error(`load: the series panel needs an ONNX model that maps x (1, T, 1) to one prediction per step (1, T, 1); ${o.name}'s output '${o.session.outputNames[0]}' has shape (${shape.join(', ')}) for T = ${T}.`);
+  return values[T - 1];
+}
+
+/**
+ * Loads an .onnx file into the sentiment or series panel: rt.loadOnnx, then one
+ * run on the panel's input to check the model fits it (ids → one probability;
+ * x (1, T, 1) → one prediction per step); only then does it replace the panel's model.
+ */
+async function loadOnnxFile(panel: PanelId, backend: BackendName, file: File): Promise<FileLoadResult> {
+  if (panel !== 'sentiment' && panel !== 'series') {
+    throw new Error(`load: .onnx files load into the sentiment and series panels; the ${panel} panel's generation carries its state from character to character, which an ONNX session run does not. Load a model.json or .safetensors here.`);
+  }
+  const rt = await runtime(backend);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const session = await rt.loadOnnx(bytes); // the library's errors (malformed protobuf, unsupported ops) as they are
+  const o: OnnxModel = { session, bytes, name: file.name, t: 1000, window: [] };
+  try {
+    if (session.inputNames.length !== 1) throw new Error(`load: the ${panel} panel feeds one input (${panel === 'sentiment' ? 'ids (1, T)' : 'x (1, T, 1)'}); ${file.name} has ${session.inputNames.length}: ${session.inputNames.join(', ')}.`);
+    if (panel === 'sentiment') await onnxProbability(o, tokenize(buildVocab(REVIEWS), REVIEWS[0][0]));
+    else await onnxSeriesStep(o, [0, 0.5, 1]);
+  } catch (err) {
+    session.dispose();
+    throw err;
+  }
+  dispose(panels[panel]);
+  delete panels[panel];
+  dropOnnx(panel);
+  onnxModels[panel] = o;
+  const rec = session.nodes.filter((n) => n.opType === 'LSTM' || n.opType === 'GRU' || n.opType === 'RNN');
+  const cell = rec[0]?.opType === 'LSTM' ? 'lstm' : rec[0]?.opType === 'GRU' ? 'gru' : 'rnn';
+  const spec: ModelSpec = { panel, cell, inputSize: panel === 'series' ? 1 : 0, hidden: 0, layers: rec.length, returnSequences: panel === 'series', units: 1, activation: panel === 'series' ? 'none' : 'sigmoid', vocab: panel === 'sentiment' ? buildVocab(REVIEWS) : [], seqLen: 0, seed: 0 };
+  const nodes = session.nodes.map((n) => `${n.opType}${n.runsOn === 'kernel' ? ` (${n.layer ?? 'kernel'})` : ''}`);
+  return { spec, summary: nodes.join(' → '), format: 'onnx', vocabFrom: 'panel', onnx: { inputNames: [...session.inputNames], outputNames: [...session.outputNames], nodes }, ...ranOn(rt) };
 }
 
 // ---------------------------------------------------------------- inference
@@ -365,25 +497,30 @@ async function generate(id: number, backend: BackendName, a: GenerateArgs): Prom
 }
 
 async function classify(backend: BackendName, text: string): Promise<ClassifyResult> {
-  const p = await on('sentiment', backend);
-  const vocab = p.spec.vocab;
+  const o = onnxModels.sentiment;
+  const p = o ? null : await on('sentiment', backend);
+  const vocab = p ? p.spec.vocab : buildVocab(REVIEWS);
   const ws = words(text);
   const unknown = [...new Set(ws.filter((w) => !vocab.includes(w)))];
   const tokens = ws.map((w) => (vocab.includes(w) ? w : OOV));
   const ignored = ignoredChars(text);
   // No known word: the model would only see <oov> tokens, and its score would mean nothing.
-  if (unknown.length === ws.length) return { ...ranOn(p.rt), probability: null, tokens, unknown, ignored };
+  const rt = p ? p.rt : await runtime(backend);
+  if (unknown.length === ws.length) return { ...ranOn(rt), probability: null, tokens, unknown, ignored };
   const ids = tokenize(vocab, text);
-  const out = await p.model.predict(ids, { batch: 1, seqLen: ids.length });
-  const probability = (await out.read())[0];
-  out.dispose();
-  return { ...ranOn(p.rt), probability, tokens, unknown, ignored };
+  let probability: number;
+  if (o) probability = await onnxProbability(await onnxOn(o, backend), ids);
+  else {
+    const out = await p!.model.predict(ids, { batch: 1, seqLen: ids.length });
+    probability = (await out.read())[0];
+    out.dispose();
+  }
+  return { ...ranOn(rt), probability, tokens, unknown, ignored };
 }
 
 /** The panel's model on both backends with the same weights and input: max |GPU − CPU| of the outputs. */
 async function parity(panel: PanelId): Promise<ParityResult> {
-  const p = panels[panel];
-  if (!p) throw new Error(`${panel}: train a model first (or load one).`);
+  const p = own(panel, 'Parity at a glance');
   const weights = await exportWeights(p);
   const s = p.spec;
   let x: number[];
@@ -421,8 +558,7 @@ async function parity(panel: PanelId): Promise<ParityResult> {
 }
 
 async function save(panel: PanelId): Promise<SavedModel> {
-  const p = panels[panel];
-  if (!p) throw new Error(`${panel}: train a model first.`);
+  const p = own(panel, 'saving');
   return { format: 'webgpu-rnn-demo/1', spec: p.spec, weights: await exportWeights(p), trainedOn: p.rt.backend, savedAt: new Date().toISOString() };
 }
 
@@ -438,6 +574,7 @@ async function load(panel: PanelId, backend: BackendName, saved: SavedModel): Pr
     throw err;
   }
   dispose(panels[panel]);
+  dropOnnx(panel);
   q.t = 1000;
   panels[panel] = q;
   return { spec: q.spec, summary: q.model.summary(), ...ranOn(rt) };
@@ -471,8 +608,7 @@ type TorchDict = Record<string, { data: Float32Array; shape: number[] }>;
 
 /** The panel's model as a file: model.json + one shard (toLayersModel), or .safetensors (PyTorch names, nn.Sequential's '0.', '1.', …). The spec rides along as metadata. */
 async function exportFile(panel: PanelId, format: ExportFormat): Promise<ExportedFile> {
-  const p = panels[panel];
-  if (!p) throw new Error(`${panel}: train a model first (or load one).`);
+  const p = own(panel, 'export');
   if (format === 'layers') {
     const a = await toLayersModel(p.model);
     const modelJSON = { ...a.modelJSON, userDefinedMetadata: { [SPEC_KEY]: p.spec } } as LayersModelJSON;
@@ -585,7 +721,12 @@ async function layersMeta(files: File[]): Promise<Partial<ModelSpec> | null> {
  */
 async function loadFiles(panel: PanelId, backend: BackendName, files: File[]): Promise<FileLoadResult> {
   if (!(panel in LAYOUT)) throw new Error(`load: model files load into the character, sentiment and series panels, not ${panel}.`);
-  if (!Array.isArray(files) || files.length === 0) throw new Error('load: choose a model.json with its .bin shards, or one .safetensors file.');
+  if (!Array.isArray(files) || files.length === 0) throw new Error('load: choose a model.json with its .bin shards, one .safetensors or one .onnx file.');
+  const onnx = files.filter((f) => /\.onnx$/i.test(f.name));
+  if (onnx.length > 0) {
+    if (files.length !== 1) throw new Error(`load: choose one .onnx file on its own (got ${files.map((f) => f.name).join(', ')}).`);
+    return loadOnnxFile(panel, backend, onnx[0]);
+  }
   const rt = await runtime(backend);
   const st = files.filter((f) => /\.safetensors$/i.test(f.name));
   let dict: TorchDict;
@@ -620,6 +761,7 @@ async function loadFiles(panel: PanelId, backend: BackendName, files: File[]): P
     throw err;
   }
   dispose(panels[panel]);
+  dropOnnx(panel);
   q.t = 1000; // a series model streams from past its training windows, as after load()
   panels[panel] = q;
   return { spec, summary: q.model.summary(), format, vocabFrom, ...ranOn(rt) };

@@ -889,6 +889,99 @@ describe('demo app in headless Chromium', () => {
     });
   }
 
+  it('sentiment and series panels run an .onnx file through rt.loadOnnx: the same outputs as torch and as the same weights in .safetensors; a malformed or misfit file shows the library error (issue 10, D)', async () => {
+    const fx = (f: string) => resolve(repoRoot, 'tests/fixtures/demo', f);
+    // made by tests/fixtures/make_demo_onnx.py: torch.onnx.export of the panels' architectures, the same weights as .safetensors, torch's probabilities (float64)
+    const expected = JSON.parse(readFileSync(fx('expected.json'), 'utf8')) as { vocabSize: number; sentiment: { text: string; ids: number[]; probability: number }[] };
+    const texts = expected.sentiment.map((e) => e.text);
+    const classifyAll = (backend: 'webgpu' | 'cpu') =>
+      page.evaluate(
+        async (texts, backend) => {
+          window.__demo!.setBackend('sentiment', backend);
+          const out: { p: number; backend: string }[] = [];
+          for (const t of texts) {
+            const c = await window.__demo!.classify(t);
+            out.push({ p: c.probability!, backend: c.backend });
+          }
+          window.__demo!.setBackend('sentiment', 'webgpu');
+          return out;
+        },
+        texts,
+        backend,
+      );
+    const onnx = await uploadTo('sentiment', fx('sentiment_gru.onnx'));
+    console.log(`demo onnx: sentiment_gru.onnx → ${JSON.stringify(onnx.r.ok ? onnx.r.result!.onnx : onnx.r)}; ${onnx.msg.text}`);
+    expect(onnx.r.ok).toBe(true);
+    if (!onnx.r.ok) return;
+    expect(onnx.r.result!.format).toBe('onnx');
+    expect(onnx.msg.error).toBe(false);
+    let worst = 0;
+    for (const backend of ['webgpu', 'cpu'] as const) {
+      const got = await classifyAll(backend);
+      got.forEach((g, i) => {
+        expect(g.backend).toBe(backend);
+        worst = Math.max(worst, Math.abs(g.p - expected.sentiment[i].probability));
+      });
+    }
+    const exportRefused = await page.evaluate(() => window.__demo!.exportModel('sentiment', 'safetensors').then(() => 'resolved', (e: Error) => e.message));
+    expect(exportRefused).toMatch(/runs the ONNX model sentiment_gru\.onnx .*export needs the panel's own model/);
+    // the same weights as .safetensors in the panel's own model: its vocabulary has the fixture's size, and it predicts the same
+    const st = await uploadTo('sentiment', fx('sentiment_gru.safetensors'));
+    expect(st.r.ok).toBe(true);
+    if (!st.r.ok) return;
+    expect(st.r.result!.spec.vocabSize).toBe(expected.vocabSize);
+    const own = await classifyAll('webgpu');
+    own.forEach((g, i) => (worst = Math.max(worst, Math.abs(g.p - expected.sentiment[i].probability))));
+    console.log(`demo onnx: sentiment max |ours − torch| over ${texts.length} reviews, ONNX on GPU and CPU and safetensors on GPU: ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-5);
+
+    // series: the ONNX session over the values so far equals the stateful stream of the same weights while the window holds the whole stream
+    const stream = () => page.evaluate(() => window.__demo!.streamSeries(6, 0).then((r) => r.points.map((p) => [p.t, p.prediction])));
+    const so = await uploadTo('series', fx('series_lstm.onnx'));
+    expect(so.r.ok).toBe(true);
+    const viaOnnx = await stream();
+    const ss = await uploadTo('series', fx('series_lstm.safetensors'));
+    expect(ss.r.ok).toBe(true);
+    const viaOwn = await stream();
+    let sworst = 0;
+    viaOnnx.forEach(([t, p], i) => {
+      expect(t).toBe(viaOwn[i][0]);
+      sworst = Math.max(sworst, Math.abs(p - viaOwn[i][1]));
+    });
+    console.log(`demo onnx: series ONNX window vs the stateful stream of the same weights, ${viaOnnx.length} steps from t = ${viaOnnx[0][0]}: max diff ${sworst.toExponential(2)}`);
+    expect(viaOnnx.map(([t]) => t)).toEqual([1000, 1001, 1002, 1003, 1004, 1005]);
+    expect(sworst).toBeLessThan(1e-5);
+
+    // malformed and misfit: a truncated .onnx; the series model in the sentiment panel (float input, fed ids); the panel keeps its model
+    const dir = mkdtempSync(join(tmpdir(), 'demo-onnx-'));
+    try {
+      const cut = join(dir, 'truncated.onnx');
+      const bytes = readFileSync(fx('sentiment_gru.onnx'));
+      writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      const kept = await classifyAll('webgpu');
+      for (const f of [cut, fx('series_lstm.onnx')]) {
+        const { r, msg } = await uploadTo('sentiment', f);
+        console.log(`demo onnx misfit: ${f.split('/').pop()} in the sentiment panel → ${msg.text}`);
+        expect(r.ok).toBe(false);
+        if (r.ok) continue;
+        expect(r.error).toMatch(/^(WeightError|ValueError|ShapeError): /); // the library's, not the demo's
+        expect(msg.text).toBe(r.error);
+        expect(msg.error).toBe(true);
+      }
+      expect(await classifyAll('webgpu')).toEqual(kept);
+      // the character panel says why it takes no .onnx
+      const n = await page.evaluate(() => window.__demo!.charFileLoads());
+      await (await page.$('input#char-modelfile'))!.uploadFile(fx('sentiment_gru.onnx'));
+      await page.waitForFunction((k: number) => window.__demo!.charFileLoads() > k, {}, n);
+      const c = await page.evaluate(() => window.__demo!.charFileLoad());
+      expect(c.ok).toBe(false);
+      if (!c.ok) expect(c.error).toMatch(/\.onnx files load into the sentiment and series panels/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await shot('sentiment', 'sentiment-onnx');
+  });
+
   it('fits a phone-width screen and logged no console errors', async () => {
     await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 2 });
     const overflow = await page.evaluate(() => {
