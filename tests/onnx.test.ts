@@ -95,10 +95,10 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       });
     }
 
-    it('embed_lstm: the data nodes run on Embedding, LSTM and Dense; the glue on the host', async () => {
+    it('embed_lstm: the data nodes run on Embedding, LSTM, Dense (MatMul + Add as one) and Softmax; the glue on the host', async () => {
       const session = await rt.loadOnnx(model('embed_lstm'));
       const kernel = session.nodes.filter((n) => n.runsOn === 'kernel').map((n) => `${n.opType}:${n.layer}`);
-      expect(kernel).toEqual(['Gather:Embedding', 'LSTM:LSTM', 'MatMul:Dense', 'Gemm:Dense']);
+      expect(kernel).toEqual(['Gather:Embedding', 'LSTM:LSTM', 'MatMul:Dense', "Add:Dense (the bias of MatMul '/fc/MatMul')", 'Gemm:Dense', 'Softmax:Softmax']);
       expect(session.nodes.filter((n) => n.runsOn === 'host').map((n) => n.opType)).toContain('Shape');
       session.dispose();
     });

@@ -17,6 +17,7 @@ import { DisposedError, ShapeError, ValueError, WeightError, fmtShape } from '..
 import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
 import { Recurrent } from '../layers/recurrent';
+import { Softmax } from '../layers/softmax';
 import { Tensor, type BackendName } from '../tensor';
 import { FLOAT32_MAX, assertFloat32, checkElements, describe } from '../validate';
 import { onnxToCell } from '../weights/onnx';
@@ -74,9 +75,18 @@ type RnnPlan = {
   reverseOnly: boolean;
   layout: number;
 };
-type DensePlan = { kind: 'dense'; layer: Dense; K: number; N: number; gemm: boolean };
+/** biasOf: the index of an Add folded into this MatMul as Dense's bias (its output is this node's result), or null. */
+type DensePlan = { kind: 'dense'; layer: Dense; K: number; N: number; gemm: boolean; biasOf: number | null };
 type EmbeddingPlan = { kind: 'embedding'; layer: Embedding; V: number; dim: number };
-type Plan = RnnPlan | DensePlan | EmbeddingPlan | { kind: 'host' } | { kind: 'constant'; value: HostValue };
+type SoftmaxPlan = { kind: 'softmax'; layer: Softmax };
+/** A node whose work another node's layer did (an Add folded into the MatMul before it as Dense's bias). */
+type FusedPlan = { kind: 'fused'; into: number };
+type LayerPlan = RnnPlan | DensePlan | EmbeddingPlan | SoftmaxPlan;
+type Plan = LayerPlan | FusedPlan | { kind: 'host' } | { kind: 'constant'; value: HostValue };
+
+function isLayerPlan(p: Plan): p is LayerPlan {
+  return p.kind === 'rnn' || p.kind === 'dense' || p.kind === 'embedding' || p.kind === 'softmax';
+}
 
 /**
  * A loaded ONNX model. run() takes feeds in ONNX Runtime's shape and returns
@@ -114,8 +124,9 @@ export class OnnxSession {
     this.nodes = Object.freeze(
       model.graph.nodes.map((n, i) => {
         const p = plans[i];
-        const info: OnnxNodeInfo = { name: n.name, opType: n.opType, runsOn: p.kind === 'rnn' || p.kind === 'dense' || p.kind === 'embedding' ? 'kernel' : 'host' };
-        if (p.kind === 'rnn' || p.kind === 'dense' || p.kind === 'embedding') info.layer = p.layer.kind;
+        const info: OnnxNodeInfo = { name: n.name, opType: n.opType, runsOn: isLayerPlan(p) || p.kind === 'fused' ? 'kernel' : 'host' };
+        if (isLayerPlan(p)) info.layer = p.layer.kind;
+        if (p.kind === 'fused') info.layer = `${(plans[p.into] as LayerPlan).layer.kind} (the bias of ${nodeLabel(model.graph.nodes[p.into])})`;
         return Object.freeze(info);
       }),
     );
@@ -151,11 +162,17 @@ export class OnnxSession {
       const plan = this.plans[i];
       const ins = n.inputs.map((name) => (name === '' ? null : env.get(name)!));
       let outs: HostValue[];
+      if (plan.kind === 'fused') continue; // its output was written by the node it is fused into
       if (plan.kind === 'constant') outs = [plan.value];
       else if (plan.kind === 'host') outs = runHostOp(n, ins, this.model.opset);
       else if (plan.kind === 'rnn') outs = await runRecurrent(n, plan, ins);
       else if (plan.kind === 'dense') outs = [await runDense(n, plan, ins)];
+      else if (plan.kind === 'softmax') outs = [await runSoftmax(n, plan, ins)];
       else outs = [await runEmbedding(n, plan, ins)];
+      if (plan.kind === 'dense' && plan.biasOf !== null) {
+        env.set(g.nodes[plan.biasOf].outputs[0], outs[0]); // the fused Add's output
+        continue;
+      }
       n.outputs.forEach((name, k) => {
         if (name !== '' && outs[k]) env.set(name, outs[k]);
       });
@@ -175,7 +192,7 @@ export class OnnxSession {
 }
 
 function disposePlans(plans: readonly Plan[]): void {
-  for (const p of plans) if (p.kind === 'rnn' || p.kind === 'dense' || p.kind === 'embedding') p.layer.dispose();
+  for (const p of plans) if (isLayerPlan(p)) p.layer.dispose();
 }
 
 function toTensor(be: Backend, v: HostValue): Tensor {
@@ -262,7 +279,8 @@ export async function loadOnnx(handle: RuntimeHandle, bytes: OnnxSource): Promis
   }
   checkOperators(model);
   const consts = constants(model);
-  const specs = model.graph.nodes.map((n) => planNode(n, consts, model.opset));
+  const fusions = findBiasFusions(model, consts);
+  const specs = model.graph.nodes.map((n, i) => (fusions.byAdd.has(i) ? () => ({ kind: 'fused', into: fusions.byAdd.get(i)! }) as Plan : planNode(n, consts, model.opset, fusions.byMatMul.get(i) ?? null)));
   const plans: Plan[] = [];
   try {
     for (const s of specs) plans.push(s(be));
@@ -294,9 +312,44 @@ function constants(model: OnnxModel): Map<string, HostValue> {
   return c;
 }
 
+/**
+ * nn.Linear on a 3-D input exports as MatMul(x, Wᵀ) then Add(b, ·): where the
+ * MatMul's weight is a constant, its only reader is that Add, the other addend is
+ * a constant (N) (or (1, …, 1, N)) and the MatMul's result is no graph output, the
+ * Add becomes the Dense layer's bias. Returns MatMul index → { add, bias } and
+ * Add index → MatMul index.
+ */
+function findBiasFusions(model: OnnxModel, consts: Map<string, HostValue>): { byMatMul: Map<number, { add: number; bias: HostValue }>; byAdd: Map<number, number> } {
+  const g = model.graph;
+  const readers = new Map<string, number[]>();
+  g.nodes.forEach((n, i) => n.inputs.forEach((x) => x && readers.set(x, [...(readers.get(x) ?? []), i])));
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const byMatMul = new Map<number, { add: number; bias: HostValue }>();
+  const byAdd = new Map<number, number>();
+  g.nodes.forEach((n, i) => {
+    if (n.opType !== 'MatMul') return;
+    const B = n.inputs[1] ? consts.get(n.inputs[1]) : undefined;
+    if (!B || B.dims.length !== 2 || !isFloatDtype(B.dtype)) return;
+    const y = n.outputs[0];
+    const r = readers.get(y) ?? [];
+    if (outputs.has(y) || r.length !== 1 || g.nodes[r[0]].opType !== 'Add') return;
+    const add = g.nodes[r[0]];
+    if (add.inputs.length !== 2 || add.inputs.filter((x) => x === y).length !== 1) return;
+    const other = add.inputs[0] === y ? add.inputs[1] : add.inputs[0];
+    const bias = consts.get(other);
+    const N = B.dims[1];
+    if (!bias || !isFloatDtype(bias.dtype) || bias.data.length !== N || bias.dims.length < 1 || bias.dims[bias.dims.length - 1] !== N) return;
+    // A bias of rank r > 1 broadcasts the result to rank ≥ r: fold it only when it cannot add leading axes (rank 1).
+    if (bias.dims.length > 1) return;
+    byMatMul.set(i, { add: r[0], bias });
+    byAdd.set(r[0], i);
+  });
+  return { byMatMul, byAdd };
+}
+
 type Builder = (be: Backend) => Plan;
 
-function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): Builder {
+function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number, fusedBias: { add: number; bias: HostValue } | null): Builder {
   const at = `${OP}: ${nodeLabel(n)}`;
   const cst = (i: number): HostValue | null => (n.inputs[i] ? (consts.get(n.inputs[i]) ?? null) : null);
   if (n.opType === 'Constant') {
@@ -308,9 +361,11 @@ function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): B
     const B = cst(1);
     if (B && B.dims.length === 2 && isFloatDtype(B.dtype)) {
       checkWeightValues(at, 'B', B);
+      if (fusedBias) checkWeightValues(at, 'the bias of the Add after it', fusedBias.bias);
       const [K, N] = B.dims;
       const weight = transpose(B, [1, 0]).data; // (N, K)
-      return (be) => ({ kind: 'dense', K, N, gemm: false, layer: denseLayer(be, at, K, N, weight, new Float64Array(N)) });
+      const bias = fusedBias ? fusedBias.bias.data : new Float64Array(N);
+      return (be) => ({ kind: 'dense', K, N, gemm: false, biasOf: fusedBias?.add ?? null, layer: denseLayer(be, at, K, N, weight, bias) });
     }
   }
   if (n.opType === 'Gemm') {
@@ -325,7 +380,7 @@ function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): B
         if (C) checkWeightValues(at, 'C', C);
         const weight = transB ? B.data : transpose(B, [1, 0]).data; // (N, K)
         const bias = C ? C.data : new Float64Array(N);
-        return (be) => ({ kind: 'dense', K, N, gemm: true, layer: denseLayer(be, at, K, N, weight, bias) });
+        return (be) => ({ kind: 'dense', K, N, gemm: true, biasOf: null, layer: denseLayer(be, at, K, N, weight, bias) });
       }
     }
   }
@@ -346,6 +401,8 @@ function planNode(n: OnnxNode, consts: Map<string, HostValue>, opset: number): B
       };
     }
   }
+  // Softmax over the last axis (axis -1: opset 13's default; before 13, coercing at the last axis is the same) on the Softmax layer.
+  if (n.opType === 'Softmax' && attrInt(n, 'axis', opset >= 13 ? -1 : 1) === -1) return (be) => ({ kind: 'softmax', layer: Softmax.create(be) });
   return () => ({ kind: 'host' });
 }
 
@@ -544,6 +601,17 @@ async function runDense(n: OnnxNode, p: DensePlan, ins: (HostValue | null)[]): P
   if (M === 0) throw new ShapeError(`${at}: A has shape ${fmtShape(A.dims)} with no rows; empty tensors are not supported.`);
   const y = await readAll(await p.layer.forward(A.data, [M, p.K]));
   return { dtype: 'float32', dims: [...A.dims.slice(0, -1), p.N], data: y };
+}
+
+/** Softmax over the last axis on the Softmax layer (other axes run on the host: planNode). */
+async function runSoftmax(n: OnnxNode, p: SoftmaxPlan, ins: (HostValue | null)[]): Promise<HostValue> {
+  const at = `${RUN}: ${nodeLabel(n)}`;
+  const x = ins[0];
+  if (!x) throw new ValueError(`${at}: input is required.`);
+  if (!isFloatDtype(x.dtype)) throw new ValueError(`${at}: input is ${x.dtype}, expected a float tensor.`);
+  if (x.dims.length === 0 || x.data.length === 0) throw new ShapeError(`${at}: input has shape ${fmtShape(x.dims)}; softmax needs at least one axis and one element.`);
+  const y = await readAll(await p.layer.forward(x.data, x.dims));
+  return { dtype: x.dtype, dims: [...x.dims], data: y };
 }
 
 async function runEmbedding(n: OnnxNode, p: EmbeddingPlan, ins: (HostValue | null)[]): Promise<HostValue> {
