@@ -7,34 +7,14 @@
 // to dist/webgpu-rnn.js, so the library must be built first. `npm run example --
 // <name> ...` (examples/_run.mjs) builds it when it is missing or older than
 // src/ and shaders/; after `npm run build:lib`, `node examples/<name>.mjs` works.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { createRuntime } from 'webgpu-rnn';
+import { libraryIsStale } from './_paths.mjs';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const dataDir = join(repoRoot, 'examples', 'data');
+export { dataDir, repoRoot } from './_paths.mjs';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const BACKENDS = ['cpu', 'webgpu', 'wasm'];
-
-/** Newest modification time (ms) of the files under `dir`, 0 if none. */
-function newest(dir) {
-  if (!existsSync(dir)) return 0;
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** True when dist/webgpu-rnn.js is missing or older than the sources it is built from. */
-export function libraryIsStale() {
-  const lib = join(repoRoot, 'dist', 'webgpu-rnn.js');
-  if (!existsSync(lib)) return true;
-  return statSync(lib).mtimeMs < Math.max(newest(join(repoRoot, 'src')), newest(join(repoRoot, 'shaders')));
-}
 
 function usage(name, about, options) {
   const lines = [
