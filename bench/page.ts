@@ -13,6 +13,14 @@
 //   tfjs-webgpu       TensorFlow.js 4.22 layers, webgpu backend as shipped
 //   tfjs-webgpu-packed  the same with WEBGPU_MATMUL_PROGRAM_TYPE = 3 (MatMulPackedProgram)
 //   tfjs-cpu, tfjs-wasm  TensorFlow.js's cpu and wasm backends
+//   ours-wasm         our float32 wasm SIMD backend (createRuntime({ backend: 'wasm' }));
+//                     a row says "not available: <reason>" where this build has none
+//   ort-webgpu, ort-wasm  ONNX Runtime Web 1.30 (bench/ort.ts): its WebGPU and wasm
+//                     execution providers on a one-node ONNX model built from the
+//                     same weights (bench/onnx.ts); inference only, and the provider
+//                     that ran each node is read from ONNX Runtime's verbose log
+// With timings, the CPU roofline (bench/cpu_roofline.ts: this engine's wasm SIMD
+// mul+add peak and streaming bandwidth) and each CPU row's share of it.
 // Measures per path: inference latency (forward + read of the output), one
 // training step (forward + MSE loss + backward + Adam update, GPU work finished
 // inside the timed region), dispatches, GPU memory held (ours), and parity: the
@@ -24,7 +32,9 @@
 // 'sigmoid' everywhere (tfjs's default is hard sigmoid).
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { Adam, SGD, createRuntime, mseLoss, type Recurrent, type Runtime, type Tensor } from '../src/index';
+import { Adam, SGD, createRuntime, mseLoss, type Recurrent, type RuntimeOptions, type Runtime, type Tensor } from '../src/index';
+import { measureCpuRoofline, rooflineShare, type CpuRoofline, type RooflineShare } from './cpu_roofline';
+import { EXPECTED_EP, createOrtSession, installNodeWriteBufferCopy, installOrtLogCapture, ortVersion, type OrtPath } from './ort';
 
 export type Cell = 'lstm' | 'gru' | 'gru_torch' | 'rnn';
 export type PathName =
@@ -34,12 +44,29 @@ export type PathName =
   | 'tfjs-webgpu'
   | 'tfjs-webgpu-packed'
   | 'tfjs-cpu'
-  | 'tfjs-wasm';
+  | 'tfjs-wasm'
+  | 'ours-wasm'
+  | 'ort-webgpu'
+  | 'ort-wasm';
 /** (B, T, I, H) */
 export type Shape = [number, number, number, number];
 
 export const ALL_CELLS: Cell[] = ['lstm', 'gru', 'gru_torch', 'rnn'];
-export const ALL_PATHS: PathName[] = ['ours-step', 'ours-persistent', 'ours-cpu', 'tfjs-webgpu', 'tfjs-webgpu-packed', 'tfjs-cpu', 'tfjs-wasm'];
+export const ALL_PATHS: PathName[] = [
+  'ours-step',
+  'ours-persistent',
+  'ours-cpu',
+  'ours-wasm',
+  'tfjs-webgpu',
+  'tfjs-webgpu-packed',
+  'tfjs-cpu',
+  'tfjs-wasm',
+  'ort-webgpu',
+  'ort-wasm',
+];
+/** The paths that run on the CPU: their rows are shown against the CPU roofline. */
+export const CPU_PATHS: PathName[] = ['ours-cpu', 'ours-wasm', 'tfjs-cpu', 'tfjs-wasm', 'ort-wasm'];
+const ORT_PATHS: PathName[] = ['ort-webgpu', 'ort-wasm'];
 export const FULL_SHAPES: Shape[] = [
   [1, 1, 64, 128],
   [1, 256, 64, 128],
@@ -73,6 +100,10 @@ export interface BenchConfig {
   tolGradRel: number;
   /** Browser: where the tfjs wasm binaries are served (setWasmPaths prefix). */
   wasmPrefix?: string;
+  /** Browser: where ONNX Runtime Web's .wasm/.mjs files are served (env.wasm.wasmPaths). */
+  ortPrefix?: string;
+  /** Paths that only take part in parity (one untimed run, no timings): e.g. the CPU reference in scripts/gpu-bench.sh. */
+  parityOnlyPaths?: PathName[];
   /** Tokens per generate() call in the generation rows (0: no generation rows; only with timings). */
   generateTokens: number;
 }
@@ -152,6 +183,14 @@ export interface PathResult {
   gradRelWorstPair?: number;
   /** Any difference above its tolerance. */
   parityFail?: boolean;
+  /** ONNX Runtime: "Op (name)" → the execution provider that ran it (from its verbose log). */
+  providers?: Record<string, string>;
+  /** ONNX Runtime: the provider of the recurrent node (null: the log did not say). */
+  recurrentProvider?: string | null;
+  /** ONNX Runtime: the recurrent node did not run on the path's provider (e.g. a CPU fallback under ort-webgpu), or the log did not say. */
+  providerMismatch?: boolean;
+  /** CPU paths: the row's achieved GFLOP/s and its share of the CPU roofline (bench/cpu_roofline.ts). */
+  roofline?: { infer?: RooflineShare; train?: RooflineShare };
 }
 
 export interface CaseResult {
@@ -172,6 +211,14 @@ export interface BenchResult {
   /** Whether our runtime timed its passes with timestamp queries (Timing.gpuMs). */
   timestamps: boolean;
   tfjsVersion: string;
+  /** ONNX Runtime Web's version, when an ort path ran. */
+  ortVersion?: string;
+  /** Our wasm runtime's adapterName (its threads), or why there is none. */
+  oursWasm?: string;
+  /** Whether the page was cross-origin isolated (SharedArrayBuffer, wasm threads): browsers only. */
+  crossOriginIsolated?: boolean;
+  /** This engine's single-thread wasm SIMD bounds (with timings and roofline). */
+  cpuRoofline?: CpuRoofline;
   config: BenchConfig;
   started: string;
   wallMs: number;
@@ -191,6 +238,8 @@ export const NOTES: string[] = [
   "tfjs-webgpu-packed = tfjs-webgpu with env flag WEBGPU_MATMUL_PROGRAM_TYPE = 3 (MatMulPackedProgram); as shipped (-1) it picks reduce/split-K/small-output matmuls for small outputs.",
   'Training step: forward + MSE loss (mean) + backward + Adam (ours: torch semantics, lr 1e-3, eps 1e-8; tfjs: lr 1e-3, eps 1e-7). Gradients for parity come from one SGD step with lr 1 (g = w0 − w1, Keras layout).',
   'Ours: inputs and targets are uploaded once (rt.tensor), outside the timed region; tfjs likewise (tf.tensor3d). Inference time includes reading the output back.',
+  "ort-webgpu / ort-wasm: ONNX Runtime Web 1.30, `onnxruntime-web/webgpu` with executionProviders ['webgpu'] and `onnxruntime-web/wasm` with ['wasm'], env.wasm.numThreads = 1; the model (bench/onnx.ts) is torch.onnx.export's graph for the cell (Transpose, LSTM/GRU/RNN, Squeeze, Transpose) with the page's weights; gru runs as ONNX GRU linear_before_reset = 0, gru_torch as 1. The input is a CPU tensor made once (uploaded inside each run by ort-webgpu); the output is read back. Inference only. 'EP' says which provider ran the recurrent node, from ONNX Runtime's verbose log.",
+  'CPU roofline: single-thread wasm SIMD128 f32x4 mul+add peak and streaming-read bandwidth measured on this page (bench/cpu_roofline.ts); a CPU row\'s FLOPs are 2·B·T·G·(I+H) for inference and 3× that for a training step, its bytes 4·(T·G·H + G·I + B·T·(I+H)) (3× for training); "% roofline" is the achieved GFLOP/s over min(peak, FLOPs/bytes · bandwidth).',
 ];
 
 export type Progress = (line: string) => void;
@@ -299,7 +348,7 @@ async function finish(rt: Runtime): Promise<void> {
 
 async function runOurs(
   rt: Runtime,
-  path: 'ours-step' | 'ours-persistent' | 'ours-cpu',
+  path: 'ours-step' | 'ours-persistent' | 'ours-cpu' | 'ours-wasm',
   cell: Cell,
   shape: Shape,
   weights: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array },
@@ -308,7 +357,8 @@ async function runOurs(
   cfg: BenchConfig,
 ): Promise<Run> {
   const [B, T, I, H] = shape;
-  const gpuPath = path === 'ours-persistent' ? 'persistent' : 'step';
+  // the path option is the GPU's; the CPU and wasm backends get none
+  const gpuPath = rt.backend !== 'webgpu' ? undefined : path === 'ours-persistent' ? 'persistent' : 'step';
   const result: PathResult = { path, ok: false };
   const mem0 = rt.memory().bytes;
   const layer = makeLayer(rt, cell, I, H);
@@ -341,7 +391,7 @@ async function runOurs(
       layer.loadKerasWeights([weights]);
     }
 
-    if (cfg.timings) {
+    if (cfg.timings && !cfg.parityOnlyPaths?.includes(path)) {
       const gpuMs = rt.timestamps ? async () => (await rt.gpuTime())?.ms ?? null : undefined;
       result.infer = await time(
         cfg.reps,
@@ -382,7 +432,7 @@ async function trainStep(
   yT: Tensor,
   B: number,
   T: number,
-  path: 'step' | 'persistent',
+  path: 'step' | 'persistent' | undefined,
   opt: SGD | Adam,
 ): Promise<void> {
   layer.zeroGrad();
@@ -511,7 +561,7 @@ async function runTf(
       setW();
     }
 
-    if (cfg.timings) {
+    if (cfg.timings && !cfg.parityOnlyPaths?.includes(path)) {
       result.infer = await time(cfg.reps, cfg.warmup, async () => {
         const y = model.predict(xT) as tf.Tensor;
         await y.data();
@@ -540,6 +590,44 @@ async function runTf(
     yT.dispose();
     model.dispose();
     if (path === 'tfjs-webgpu-packed') tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', -1);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// ONNX Runtime paths (inference only)
+
+async function runOrt(
+  path: OrtPath,
+  cell: Cell,
+  shape: Shape,
+  weights: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array },
+  x: Float32Array,
+  cfg: BenchConfig,
+): Promise<Run> {
+  const [, T] = shape;
+  const session = await createOrtSession(path, cell, shape, weights, x, cfg.ortPrefix);
+  try {
+    const result: PathResult = { path, ok: false, providers: session.placement.nodes, recurrentProvider: session.placement.recurrent };
+    result.providerMismatch = !session.placement.recurrent || !EXPECTED_EP[path].includes(session.placement.recurrent);
+    const notes: string[] = [];
+    if (result.providerMismatch) {
+      notes.push(
+        session.placement.recurrent
+          ? `the ${cell} node ran on ${session.placement.recurrent}, not ${EXPECTED_EP[path][0]}`
+          : "ONNX Runtime's log did not say where the recurrent node ran",
+      );
+    }
+    notes.push(...session.warnings.filter((w) => !/Rerunning with verbose output|Some nodes were not assigned/.test(w)).map((w) => w.replace(/^.*?\] /, '')));
+    if (notes.length) result.note = notes.join('; ');
+    const output = await session.run(); // parity run, also the warm-up
+    if (cfg.timings && !cfg.parityOnlyPaths?.includes(path)) {
+      result.infer = await time(cfg.reps, cfg.warmup, () => session.runOnly());
+      result.perStepMs = result.infer.medianMs / T;
+    }
+    result.ok = true;
+    return { output, grad: null, result };
+  } finally {
+    await session.release();
   }
 }
 
@@ -631,6 +719,7 @@ async function ensureNodeGpu(): Promise<void> {
   const gpu = mod.create([]);
   const nav = { ...(g.navigator ?? {}), gpu, userAgent: 'node' };
   Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+  installNodeWriteBufferCopy(); // ONNX Runtime's shared wasm memory (bench/ort.ts)
 }
 
 function checkConfig(cfg: BenchConfig): void {
@@ -639,6 +728,7 @@ function checkConfig(cfg: BenchConfig): void {
   };
   for (const c of cfg.cells) if (!ALL_CELLS.includes(c)) bad('a cell', c, `one of ${ALL_CELLS.join(', ')}`);
   for (const p of cfg.paths) if (!ALL_PATHS.includes(p)) bad('a path', p, `one of ${ALL_PATHS.join(', ')}`);
+  for (const p of cfg.parityOnlyPaths ?? []) if (!ALL_PATHS.includes(p)) bad('a parity-only path', p, `one of ${ALL_PATHS.join(', ')}`);
   for (const s of cfg.shapes) if (s.length !== 4 || s.some((n) => !Number.isInteger(n) || n < 1)) bad('a shape', s, '(B, T, I, H), positive integers');
   if (!Number.isInteger(cfg.reps) || cfg.reps < 1) bad('reps', cfg.reps, 'an integer ≥ 1');
   if (!Number.isInteger(cfg.warmup) || cfg.warmup < 0) bad('warmup', cfg.warmup, 'an integer ≥ 0');
@@ -692,6 +782,27 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
   // timestamps: GPU-only time of our passes, where the adapter offers 'timestamp-query'
   const gpu = await createRuntime({ timestamps: true });
   const cpu = await createRuntime({ backend: 'cpu' });
+  // our wasm SIMD backend (issue 12), where this build has it; otherwise every
+  // ours-wasm row says why not
+  let wasm: Runtime | null = null;
+  let oursWasm: string | undefined;
+  if (cfg.paths.includes('ours-wasm')) {
+    try {
+      wasm = await createRuntime({ backend: 'wasm' } as unknown as RuntimeOptions);
+      oursWasm = wasm.adapterName;
+    } catch (e) {
+      oursWasm = `not available: ${message(e)}`;
+    }
+  }
+  if (cfg.paths.some((p) => ORT_PATHS.includes(p))) await installOrtLogCapture(); // before ONNX Runtime loads
+  let cpuRoofline: CpuRoofline | undefined;
+  if (cfg.timings && cfg.roofline && cfg.paths.some((p) => CPU_PATHS.includes(p))) {
+    cpuRoofline = measureCpuRoofline();
+    progress(
+      `CPU roofline (wasm SIMD, 1 thread): ${cpuRoofline.peakGflops.toFixed(1)} GFLOP/s mul+add, ${cpuRoofline.bandwidthGBs.toFixed(1)} GB/s streaming read`,
+    );
+  }
+  let ortVer: string | undefined;
   const cases: CaseResult[] = [];
   const failures: string[] = [];
   let generation: GenerationResult[] | undefined;
@@ -716,9 +827,14 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
           const p0 = now();
           let run: Run;
           try {
-            if (path.startsWith('ours-')) {
-              const rt = path === 'ours-cpu' ? cpu : gpu;
+            if (path === 'ours-wasm' && !wasm) {
+              run = { output: new Float32Array(0), grad: null, result: { path, ok: false, note: oursWasm } };
+            } else if (path.startsWith('ours-')) {
+              const rt = path === 'ours-cpu' ? cpu : path === 'ours-wasm' ? wasm! : gpu;
               run = await runOurs(rt, path as 'ours-step', cell, shape, weights, x, target, cfg);
+            } else if (path === 'ort-webgpu' || path === 'ort-wasm') {
+              run = await runOrt(path, cell, shape, weights, x, cfg);
+              ortVer ??= await ortVersion(path);
             } else {
               run = await runTf(path, cell, shape, weights, x, target, cfg);
             }
@@ -731,6 +847,7 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
           progress(
             `[${k}/${total}] ${label} ${path}: ` +
               (r.ok ? (r.infer ? `infer ${r.infer.medianMs.toFixed(2)} ms` + (r.train ? `, train ${r.train.medianMs.toFixed(2)} ms` : '') : 'ok') : `skipped (${r.note})`) +
+              (r.recurrentProvider !== undefined ? ` [${cell} node on ${r.recurrentProvider ?? 'an unknown provider'}${r.providerMismatch ? ': NOT the path\'s provider' : ''}]` : '') +
               ` [${((now() - p0) / 1000).toFixed(1)} s]`,
           );
         }
@@ -757,6 +874,11 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
             r.gradRelWorstPair = worst(c.gradPairs);
           }
           r.parityFail = !(r.maxAbsWorstPair <= cfg.tolOutput) || (cfg.train && !((r.gradRelWorstPair ?? 0) <= cfg.tolGradRel));
+          if (cpuRoofline && CPU_PATHS.includes(r.path)) {
+            r.roofline = {};
+            if (r.infer) r.roofline.infer = rooflineShare(cpuRoofline, cell, shape, 'infer', r.infer.medianMs);
+            if (r.train) r.roofline.train = rooflineShare(cpuRoofline, cell, shape, 'train', r.train.medianMs);
+          }
         }
         for (const [key, v] of Object.entries(c.outputPairs)) if (!(v <= cfg.tolOutput)) failures.push(`${label} output ${key}: max |Δ| ${v.toExponential(2)} > ${cfg.tolOutput}`);
         for (const [key, v] of Object.entries(c.gradPairs)) if (!(v <= cfg.tolGradRel)) failures.push(`${label} gradient ${key}: rel |Δ| ${v.toExponential(2)} > ${cfg.tolGradRel}`);
@@ -769,12 +891,17 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
     if (cfg.timings && cfg.generateTokens > 0) generation = await runGeneration(gpu, cpu, cfg, failures, progress);
   } finally {
     gpu.dispose();
+    wasm?.dispose();
   }
   return {
     host,
     adapter: gpu.adapterName,
     timestamps: gpu.timestamps,
     tfjsVersion: tf.version.tfjs,
+    ortVersion: ortVer,
+    oursWasm,
+    crossOriginIsolated: typeof window === 'undefined' ? undefined : !!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated,
+    cpuRoofline,
     config: cfg,
     started: new Date(Date.now() - (now() - t0)).toISOString(),
     wallMs: now() - t0,
@@ -804,6 +931,7 @@ if (typeof window !== 'undefined' && document.querySelector('#bench-status')) {
   const raw = new URLSearchParams(location.search).get('config');
   const partial = raw ? (JSON.parse(raw) as Partial<BenchConfig>) : {};
   partial.wasmPrefix ??= '/node_modules/@tensorflow/tfjs-backend-wasm/dist/';
+  partial.ortPrefix ??= '/node_modules/onnxruntime-web/dist/';
   runBench(partial, log)
     .then((r) => (window.__result = r))
     .catch((e: unknown) => (window.__result = { error: message(e), stack: e instanceof Error ? e.stack : undefined }))

@@ -5,35 +5,56 @@
 //
 // Every cell × every path on --quick's shapes, in Node through Dawn (SwiftShader
 // here): our per-step, persistent and CPU paths, and TensorFlow.js 4.22 on its
-// webgpu (as shipped and with the packed matmul), cpu and wasm backends. Outputs
-// and gradients (one SGD step, lr 1) of every pair of paths must agree within the
+// webgpu (as shipped and with the packed matmul), cpu and wasm backends; ONNX
+// Runtime Web's webgpu and wasm providers (inference only) on the model
+// bench/onnx.ts builds from the same weights; our wasm backend where this build has
+// one (otherwise its rows must say "not available: …", never vanish). Outputs and
+// gradients (one SGD step, lr 1) of every pair of paths must agree within the
 // benchmark's own tolerances (DEFAULT_CONFIG: output |Δ| ≤ 1e-4, gradients 1e-3
 // relative; they are asserted here as the report colours them).
 import { describe, expect, it } from 'vitest';
 import { ALL_CELLS, ALL_PATHS, DEFAULT_CONFIG, QUICK_SHAPES, runBench, type BenchResult } from '../bench/page';
+import { createRuntime, type RuntimeOptions } from '../src/index';
+
+/** Whether this build has the wasm backend (issue 12; built by another change). */
+async function hasWasmBackend(): Promise<boolean> {
+  try {
+    (await createRuntime({ backend: 'wasm' } as unknown as RuntimeOptions)).dispose();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('benchmark parity (--quick shapes, Node)', () => {
   let result: BenchResult;
 
   it('runs every cell on every path that supports it, and every pair agrees', async () => {
+    const wasmBackend = await hasWasmBackend();
     result = await runBench({ cells: ALL_CELLS, shapes: QUICK_SHAPES, paths: ALL_PATHS, timings: false, train: true, roofline: false });
     expect(result.failures).toEqual([]);
     expect(result.cases.length).toBe(ALL_CELLS.length * QUICK_SHAPES.length);
     for (const c of result.cases) {
       const label = `${c.cell} (${c.shape.join(',')})`;
       for (const p of c.paths) {
-        // The only expected skips: tfjs has no PyTorch-style GRU (reset_after=True).
-        const expectSkip = c.cell === 'gru_torch' && p.path.startsWith('tfjs-');
+        // The only expected skips: tfjs has no PyTorch-style GRU (reset_after=True),
+        // and ours-wasm where this build has no wasm backend (and then it says so).
+        const noWasm = p.path === 'ours-wasm' && !wasmBackend;
+        const expectSkip = (c.cell === 'gru_torch' && p.path.startsWith('tfjs-')) || noWasm;
         expect(p.ok, `${label} ${p.path}: ${p.note ?? ''}`).toBe(!expectSkip);
+        if (noWasm) expect(p.note, `${label} ours-wasm`).toMatch(/^not available: /);
         if (!p.ok) continue;
         expect(p.parityFail, `${label} ${p.path}`).toBe(false);
         expect(p.maxAbsWorstPair!, `${label} ${p.path} output`).toBeLessThanOrEqual(DEFAULT_CONFIG.tolOutput);
         expect(p.gradRelWorstPair!, `${label} ${p.path} gradient`).toBeLessThanOrEqual(DEFAULT_CONFIG.tolGradRel);
       }
-      // every pair that ran was compared: n paths → n(n−1)/2 output and gradient pairs
+      // every pair that ran was compared: n paths → n(n−1)/2 output pairs; gradients
+      // between the m paths that train (all but ONNX Runtime's)
       const n = c.paths.filter((p) => p.ok).length;
+      const m = c.paths.filter((p) => p.ok && !p.path.startsWith('ort-')).length;
       expect(Object.keys(c.outputPairs).length, label).toBe((n * (n - 1)) / 2);
-      expect(Object.keys(c.gradPairs).length, label).toBe((n * (n - 1)) / 2);
+      expect(Object.keys(c.gradPairs).length, label).toBe((m * (m - 1)) / 2);
+      for (const key of Object.keys(c.outputPairs)) expect(key.split('|').length).toBe(2);
     }
   });
 
@@ -46,6 +67,29 @@ describe('benchmark parity (--quick shapes, Node)', () => {
       expect(step.dispatchesPerStep, `${c.cell} step`).toBeGreaterThan(0);
       expect(persistent.dispatchesPerStep, `${c.cell} persistent`).toBeGreaterThan(0);
       if (c.shape[1] > 1) expect(persistent.dispatchesPerStep!, `${c.cell} persistent`).toBeLessThan(step.dispatchesPerStep!);
+    }
+  });
+
+  it('says which provider ran each node, and flags the recurrent node that did not run on the path\'s provider', () => {
+    for (const c of result.cases) {
+      const label = `${c.cell} (${c.shape.join(',')})`;
+      for (const path of ['ort-wasm', 'ort-webgpu'] as const) {
+        const p = c.paths.find((q) => q.path === path)!;
+        expect(p.ok, `${label} ${path}: ${p.note ?? ''}`).toBe(true);
+        // every node of the model is listed (Transpose, the cell, Squeeze, Transpose)
+        expect(Object.keys(p.providers!).length, `${label} ${path}`).toBeGreaterThanOrEqual(4);
+        expect(p.recurrentProvider, `${label} ${path}`).toBeTruthy();
+        const expected = path === 'ort-wasm' ? ['CPUExecutionProvider'] : ['WebGpuExecutionProvider', 'JsExecutionProvider'];
+        expect(p.providerMismatch, `${label} ${path}`).toBe(!expected.includes(p.recurrentProvider!));
+        if (p.providerMismatch) expect(p.note, `${label} ${path}`).toMatch(/ran on \w+ExecutionProvider, not/);
+      }
+      // the wasm provider runs everything on the CPU
+      const w = c.paths.find((q) => q.path === 'ort-wasm')!;
+      expect(new Set(Object.values(w.providers!)), label).toEqual(new Set(['CPUExecutionProvider']));
+    }
+    // ONNX Runtime 1.30's WebGPU provider has LSTM and GRU kernels (so the rows compare GPU to GPU) …
+    for (const c of result.cases.filter((k) => k.cell !== 'rnn')) {
+      expect(c.paths.find((q) => q.path === 'ort-webgpu')!.recurrentProvider, c.cell).toBe('WebGpuExecutionProvider');
     }
   });
 });
