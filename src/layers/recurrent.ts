@@ -22,6 +22,8 @@ import {
   type RecurrentTape as GpuTape,
 } from '../scheduler';
 import { Tensor, gpuInput, type Input } from '../tensor';
+import type { WasmEngine } from '../wasm/engine';
+import { freeCell, packCell, wasmStackRun, type PackedCell, type WasmStackArgs } from '../wasm/recurrent';
 import { assertPositiveInt, checkElements, checkFormat, checkInput, checkLengths, checkMask, checkOptions, resolveBT } from '../validate';
 import { initKeras, initTorch } from '../weights/init';
 import { bhhFromGpu, bhhToGpu, whhFromGpu, whhToGpu } from '../weights/gpu_layout';
@@ -32,6 +34,8 @@ import {
   gateCount,
   layerInputSize,
   recurrentParamCount,
+  CELL_ACTIVATIONS,
+  type CellActivation,
   type CellType,
   type GateActivation,
   type RecurrentConfig,
@@ -44,8 +48,14 @@ export interface RecurrentOptions {
   hiddenSize: number;
   numLayers?: number;
   bidirectional?: boolean;
-  /** SimpleRNN only. Default 'tanh'. */
+  /** SimpleRNN only, PyTorch's name for `activation`. Default 'tanh'. */
   nonlinearity?: 'tanh' | 'relu';
+  /**
+   * The cell activation, Keras's `activation`: SimpleRNN's h, GRU's candidate n,
+   * LSTM's candidate g and the act(c) in h = o·act(c). 'tanh' (default), 'relu',
+   * 'sigmoid' or 'linear'. On both backends, forward and backward.
+   */
+  activation?: CellActivation;
   /** GRU only: true (default) = PyTorch = Keras reset_after=True; false = Keras reset_after=False. */
   resetAfter?: boolean;
   /**
@@ -181,6 +191,11 @@ export class Recurrent {
   /** Accumulated weight gradients: GPU layout on the GPU (whh transposed), PyTorch layout on the CPU. */
   private gpuGrads: GpuCellGrads[][] | null = null;
   private cpuGrads: CellGrads[][] | null = null;
+  /** wasm backend: the weights packed into the engine's memory (float32, padded), for weightStamp. */
+  private wasmCells: PackedCell[][] | null = null;
+  private wasmStamp = -1;
+  /** Bumped whenever the host weights change (loads, optimizer steps on parameters()). */
+  private weightStamp = 0;
   /** True once GPU weights may differ from the CPU master copy (after parameters() was handed out). */
   private cpuStale = false;
   private disposed = false;
@@ -199,9 +214,15 @@ export class Recurrent {
     assertPositiveInt(op, 'numLayers', numLayers);
     const convention = opts.convention ?? 'pytorch';
     if (convention !== 'pytorch' && convention !== 'keras') throw new ValueError(`${op}: convention must be 'pytorch' or 'keras', got '${String(convention)}'.`);
-    const nonlinearity = opts.nonlinearity ?? 'tanh';
-    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new ValueError(`${op}: nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'.`);
-    if (opts.nonlinearity && cell !== 'rnn') throw new ValueError(`${op}: nonlinearity applies to SimpleRNN only.`);
+    if (opts.nonlinearity !== undefined && opts.nonlinearity !== 'tanh' && opts.nonlinearity !== 'relu') throw new ValueError(`${op}: nonlinearity must be 'tanh' or 'relu', got '${String(opts.nonlinearity)}'.`);
+    if (opts.nonlinearity && cell !== 'rnn') throw new ValueError(`${op}: nonlinearity applies to SimpleRNN only (GRU and LSTM take activation).`);
+    if (opts.activation !== undefined && !CELL_ACTIVATIONS.includes(opts.activation)) {
+      throw new ValueError(`${op}: activation must be one of ${CELL_ACTIVATIONS.map((a) => `'${a}'`).join(', ')}, got '${String(opts.activation)}'.`);
+    }
+    if (opts.activation !== undefined && opts.nonlinearity !== undefined && opts.activation !== opts.nonlinearity) {
+      throw new ValueError(`${op}: activation '${opts.activation}' and nonlinearity '${opts.nonlinearity}' disagree; pass one of them.`);
+    }
+    const nonlinearity: CellActivation = opts.activation ?? opts.nonlinearity ?? 'tanh';
     if (opts.resetAfter !== undefined && cell !== 'gru') throw new ValueError(`${op}: resetAfter applies to GRU only.`);
     const resetAfter = opts.resetAfter ?? true;
     const recurrentActivation = opts.recurrentActivation ?? 'sigmoid';
@@ -344,7 +365,7 @@ export class Recurrent {
     if (opts.c0 !== undefined) checkInput(op, 'c0', opts.c0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
 
     if (this.backend.kind === 'cpu') {
-      const res = this.forwardCpu(x, B, T, lengths, mask, opts);
+      const res = this.backend.engine ? this.forwardWasm(this.backend.engine, x, B, T, lengths, mask, opts) : this.forwardCpu(x, B, T, lengths, mask, opts);
       if (opts.record) {
         const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op).slice() : Float64Array.from(v));
         res.tape = RecurrentTape.create(this, { kind: 'cpu', x: f64(x)!, B, T, lengths, mask, h0: f64(opts.h0), c0: f64(opts.c0) }, this.version);
@@ -386,6 +407,7 @@ export class Recurrent {
   /** Frees the GPU weights and gradients. */
   dispose(): void {
     this.freeGpu();
+    this.freeWasm();
     if (this.gpuGrads && this.backend.kind === 'webgpu') freeGrads(this.backend.ctx, this.gpuGrads);
     this.gpuGrads = null;
     this.disposed = true;
@@ -394,6 +416,48 @@ export class Recurrent {
   /** @internal */
   get backendRef(): Backend {
     return this.backend;
+  }
+
+  /** The packed weights of the wasm engine, repacked when the host weights changed since. */
+  private packed(eng: WasmEngine): PackedCell[][] {
+    if (this.wasmCells && this.wasmStamp === this.weightStamp) return this.wasmCells;
+    const fresh: PackedCell[][] = [];
+    try {
+      for (const [l, row] of this.weights.entries()) {
+        const cells: PackedCell[] = [];
+        fresh.push(cells);
+        for (const w of row) cells.push(packCell(eng, this.config, l, w));
+      }
+    } catch (e) {
+      for (const row of fresh) for (const p of row) freeCell(eng, p);
+      throw e;
+    }
+    this.freeWasm();
+    this.wasmCells = fresh;
+    this.wasmStamp = this.weightStamp;
+    return fresh;
+  }
+
+  private freeWasm(): void {
+    const be = this.backend;
+    if (this.wasmCells && be.kind === 'cpu' && be.engine) for (const row of this.wasmCells) for (const p of row) freeCell(be.engine, p);
+    this.wasmCells = null;
+  }
+
+  /** The wasm backend's forward: the whole stack in float32 kernels (src/wasm/recurrent.ts). */
+  private forwardWasm(eng: WasmEngine, x: Input, B: number, T: number, lengths: Uint32Array, mask: Uint32Array | null, opts: RecurrentForwardOptions): RecurrentOutput {
+    const cfg = this.config;
+    const H = cfg.hiddenSize;
+    const LD = cfg.numLayers * directions(cfg);
+    const host = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData('forward') : v);
+    const r = wasmStackRun(eng, cfg, this.packed(eng), host(x)!, wasmSteps(B, T, lengths, mask, host(opts.h0), host(opts.c0)), null);
+    return {
+      output: Tensor.fromCpu(r.output, [B, T, this.outputSize]),
+      h: Tensor.fromCpu(r.hN, [LD, B, H]),
+      c: r.cN ? Tensor.fromCpu(r.cN, [LD, B, H]) : null,
+      stats: { backend: 'wasm', path: 'wasm', dispatches: 0, dispatchesPerStep: 0 },
+      tape: null,
+    };
   }
 
   private forwardCpu(x: Input, B: number, T: number, lengths: Uint32Array, mask: Uint32Array | null, opts: RecurrentForwardOptions): RecurrentOutput {
@@ -480,7 +544,10 @@ export class Recurrent {
     if (tape.data.kind === 'cpu') {
       const t = tape.data;
       const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op) : Float64Array.from(v));
-      const r = stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, mask: t.mask, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc), stepGradNorms: norms });
+      const eng = this.backend.kind === 'cpu' ? this.backend.engine : undefined;
+      const r = eng
+        ? wasmBackward(eng, cfg, this.packed(eng), t, { dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc), stepGradNorms: norms })
+        : stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, mask: t.mask, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc), stepGradNorms: norms });
       if (!this.cpuGrads) this.cpuGrads = r.grads;
       else this.cpuGrads.forEach((row, l) => row.forEach((acc, d) => addCellGrads(acc, r.grads[l][d])));
       return {
@@ -550,7 +617,8 @@ export class Recurrent {
   /**
    * The trainable parameters with their gradient buffers (allocated, zeroed, on
    * first use), by PyTorch name. Single-bias layers have no bias_hh. An optimizer
-   * updates the values in place; call weightsChanged() afterwards on the GPU.
+   * updates the values in place. On the host backends a parameter's changed() says
+   * its values were edited in place (the optimizers call it; the wasm backend repacks).
    */
   parameters(): Param[] {
     this.alive('parameters');
@@ -574,6 +642,7 @@ export class Recurrent {
       this.cpuStale = true; // the caller may now change the GPU values
       return out;
     }
+    const changed = () => void this.weightStamp++; // the wasm engine repacks before its next use
     if (!this.cpuGrads) {
       this.cpuGrads = this.weights.map((row) => row.map((w) => ({ dwih: new Float64Array(w.wih.length), dwhh: new Float64Array(w.whh.length), dbih: new Float64Array(G), dbhh: new Float64Array(G) })));
     }
@@ -581,10 +650,10 @@ export class Recurrent {
       row.forEach((w, d) => {
         const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
         const g = this.cpuGrads![l][d];
-        out.push({ name: 'weight_ih' + sfx, size: w.wih.length, kind: 'cpu', value: w.wih, grad: g.dwih });
-        out.push({ name: 'weight_hh' + sfx, size: w.whh.length, kind: 'cpu', value: w.whh, grad: g.dwhh });
-        out.push({ name: 'bias_ih' + sfx, size: G, kind: 'cpu', value: w.bih, grad: g.dbih });
-        if (cfg.bias === 'double') out.push({ name: 'bias_hh' + sfx, size: G, kind: 'cpu', value: w.bhh, grad: g.dbhh });
+        out.push({ name: 'weight_ih' + sfx, size: w.wih.length, kind: 'cpu', value: w.wih, grad: g.dwih, changed });
+        out.push({ name: 'weight_hh' + sfx, size: w.whh.length, kind: 'cpu', value: w.whh, grad: g.dwhh, changed });
+        out.push({ name: 'bias_ih' + sfx, size: G, kind: 'cpu', value: w.bih, grad: g.dbih, changed });
+        if (cfg.bias === 'double') out.push({ name: 'bias_hh' + sfx, size: G, kind: 'cpu', value: w.bhh, grad: g.dbhh, changed });
       }),
     );
     return out;
@@ -679,6 +748,7 @@ export class Recurrent {
     }
     this.cpuStale = false;
     this.version++;
+    this.weightStamp++;
   }
 
   /** Bumped whenever weights are loaded: tapes of older weights are refused by backward(). */
@@ -750,6 +820,23 @@ function lengthsToValid(lengths: Uint32Array, T: number): Uint32Array {
   const valid = new Uint32Array(lengths.length * T);
   lengths.forEach((len, b) => valid.fill(1, b * T, b * T + len));
   return valid;
+}
+
+/** The wasm kernels' step table: (B, T) 1 where the step runs, from lengths or a Keras mask. */
+function wasmSteps(B: number, T: number, lengths: Uint32Array, mask: Uint32Array | null, h0: ArrayLike<number> | null, c0: ArrayLike<number> | null): WasmStackArgs {
+  return { B, T, valid: mask ?? lengthsToValid(lengths, T), keras: !!mask, h0, c0 };
+}
+
+/** The wasm backend's backward over a host tape: forward again recording the gate activations, then BPTT, in float32 kernels. */
+function wasmBackward(
+  eng: WasmEngine,
+  cfg: RecurrentConfig,
+  cells: PackedCell[][],
+  t: { x: Float64Array; B: number; T: number; lengths: Uint32Array; mask: Uint32Array | null; h0: Float64Array | null; c0: Float64Array | null },
+  g: { dOutput: ArrayLike<number>; dhN: ArrayLike<number> | null; dcN: ArrayLike<number> | null; stepGradNorms: boolean },
+): { dx: Float64Array; dh0: Float64Array; dc0: Float64Array | null; grads: CellGrads[][]; stepNorms: Float64Array | null } {
+  const r = wasmStackRun(eng, cfg, cells, t.x, wasmSteps(t.B, t.T, t.lengths, t.mask, t.h0, t.c0), g);
+  return { dx: r.dx!, dh0: r.dh0!, dc0: r.dc0, grads: r.grads!, stepNorms: r.stepNorms };
 }
 
 function freeGrads(ctx: GpuContext, grads: GpuCellGrads[][]): void {

@@ -175,6 +175,7 @@ export abstract class Optimizer<S extends string = string> {
       // though the (float64) loss that fit() checks was still finite.
       const saved = pl.params.map((p, i) => ({ value: p.value.slice(), state: Object.values<Float64Array>(this.cpuState[i]).map((a) => a.slice()) }));
       pl.params.forEach((p, i) => this.updateCpu(p, this.cpuState[i], t));
+      for (const p of pl.params) p.changed?.(); // also when restored below: the owner re-reads its values either way
       const bad = pl.params.findIndex((p) => !p.value.every(Number.isFinite));
       if (bad >= 0) {
         pl.params.forEach((p, i) => {

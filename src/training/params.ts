@@ -16,4 +16,15 @@ export type Param =
       /** @internal the device's context the buffers belong to */
       ctx: GpuContext;
     }
-  | { name: string; size: number; kind: 'cpu'; value: Float32Array; grad: Float64Array };
+  | {
+      name: string;
+      size: number;
+      kind: 'cpu';
+      value: Float32Array;
+      grad: Float64Array;
+      /**
+       * Tells the owning layer that `value` was edited in place (optimizers call it after
+       * a step): the wasm backend then repacks its float32 copy before the next use.
+       */
+      changed?: () => void;
+    };

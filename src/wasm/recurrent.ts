@@ -32,6 +32,8 @@ export interface PackedCell {
 
 const CELL_CODE = { rnn: 0, gru: 1, lstm: 2 } as const;
 const ACT_CODE: Record<GateActivation, number> = { sigmoid: 0, hardSigmoid: 1, hardSigmoidKeras3: 2 };
+/** The cell activation (SimpleRNN's nonlinearity; every cell's Keras `activation`). */
+const CELL_ACT_CODE: Record<string, number> = { tanh: 0, relu: 1, sigmoid: 2, linear: 3 };
 
 /** Ip of layer l's input in wasm: room for every direction's padded block below it. */
 export function wasmInputWidth(cfg: RecurrentConfig, l: number): number {
@@ -122,7 +124,7 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
   const BT = B * T;
   const BH = B * H;
   const lstm = cfg.cell === 'lstm';
-  const flags = [CELL_CODE[cfg.cell], cfg.resetAfter ? 1 : 0, cfg.nonlinearity === 'relu' ? 1 : 0, ACT_CODE[cfg.recurrentActivation ?? 'sigmoid'], 0, a.keras ? 1 : 0] as const;
+  const flags = [CELL_CODE[cfg.cell], cfg.resetAfter ? 1 : 0, CELL_ACT_CODE[cfg.nonlinearity] ?? 0, ACT_CODE[cfg.recurrentActivation ?? 'sigmoid'], 0, a.keras ? 1 : 0] as const;
   const k = eng.k;
   const sc = eng.scope();
   try {

@@ -25,7 +25,8 @@ export interface GradRow {
 // Bars from the issue: float32 GPU within 1e-4 relative of float64 PyTorch; the
 // float64 CPU reference within 1e-6 (measured ~1e-15). Relative to the tensor's
 // largest entry, so tiny entries of a tensor are held to the same absolute scale.
-export const GRAD_TOL = { cpu: 1e-6, webgpu: 1e-4 };
+// The wasm backend (float32 kernels) is held to the GPU's bar.
+export const GRAD_TOL = { cpu: 1e-6, webgpu: 1e-4, wasm: 1e-4 };
 
 function relErr(ref: ArrayLike<number>, got: ArrayLike<number>): { rel: number; worst: number } {
   let maxRef = 0;

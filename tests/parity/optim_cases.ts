@@ -62,8 +62,9 @@ export interface OptimRow {
   detail: string;
 }
 
-export const OPTIM_TOL = { cpu: 1e-6, webgpu: 1e-6 };
-export const CLIP_TOL = { cpu: 1e-12, webgpu: 1e-6 };
+// wasm: the optimizers and clipping run in JS float64 on host parameters, as on the CPU.
+export const OPTIM_TOL = { cpu: 1e-6, webgpu: 1e-6, wasm: 1e-6 };
+export const CLIP_TOL = { cpu: 1e-12, webgpu: 1e-6, wasm: 1e-12 };
 
 export type Optim = SGD | Adam | AdamW | RMSprop;
 export type GpuParam = Extract<Param, { kind: 'webgpu' }>;
@@ -188,7 +189,7 @@ export async function runOptimTrajectory(
   const rows: OptimRow[] = [];
   const tol = OPTIM_TOL[rt.backend];
   const N = fx.p0.length;
-  if (rt.backend === 'cpu') {
+  if (rt.backend !== 'webgpu') {
     const p = cpuParam('p', fx.p0);
     const opt = makeOptimizer(cfg, [p], rt);
     try {
@@ -258,7 +259,7 @@ export async function runOptimAwkwardSizes(gpu: Runtime, cfg: OptConfig): Promis
 }
 
 function clipParams(rt: Runtime, gradsIn: number[][]): Param[] {
-  if (rt.backend === 'cpu') return gradsIn.map((g, i) => cpuParam(`p${i}`, new Float32Array(g.length), g));
+  if (rt.backend !== 'webgpu') return gradsIn.map((g, i) => cpuParam(`p${i}`, new Float32Array(g.length), g));
   const ctx = gpuCtx(rt);
   return gradsIn.map((g, i) => gpuParam(ctx, `p${i}`, new Float32Array(g.length), g));
 }

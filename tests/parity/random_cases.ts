@@ -393,7 +393,7 @@ export interface HeadsFixtures {
 
 // The bars of tests/parity/torch_cases.ts: float32 GPU within 1e-5 absolute of
 // float64 PyTorch, the float64 CPU reference within 1e-6.
-const HEADS_TOL: Record<'webgpu' | 'cpu', Tol> = { webgpu: { atol: 1e-5 }, cpu: { atol: 1e-6 } };
+const HEADS_TOL: Record<'webgpu' | 'cpu' | 'wasm', Tol> = { webgpu: { atol: 1e-5 }, cpu: { atol: 1e-6 }, wasm: { atol: 1e-5 } };
 
 /** Dense (each activation), Embedding and Softmax on `rt` against heads.json. */
 export async function runHeadsFixtureCases(rt: Runtime, heads: HeadsFixtures): Promise<Row[]> {

@@ -82,6 +82,24 @@ const LN2_LO: f32 = -2.12194440e-4;
   return v128.and(f32x4.splat(kind == 1 ? <f32>0.2 : <f32>(1.0 / 6.0)), inside);
 }
 
+/** The cell activation (SimpleRNN's h, GRU's n, LSTM's g and act(c)): 0 tanh, 1 relu, 2 sigmoid, 3 linear. */
+// @ts-ignore: decorator
+@inline function vcell(kind: i32, x: v128): v128 {
+  if (kind == 1) return f32x4.max(x, f32x4.splat(0));
+  if (kind == 2) return vsigmoid(x);
+  if (kind == 3) return x;
+  return vtanh(x);
+}
+
+/** Its derivative from its output y: 1 − y², [y > 0] (0 at the kink, as PyTorch), y(1 − y), 1. */
+// @ts-ignore: decorator
+@inline function vcellGrad(kind: i32, y: v128): v128 {
+  if (kind == 1) return v128.and(f32x4.gt(y, f32x4.splat(0)), f32x4.splat(1.0));
+  if (kind == 2) return f32x4.mul(y, f32x4.sub(f32x4.splat(1), y));
+  if (kind == 3) return f32x4.splat(1.0);
+  return f32x4.sub(f32x4.splat(1), f32x4.mul(y, y));
+}
+
 /** Activation of Dense: 0 identity, 1 relu, 2 sigmoid, 3 tanh. */
 // @ts-ignore: decorator
 @inline function vactivate(kind: i32, x: v128): v128 {
@@ -219,11 +237,11 @@ export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i3
  * rh = r ⊙ h, then pre_n = b_n + rh · W_nᵀ (a second gemmNT), then the update.
  * A step that does not run (valid = 0) carries h and c; its output is 0, or with
  * keras = 1 the previous output of this direction (0 before the first step).
- * cell: 0 SimpleRNN, 1 GRU, 2 LSTM. relu: SimpleRNN's nonlinearity. act: gate activation.
+ * cell: 0 SimpleRNN, 1 GRU, 2 LSTM. cellAct: the cell activation (vcell). act: the gate activation (vgate).
  * scratch: (B, Gp) + (B, Hp) floats.
  */
 export function recForward(
-  cell: i32, resetAfter: i32, relu: i32, act: i32, reverse: i32, keras: i32,
+  cell: i32, resetAfter: i32, cellAct: i32, act: i32, reverse: i32, keras: i32,
   B: i32, T: i32, Hp: i32,
   xg: usize, whh: usize, bhh: usize, valid: usize,
   hs: usize, cs: usize, out: usize, ldo: i32,
@@ -264,10 +282,10 @@ export function recForward(
         for (let j: usize = 0; j < Hb; j += 16) {
           const i = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
           const f = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
-          const g = vtanh(f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
+          const g = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
           const og = vgate(act, f32x4.add(v128.load(x + 3 * Hb + j), v128.load(p + 3 * Hb + j)));
           const c = f32x4.add(f32x4.mul(f, v128.load(cp + j)), f32x4.mul(i, g));
-          const h = f32x4.mul(og, vtanh(c));
+          const h = f32x4.mul(og, vcell(cellAct, c));
           v128.store(cn + j, c);
           v128.store(hn + j, h);
           v128.store(o + j, h);
@@ -284,7 +302,7 @@ export function recForward(
             const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
             const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
             const m = v128.load(p + 2 * Hb + j);
-            const n = vtanh(f32x4.add(v128.load(x + 2 * Hb + j), f32x4.mul(r, m)));
+            const n = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), f32x4.mul(r, m)));
             const hv = v128.load(hp + j);
             const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))); // (1 − z) n + z h
             v128.store(hn + j, h);
@@ -310,7 +328,7 @@ export function recForward(
       } else {
         for (let j: usize = 0; j < Hb; j += 16) {
           const a = f32x4.add(v128.load(x + j), v128.load(p + j));
-          const h = relu ? f32x4.max(a, f32x4.splat(0)) : vtanh(a);
+          const h = vcell(cellAct, a);
           v128.store(hn + j, h);
           v128.store(o + j, h);
         }
@@ -330,7 +348,7 @@ export function recForward(
         const ep = ext ? ext + (<usize>(s * B + b)) * Hb : 0;
         for (let j: usize = 0; j < Hb; j += 16) {
           const z = v128.load(p + Hb + j);
-          const n = vtanh(f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
+          const n = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
           const hv = v128.load(hp + j);
           const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n)));
           v128.store(hn + j, h);
@@ -363,7 +381,7 @@ export function recForward(
  * scratch: 3·(B, Hp) floats.
  */
 export function recBackward(
-  cell: i32, resetAfter: i32, relu: i32, act: i32, reverse: i32, keras: i32,
+  cell: i32, resetAfter: i32, cellAct: i32, act: i32, reverse: i32, keras: i32,
   B: i32, T: i32, Hp: i32,
   whhT: usize, hs: usize, cs: usize, tape: usize, ext: usize, valid: usize,
   dout: usize, ldo: i32, dh: usize, dc: usize, dxg: usize, da: usize, norms: usize, scratch: usize,
@@ -414,13 +432,13 @@ export function recBackward(
           const g = v128.load(tp + 2 * Hb + j);
           const o = v128.load(tp + 3 * Hb + j);
           const cPrev = v128.load(cs + <usize>s * BHb + <usize>b * Hb + j);
-          const tc = vtanh(f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g)));
+          const tc = vcell(cellAct, f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g)));
           const dO = f32x4.mul(dho, tc);
-          const dC = f32x4.add(v128.load(dc + <usize>b * Hb + j), f32x4.mul(f32x4.mul(dho, o), f32x4.sub(f32x4.splat(1), f32x4.mul(tc, tc))));
+          const dC = f32x4.add(v128.load(dc + <usize>b * Hb + j), f32x4.mul(f32x4.mul(dho, o), vcellGrad(cellAct, tc)));
           v128.store(dc + <usize>b * Hb + j, f32x4.mul(dC, f));
           const dai = f32x4.mul(f32x4.mul(dC, g), vgateGrad(act, i));
           const daf = f32x4.mul(f32x4.mul(dC, cPrev), vgateGrad(act, f));
-          const dag = f32x4.mul(f32x4.mul(dC, i), f32x4.sub(f32x4.splat(1), f32x4.mul(g, g)));
+          const dag = f32x4.mul(f32x4.mul(dC, i), vcellGrad(cellAct, g));
           const dao = f32x4.mul(dO, vgateGrad(act, o));
           v128.store(a + j, dai);
           v128.store(a + Hb + j, daf);
@@ -439,7 +457,7 @@ export function recBackward(
           const dn = f32x4.mul(dho, f32x4.sub(f32x4.splat(1), z));
           const dz = f32x4.mul(dho, f32x4.sub(hv, n));
           v128.store(dhdb + j, f32x4.mul(dho, z));
-          const dan = f32x4.mul(dn, f32x4.sub(f32x4.splat(1), f32x4.mul(n, n)));
+          const dan = f32x4.mul(dn, vcellGrad(cellAct, n));
           v128.store(dx + 2 * Hb + j, dan);
           const daz = f32x4.mul(dz, vgateGrad(act, z));
           v128.store(a + Hb + j, daz);
@@ -454,10 +472,7 @@ export function recBackward(
           }
         } else {
           const hn = v128.load(hs + <usize>(s + 1) * BHb + <usize>b * Hb + j);
-          const d = relu
-            ? v128.and(f32x4.gt(hn, f32x4.splat(0)), f32x4.splat(1.0))
-            : f32x4.sub(f32x4.splat(1), f32x4.mul(hn, hn));
-          const dav = f32x4.mul(dho, d);
+          const dav = f32x4.mul(dho, vcellGrad(cellAct, hn));
           v128.store(a + j, dav);
           v128.store(dx + j, dav);
           v128.store(dhdb + j, f32x4.splat(0));
