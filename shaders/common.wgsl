@@ -43,11 +43,25 @@ fn gate_grad(kind: u32, y: f32) -> f32 {
 }
 
 // Activation selected by an override constant: 0 identity, 1 relu, 2 sigmoid, 3 tanh.
+// Dense's activation, and the recurrent cells' (SimpleRNN's h, GRU's candidate n,
+// LSTM's g and act(c)).
 fn activate(kind: u32, x: f32) -> f32 {
   switch kind {
     case 1u: { return max(x, 0.0); }
     case 2u: { return sigmoid_f(x); }
     case 3u: { return tanh_f(x); }
     default: { return x; }
+  }
+}
+
+// Its derivative, written with its output y = activate(kind, x) as the backward
+// kernels record it: 1 (identity), [y > 0] (relu, 0 at the kink as PyTorch and
+// TensorFlow), y(1 − y) (sigmoid), 1 − y² (tanh).
+fn activate_grad(kind: u32, y: f32) -> f32 {
+  switch kind {
+    case 1u: { return select(0.0, 1.0, y > 0.0); }
+    case 2u: { return y * (1.0 - y); }
+    case 3u: { return 1.0 - y * y; }
+    default: { return 1.0; }
   }
 }

@@ -41,6 +41,10 @@ struct Params {
 // The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
 override RACT: u32 = 0u;
 
+// The cell activation act, Keras's `activation` (activate in common.wgsl: 0 linear,
+// 1 relu, 2 sigmoid, 3 tanh, the default): the header's tanh of n is act.
+override ACT: u32 = 3u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -110,7 +114,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
         if (valid[b * p.T + t] != 0u) {
           let r = gate_act(RACT, ar);
           let z = gate_act(RACT, az);
-          let n = tanh_f(xg[xrow + 2u * H + j] + r * hn);
+          let n = activate(ACT, xg[xrow + 2u * H + j] + r * hn);
           h = (1.0 - z) * n + z * h;
           o = h;
           if (RECORD) {
@@ -129,7 +133,7 @@ fn main(@builtin(local_invocation_id) lid: vec3u) {
         }
         if (valid[b * p.T + t] != 0u) {
           let z = gate_act(RACT, az);
-          let n = tanh_f(xg[xrow + 2u * H + j] + hn);
+          let n = activate(ACT, xg[xrow + 2u * H + j] + hn);
           h = (1.0 - z) * n + z * h;
           o = h;
           if (RECORD) {

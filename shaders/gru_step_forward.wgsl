@@ -44,6 +44,10 @@ struct Params {
 // The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
 override RACT: u32 = 0u;
 
+// The cell activation act, Keras's `activation` (activate in common.wgsl: 0 linear,
+// 1 relu, 2 sigmoid, 3 tanh, the default): the header's tanh of n is act.
+override ACT: u32 = 3u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -73,7 +77,7 @@ fn finish(b: u32, j: u32, ar: f32, az: f32, hn: f32) {
   if (valid[b * p.T + t] != 0u) {
     let r = gate_act(RACT, ar);
     let z = gate_act(RACT, az);
-    let n = tanh_f(xg[(b * p.T + t) * 3u * H + 2u * H + j] + r * hn);
+    let n = activate(ACT, xg[(b * p.T + t) * 3u * H + 2u * H + j] + r * hn);
     h = (1.0 - z) * n + z * h;
     o = h;
     if (RECORD) {

@@ -51,6 +51,11 @@ struct Params {
 // The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
 override RACT: u32 = 0u;
 
+// The cell activation act, Keras's `activation` (activate in common.wgsl: 0 linear,
+// 1 relu, 2 sigmoid, 3 tanh, the default): the header's tanh of n is act, and
+// its 1 − y² is act'(y) = activate_grad(ACT, y), taken from the output.
+override ACT: u32 = 3u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 // Write ∂L/∂h_t of every step to carry[3 + s] (backward with stepGradNorms); carry is then (3 + T, B, H).
@@ -105,7 +110,7 @@ fn finish(b: u32, k: u32, fromNext: f32) {
     let z = gates[gb + H + k];
     let n = gates[gb + 2u * H + k];
     let hPrev = hs[(s * p.B + b) * H + k];
-    an = gH * (1.0 - z) * (1.0 - n * n);
+    an = gH * (1.0 - z) * activate_grad(ACT, n);
     az = gH * (hPrev - n) * gate_grad(RACT, z);
     gH = gH * z;
   }

@@ -53,6 +53,11 @@ struct Params {
 // The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
 override RACT: u32 = 0u;
 
+// The cell activation act, Keras's `activation` (activate in common.wgsl: 0 linear,
+// 1 relu, 2 sigmoid, 3 tanh, the default): the header's tanh of g and the tanh of c' is act, and
+// its 1 − y² is act'(y) = activate_grad(ACT, y), taken from the output.
+override ACT: u32 = 3u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 // Write ∂L/∂h_t of every step to carry[3 + s] (backward with stepGradNorms); carry is then (3 + T, B, H).
@@ -95,11 +100,11 @@ fn step_back(b: u32, k: u32, fromNext: f32) {
     let BH = p.B * H;
     let c = cs[(s + 1u) * BH + b * H + k];
     let cPrev = cs[s * BH + b * H + k];
-    let tc = tanh_f(c);
-    dc += gH * o * (1.0 - tc * tc);
+    let tc = activate(ACT, c);
+    dc += gH * o * activate_grad(ACT, tc);
     ai = dc * g * gate_grad(RACT, i);
     af = dc * cPrev * gate_grad(RACT, f);
-    ag = dc * i * (1.0 - g * g);
+    ag = dc * i * activate_grad(ACT, g);
     ao = gH * tc * gate_grad(RACT, o);
     dc = dc * f;
     gH = 0.0; // all of ∂L/∂h (of the step before) now flows through dA and W_hh

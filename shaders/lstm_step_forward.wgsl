@@ -58,6 +58,10 @@ struct Params {
 // The gate activation (gate_act in common.wgsl): 0 sigmoid, 1 hard sigmoid (Keras 2, tfjs), 2 Keras 3's.
 override RACT: u32 = 0u;
 
+// The cell activation act, Keras's `activation` (activate in common.wgsl: 0 linear,
+// 1 relu, 2 sigmoid, 3 tanh, the default): the header's tanh of g and the tanh of c' is act.
+override ACT: u32 = 3u;
+
 // Keras masking semantics for masked steps (see the header); off = PyTorch's.
 override KERAS_MASK: bool = false;
 
@@ -86,10 +90,10 @@ fn cell(b: u32, j: u32, a: vec4<f32>) {
   if (valid[b * p.T + t] != 0u) {
     let ig = gate_act(RACT, a.x);
     let fg = gate_act(RACT, a.y);
-    let gg = tanh_f(a.z);
+    let gg = activate(ACT, a.z);
     let og = gate_act(RACT, a.w);
     c = fg * c + ig * gg;
-    h = og * tanh_f(c);
+    h = og * activate(ACT, c);
     o = h;
     if (RECORD) {
       let gb = (p.step * p.B + b) * G;

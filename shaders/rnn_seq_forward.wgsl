@@ -1,6 +1,6 @@
 // Persistent SimpleRNN: ONE dispatch runs all T steps of one layer direction in a
 // single workgroup, state in workgroup memory, a barrier between steps.
-//   h' = act(xg[b, t, :] + bhh + W_hh · h)      act = tanh (ACT = 3) or relu (ACT = 1)
+//   h' = act(xg[b, t, :] + bhh + W_hh · h)      act = activate(ACT): tanh 3, relu 1, sigmoid 2, linear 0
 // Padding as lstm_step_forward.wgsl.
 //
 // Buffers:  xg (B, T, H) · whhT (H, H) · bhh (H) · valid (B, T) u32 ·

@@ -1,7 +1,8 @@
 // Backward of one SimpleRNN time step for every (b, k), reverse step order, one
 // dispatch per step. Forward: h' = act(a), a = xg + bhh + W_hh·h.
 //   gH = dout[b, t, k] + carry[0, b, k] + Σ_g W_hh[g, k]·dA[s+1, b, g]
-//   dA = gH·(1 − h'²) (tanh, ACT = 3) or gH·[h' > 0] (relu, ACT = 1)
+//   dA = gH·act'(a) = gH·activate_grad(ACT, h'), from the output: 1 − h'² (tanh),
+//   [h' > 0] (relu), h'(1 − h') (sigmoid), 1 (linear)
 // A padded step passes gH through and has zero gradients.
 //
 // Buffers:  whhT (H, H) · dout (B, T, outStride) at outOffset · valid (B, T) u32 ·
@@ -85,11 +86,7 @@ fn finish(b: u32, k: u32, fromNext: f32) {
   if (runs) {
     gH += gO;
     let hNew = hs[((s + 1u) * p.B + b) * H + k];
-    if (ACT == 1u) {
-      a = select(0.0, gH, hNew > 0.0);
-    } else {
-      a = gH * (1.0 - hNew * hNew);
-    }
+    a = gH * activate_grad(ACT, hNew);
     gH = 0.0;
   }
   dA[(s * p.B + b) * H + k] = a;

@@ -1,5 +1,5 @@
 // One SimpleRNN (Elman) time step for every (b, j) in one dispatch:
-//   h' = act(xg[b, t, :] + bhh + W_hh · h_prev[b])     act = tanh (ACT = 3) or relu (ACT = 1)
+//   h' = act(xg[b, t, :] + bhh + W_hh · h_prev[b])     act = activate(ACT): tanh 3, relu 1, sigmoid 2, linear 0
 // (xg already holds x_t · W_ihᵀ + b_ih.) Steps and padding as lstm_step_forward.wgsl.
 //
 // Buffers:  xg (B, T, H) · whhT (H, H) = W_hhᵀ · bhh (H) · valid (B, T) u32 ·

@@ -181,11 +181,11 @@ describe('what the fixtures refuse when changed', () => {
     m.dispose();
   });
 
-  it('a cell activation other than tanh on an LSTM is refused naming layer and activation', async () => {
+  it('a cell activation we do not have (selu) on an LSTM is refused naming layer, activation and the supported ones', async () => {
     const src = edit('k2_quantized_uint8', (j) => {
-      mc(j).layers[1].config.activation = 'relu';
+      mc(j).layers[1].config.activation = 'selu';
     });
-    await expect(cpu.loadLayersModel(src)).rejects.toThrow(/'lstm' \(LSTM\) has activation 'relu'/);
+    await expect(cpu.loadLayersModel(src)).rejects.toThrow(/'lstm' \(LSTM\) has activation 'selu', which is not supported yet; supported: tanh, relu, sigmoid, linear/);
   });
 });
 

@@ -17,7 +17,7 @@
 // recurrent_kernel, bias, embeddings; forward_*/backward_* under Bidirectional),
 // falling back to manifest order when no name carries the layer's name.
 import { ShapeError, ValueError, WeightError, fmtShape } from '../errors';
-import type { CellType, GateActivation } from '../weights/types';
+import { CELL_ACTIVATIONS, type CellActivation, type CellType, type GateActivation } from '../weights/types';
 
 // ---------------------------------------------------------------------------
 // The file format
@@ -79,8 +79,8 @@ export type LayerSpec =
       cell: CellType;
       inputSize: number;
       units: number;
-      /** SimpleRNN: tanh or relu; GRU/LSTM: tanh. */
-      activation: 'tanh' | 'relu';
+      /** The cell activation (Keras `activation`), of every cell. */
+      activation: CellActivation;
       /** GRU/LSTM gate activation ('sigmoid' for SimpleRNN). */
       recurrentActivation: GateActivation;
       resetAfter: boolean;
@@ -628,8 +628,8 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
       const cell = CELLS[inner.className];
       const H = num(iat, icfg, 'units');
       const act = activationName(icfg.activation, 'tanh');
-      if (!(act === 'tanh' || (cell === 'rnn' && act === 'relu'))) {
-        throw new ValueError(`${OP}: ${iat} has activation '${act}', which is not supported yet; supported: tanh${cell === 'rnn' ? ', relu' : ''}.`);
+      if (!(CELL_ACTIVATIONS as readonly string[]).includes(act)) {
+        throw new ValueError(`${OP}: ${iat} has activation '${act}', which is not supported yet; supported: ${CELL_ACTIVATIONS.join(', ')}.`);
       }
       const recurrentActivation = cell === 'rnn' ? 'sigmoid' : gateActivationOf(iat, activationName(icfg.recurrent_activation, kerasModern ? 'sigmoid' : 'hard_sigmoid'), kerasVersion);
       // return_state: fine in a functional chain whose next layer (or output) takes only the output, not the states
@@ -661,7 +661,7 @@ function buildSpecs(modelName: string, topology: 'tfjs' | 'keras', kerasVersion:
       });
       const returnSequences = flag(icfg, 'return_sequences', false);
       const zeroMaskedOutput = bidi ? returnSequences && !tfjsFile : flag(icfg, 'zero_output_for_mask', false);
-      layers.push({ type: 'recurrent', name: l.name, className: inner.className as 'SimpleRNN' | 'GRU' | 'LSTM', cell, inputSize: I, units: H, activation: act as 'tanh' | 'relu', recurrentActivation, resetAfter, returnSequences, goBackwards, stateful, zeroMaskedOutput, bidirectional: bidi, weights });
+      layers.push({ type: 'recurrent', name: l.name, className: inner.className as 'SimpleRNN' | 'GRU' | 'LSTM', cell, inputSize: I, units: H, activation: act as CellActivation, recurrentActivation, resetAfter, returnSequences, goBackwards, stateful, zeroMaskedOutput, bidirectional: bidi, weights });
       width = bidi && bidi.merge === 'concat' ? 2 * H : H;
       seq = returnSequences;
       continue;

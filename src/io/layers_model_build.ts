@@ -421,7 +421,8 @@ export function buildLayersModel(runtime: RuntimeHandle, parsed: ParsedLayersMod
             bidirectional: !!s.bidirectional,
             convention: 'keras',
             returnSequences: s.returnSequences,
-            ...(s.cell === 'rnn' ? { nonlinearity: s.activation } : { recurrentActivation: s.recurrentActivation }),
+            activation: s.activation,
+            ...(s.cell === 'rnn' ? {} : { recurrentActivation: s.recurrentActivation }),
             ...(s.cell === 'gru' ? { resetAfter: s.resetAfter } : {}),
           }),
         );
@@ -505,7 +506,7 @@ export async function toLayersModel(model: Sequential | LayersModel): Promise<La
           cell: cfg.cell,
           inputSize: I,
           units: H,
-          activation: cfg.cell === 'rnn' ? cfg.nonlinearity : 'tanh',
+          activation: cfg.nonlinearity,
           recurrentActivation: cfg.recurrentActivation ?? 'sigmoid',
           resetAfter: cfg.cell === 'gru' && cfg.resetAfter,
           returnSequences: k < rows.length - 1 || l.returnSequences,

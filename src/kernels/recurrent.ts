@@ -10,15 +10,16 @@
 import stateGradWgsl from '../../shaders/state_grad_backward.wgsl?raw';
 import stepGradNormsWgsl from '../../shaders/step_grad_norms.wgsl?raw';
 import type { GpuContext, KernelDef } from '../gpu/context';
-import type { CellType, GateActivation } from '../weights/types';
-import { ACT, SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, ro, rw, seqParams, withCommon, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
+import type { CellActivation, CellType, GateActivation } from '../weights/types';
+import { SEQ_PARAMS, encodeSingle, encodeSteps, persistentCapacity, ro, rw, seqParams, withCommon, type EncodedOp, type RecurrenceDims, type StepStage } from './common';
 import { gruResetKernel, gruSeqKernel, gruStepBackwardKernel, gruStepKernel, gruV1ResetBackwardKernel, gruV1StepBackwardKernel, gruV1StepKernel } from './gru';
 import { lstmSeqKernel, lstmStepBackwardKernel, lstmStepKernel } from './lstm';
 import { rnnSeqKernel, rnnStepBackwardKernel, rnnStepKernel } from './rnn';
 
 export interface RecurrenceKind {
   cell: CellType;
-  nonlinearity: 'tanh' | 'relu';
+  /** The cell activation (the kernels' ACT override, see activate in common.wgsl). */
+  nonlinearity: CellActivation;
   resetAfter: boolean;
   /** LSTM/GRU gate activation (the kernels' RACT override, see gate_act in common.wgsl). */
   recurrentActivation: GateActivation;
@@ -26,6 +27,9 @@ export interface RecurrenceKind {
 
 /** RACT of each gate activation. */
 const RACT: Record<GateActivation, number> = { sigmoid: 0, hardSigmoid: 1, hardSigmoidKeras3: 2 };
+
+/** ACT of each cell activation (activate / activate_grad in common.wgsl). */
+const ACT: Record<CellActivation, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
 
 export interface RecurrenceBuffers {
   xg: GPUBuffer; // (B, T, G)  x·W_ihᵀ + b_ih
@@ -47,20 +51,21 @@ export function recurrenceStepForward(ctx: GpuContext, kind: RecurrenceKind, buf
   const RECORD = bufs.gates ? 1 : 0;
   const KERAS_MASK = bufs.kerasMask ? 1 : 0;
   const ract = RACT[kind.recurrentActivation];
+  const act = ACT[kind.nonlinearity];
   const gates = bufs.gates ?? ctx.placeholder;
   const rows = batchRows(dims.B);
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK, RACT: ract }, rows, buffers: { xg, whhT, bhh, valid, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
+    stages = [{ def: lstmStepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK, RACT: ract, ACT: act }, rows, buffers: { xg, whhT, bhh, valid, hs, cs: need(bufs.cs, 'cs'), out, gates } }];
   } else if (kind.cell === 'rnn') {
-    stages = [{ def: rnnStepKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows, KERAS_MASK }, rows, buffers: { xg, whhT, bhh, valid, hs, out } }];
+    stages = [{ def: rnnStepKernel, constants: { ACT: act, ROWS: rows, KERAS_MASK }, rows, buffers: { xg, whhT, bhh, valid, hs, out } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK, RACT: ract }, rows, buffers: { xg, whhT, bhh, valid, hs, out, gates } }];
+    stages = [{ def: gruStepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK, RACT: ract, ACT: act }, rows, buffers: { xg, whhT, bhh, valid, hs, out, gates } }];
   } else {
     const rh = need(bufs.rh, 'rh');
     stages = [
       { def: gruResetKernel, constants: { RECORD, ROWS: rows, RACT: ract }, rows, buffers: { xg, whhT, bhh, hs, rh, gates } },
-      { def: gruV1StepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK, RACT: ract }, rows, buffers: { xg, whhT, bhh, valid, rh, hs, out, gates } },
+      { def: gruV1StepKernel, constants: { RECORD, ROWS: rows, KERAS_MASK, RACT: ract, ACT: act }, rows, buffers: { xg, whhT, bhh, valid, rh, hs, out, gates } },
     ];
   }
   return encodeSteps(ctx, `${kind.cell}.steps`, stages, dims);
@@ -99,12 +104,12 @@ export function recurrenceSeqForward(ctx: GpuContext, kind: RecurrenceKind, bufs
     _pad1: 0,
   };
   if (kind.cell === 'lstm') {
-    return encodeSingle(ctx, lstmSeqKernel, { CAP, RECORD, WG, KERAS_MASK, RACT: RACT[kind.recurrentActivation] }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, cs: need(bufs.cs, 'cs'), out, gates }, [1]);
+    return encodeSingle(ctx, lstmSeqKernel, { CAP, RECORD, WG, KERAS_MASK, RACT: RACT[kind.recurrentActivation], ACT: ACT[kind.nonlinearity] }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, cs: need(bufs.cs, 'cs'), out, gates }, [1]);
   }
   if (kind.cell === 'rnn') {
     return encodeSingle(ctx, rnnSeqKernel, { CAP, ACT: ACT[kind.nonlinearity], WG, KERAS_MASK }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, out }, [1]);
   }
-  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0, RECORD, WG, KERAS_MASK, RACT: RACT[kind.recurrentActivation] }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, out, gates }, [1]);
+  return encodeSingle(ctx, gruSeqKernel, { CAP, RESET_AFTER: kind.resetAfter ? 1 : 0, RECORD, WG, KERAS_MASK, RACT: RACT[kind.recurrentActivation], ACT: ACT[kind.nonlinearity] }, SEQ_PARAMS, values, { xg, whhT, bhh, valid, hs, out, gates }, [1]);
 }
 
 export interface RecurrenceGradBuffers {
@@ -130,19 +135,20 @@ export function recurrenceStepBackward(ctx: GpuContext, kind: RecurrenceKind, bu
   const { whhT, dout, valid, hs, dA, dxg, carry } = bufs;
   const KERAS_MASK = bufs.kerasMask ? 1 : 0;
   const ract = RACT[kind.recurrentActivation];
+  const act = ACT[kind.nonlinearity];
   const RECORD_DH = bufs.recordDh ? 1 : 0;
   const rows = batchRows(dims.B);
   let stages: StepStage[];
   if (kind.cell === 'lstm') {
-    stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, RECORD_DH }, rows, buffers: { whhT, dout, valid, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    stages = [{ def: lstmStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, ACT: act, RECORD_DH }, rows, buffers: { whhT, dout, valid, cs: need(bufs.cs, 'cs'), gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else if (kind.cell === 'rnn') {
-    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: ACT[kind.nonlinearity], ROWS: rows, KERAS_MASK, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, dA, dxg, carry } }];
+    stages = [{ def: rnnStepBackwardKernel, constants: { ACT: act, ROWS: rows, KERAS_MASK, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, dA, dxg, carry } }];
   } else if (kind.resetAfter) {
-    stages = [{ def: gruStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
+    stages = [{ def: gruStepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, ACT: act, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, gates: need(bufs.gates, 'gates'), dA, dxg, carry } }];
   } else {
     const gates = need(bufs.gates, 'gates');
     stages = [
-      { def: gruV1StepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, gates, dA, dxg, carry } },
+      { def: gruV1StepBackwardKernel, constants: { ROWS: rows, KERAS_MASK, RACT: ract, ACT: act, RECORD_DH }, rows, buffers: { whhT, dout, valid, hs, gates, dA, dxg, carry } },
       { def: gruV1ResetBackwardKernel, constants: { ROWS: rows, RACT: ract }, rows, buffers: { whhT, valid, hs, gates, dA, dxg, carry } },
     ];
   }

@@ -12,12 +12,13 @@
 //
 // Gate order is PyTorch's: LSTM (i, f, g, o), GRU (r, z, n). W_hh is (G, H) here,
 // PyTorch's own layout (the GPU keeps its transpose; the reference need not).
-import type { CellType, GateActivation } from '../weights/types';
-import { gateActivation, relu } from './math';
+import type { CellActivation, CellType, GateActivation } from '../weights/types';
+import { cellActivation, gateActivation } from './math';
 
 export interface RecurrenceRefArgs {
   cell: CellType;
-  nonlinearity: 'tanh' | 'relu';
+  /** The cell activation (Keras `activation`): SimpleRNN's h, GRU's n, LSTM's g and act(c). */
+  nonlinearity: CellActivation;
   resetAfter: boolean;
   /** LSTM/GRU gate activation; the sigmoid when absent. */
   recurrentActivation?: GateActivation;
@@ -60,6 +61,7 @@ export function recurrenceRef(a: RecurrenceRefArgs): RecurrenceRefResult {
   }
   const rh = new Float64Array(H);
   const sigmoid = gateActivation(a.recurrentActivation); // the gates' activation
+  const act = cellActivation(a.nonlinearity); // the cell activation (tanh by default)
   for (let s = 0; s < T; s++) {
     const t = a.reverse ? T - 1 - s : s;
     for (let b = 0; b < B; b++) {
@@ -79,26 +81,26 @@ export function recurrenceRef(a: RecurrenceRefArgs): RecurrenceRefResult {
         if (valid) {
           if (cell === 'rnn') {
             const pre = a.xg[x + j] + a.bhh[j] + rowDot(a.whh, H, j, hs, prev);
-            h = a.nonlinearity === 'relu' ? relu(pre) : Math.tanh(pre);
+            h = act(pre);
           } else if (cell === 'gru') {
             const z = sigmoid(a.xg[x + H + j] + a.bhh[H + j] + rowDot(a.whh, H, H + j, hs, prev));
             let n: number;
             if (a.resetAfter) {
               const r = sigmoid(a.xg[x + j] + a.bhh[j] + rowDot(a.whh, H, j, hs, prev));
-              n = Math.tanh(a.xg[x + 2 * H + j] + r * (a.bhh[2 * H + j] + rowDot(a.whh, H, 2 * H + j, hs, prev)));
+              n = act(a.xg[x + 2 * H + j] + r * (a.bhh[2 * H + j] + rowDot(a.whh, H, 2 * H + j, hs, prev)));
             } else {
-              n = Math.tanh(a.xg[x + 2 * H + j] + a.bhh[2 * H + j] + rowDot(a.whh, H, 2 * H + j, rh, 0));
+              n = act(a.xg[x + 2 * H + j] + a.bhh[2 * H + j] + rowDot(a.whh, H, 2 * H + j, rh, 0));
             }
             h = (1 - z) * n + z * h;
           } else {
             const gate = (g: number) => a.xg[x + g * H + j] + a.bhh[g * H + j] + rowDot(a.whh, H, g * H + j, hs, prev);
             const i = sigmoid(gate(0));
             const f = sigmoid(gate(1));
-            const g = Math.tanh(gate(2));
+            const g = act(gate(2));
             const og = sigmoid(gate(3));
             const c = f * cs![prev + j] + i * g;
             cs![next + j] = c;
-            h = og * Math.tanh(c);
+            h = og * act(c);
           }
           o = h;
         } else {

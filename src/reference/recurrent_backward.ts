@@ -5,7 +5,7 @@
 // Forward, for one valid step (b, t) with previous state h (and c for LSTM). σ is the
 // sigmoid, ⊙ elementwise; for a gate block q, W_q is its H rows of W_hh (G, H), b_q its
 // H entries of b_hh and xg_q its H columns of xg[b, t, :] (xg = x·W_ihᵀ + b_ih).
-//   SimpleRNN   a = xg + b + W h,   h' = act(a)                      act = tanh | relu
+//   SimpleRNN   a = xg + b + W h,   h' = act(a)
 //   GRU, reset_after = true (PyTorch)
 //     r = σ(xg_r + b_r + W_r h),  z = σ(xg_z + b_z + W_z h)
 //     m = W_n h + b_n,            n = tanh(xg_n + r ⊙ m)
@@ -16,6 +16,9 @@
 //   LSTM        a_q = xg_q + b_q + W_q h   for q in (i, f, g, o)
 //     i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)
 //     c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')
+// where tanh stands for the cell activation act (Keras `activation`: tanh, relu,
+// sigmoid or linear; tanh by default) and 1 − y² below for its derivative act'
+// written with its output y: 1 − y², [y > 0], y(1 − y), 1.
 // A step with t ≥ lengths[b] is masked: h' = h, c' = c, output 0.
 //
 // Backward walks the steps in the reverse of the forward's order (s = T−1 … 0) carrying
@@ -44,7 +47,7 @@
 // dW_hh and db_hh accumulate over every valid (b, t).
 import type { CellType } from '../weights/types';
 import { gateCount } from '../weights/types';
-import { gateActivation, gateDerivative } from './math';
+import { cellActivation, cellDerivative, gateActivation, gateDerivative } from './math';
 import { recurrenceRef, type RecurrenceRefArgs } from './recurrent';
 
 export interface RecurrenceBackwardArgs extends RecurrenceRefArgs {
@@ -72,7 +75,8 @@ interface Step {
   cell: CellType;
   gate: (x: number) => number; // the gate activation (sigmoid or a hard sigmoid)
   dgate: (y: number) => number; // its derivative, from its output
-  relu: boolean; // SimpleRNN nonlinearity is relu
+  act: (x: number) => number; // the cell activation (tanh by default)
+  dact: (y: number) => number; // its derivative, from its output
   resetAfter: boolean;
   H: number;
   whh: ArrayLike<number>; // (G, H)
@@ -96,17 +100,15 @@ function recurrentPre(st: Step, row: number, v: Float64Array): number {
   return acc;
 }
 
-const dtanh = (y: number): number => 1 - y * y; // tanh'(a) written with y = tanh(a)
-
 /**
  * SimpleRNN: a = xg + b + W h, h' = act(a).
- *   da = dh' · act'(a),  act' = 1 − h'² (tanh) or [a > 0] (relu, 0 at the kink as PyTorch)
+ *   da = dh' · act'(a), taken from h' (cellDerivative: [h' > 0] for relu, 0 at the kink as PyTorch)
  *   dxg = da; no direct path from h to h'.
  */
 function rnnStepBackward(st: Step): void {
   for (let j = 0; j < st.H; j++) {
     const a = st.xg[j] + recurrentPre(st, j, st.h);
-    const d = st.relu ? (a > 0 ? 1 : 0) : dtanh(Math.tanh(a));
+    const d = st.dact(st.act(a));
     st.da[j] = st.dhOut[j] * d;
     st.dxg[j] = st.da[j];
     st.dhPrev[j] = 0;
@@ -137,14 +139,14 @@ function gruStepBackward(st: Step): void {
     let m = 0;
     if (st.resetAfter) {
       m = recurrentPre(st, 2 * H + j, st.h);
-      n = Math.tanh(st.xg[2 * H + j] + r[j] * m);
+      n = st.act(st.xg[2 * H + j] + r[j] * m);
     } else {
-      n = Math.tanh(st.xg[2 * H + j] + recurrentPre(st, 2 * H + j, st.rh));
+      n = st.act(st.xg[2 * H + j] + recurrentPre(st, 2 * H + j, st.rh));
     }
     const dn = st.dhOut[j] * (1 - z);
     const dz = st.dhOut[j] * (st.h[j] - n);
     st.dhPrev[j] = st.dhOut[j] * z;
-    const dan = dn * dtanh(n); // ∂L/∂(argument of the n tanh)
+    const dan = dn * st.dact(n); // ∂L/∂(argument of the n activation)
     st.dxg[2 * H + j] = dan;
     if (st.resetAfter) {
       st.da[2 * H + j] = dan * r[j];
@@ -182,15 +184,15 @@ function lstmStepBackward(st: Step): void {
   for (let j = 0; j < H; j++) {
     const i = st.gate(st.xg[j] + recurrentPre(st, j, st.h));
     const f = st.gate(st.xg[H + j] + recurrentPre(st, H + j, st.h));
-    const g = Math.tanh(st.xg[2 * H + j] + recurrentPre(st, 2 * H + j, st.h));
+    const g = st.act(st.xg[2 * H + j] + recurrentPre(st, 2 * H + j, st.h));
     const o = st.gate(st.xg[3 * H + j] + recurrentPre(st, 3 * H + j, st.h));
-    const tc = Math.tanh(f * st.c[j] + i * g);
+    const tc = st.act(f * st.c[j] + i * g);
     const dO = st.dhOut[j] * tc;
-    const dC = st.dcOut[j] + st.dhOut[j] * o * dtanh(tc);
+    const dC = st.dcOut[j] + st.dhOut[j] * o * st.dact(tc);
     st.dcPrev[j] = dC * f;
     st.da[j] = dC * g * st.dgate(i);
     st.da[H + j] = dC * st.c[j] * st.dgate(f);
-    st.da[2 * H + j] = dC * i * dtanh(g);
+    st.da[2 * H + j] = dC * i * st.dact(g);
     st.da[3 * H + j] = dO * st.dgate(o);
     for (let q = 0; q < 4; q++) st.dxg[q * H + j] = st.da[q * H + j];
     st.dhPrev[j] = 0;
@@ -218,7 +220,8 @@ export function recurrenceBackwardRef(a: RecurrenceBackwardArgs): RecurrenceBack
     cell,
     gate: gateActivation(a.recurrentActivation),
     dgate: gateDerivative(a.recurrentActivation),
-    relu: a.nonlinearity === 'relu',
+    act: cellActivation(a.nonlinearity),
+    dact: cellDerivative(a.nonlinearity),
     resetAfter: a.resetAfter,
     H,
     whh: a.whh,

@@ -28,6 +28,16 @@ export interface CellWeights {
  */
 export type GateActivation = 'sigmoid' | 'hardSigmoid' | 'hardSigmoidKeras3';
 
+/**
+ * The cell activation, Keras's `activation` (default tanh): SimpleRNN's
+ * nonlinearity, GRU's candidate n, LSTM's candidate g and the act(c) in
+ * h = o·act(c). PyTorch has tanh for all three and relu for nn.RNN.
+ */
+export type CellActivation = 'tanh' | 'relu' | 'sigmoid' | 'linear';
+
+/** Every CellActivation, for validation and messages. */
+export const CELL_ACTIVATIONS: readonly CellActivation[] = ['tanh', 'relu', 'sigmoid', 'linear'];
+
 export interface RecurrentConfig {
   cell: CellType;
   /** LSTM/GRU gate activation; 'sigmoid' when absent (and for SimpleRNN, which has no gates). */
@@ -36,8 +46,8 @@ export interface RecurrentConfig {
   hiddenSize: number; // H
   numLayers: number; // L
   bidirectional: boolean;
-  /** SimpleRNN nonlinearity. */
-  nonlinearity: 'tanh' | 'relu';
+  /** The cell activation of every cell (Keras `activation`; SimpleRNN's `nonlinearity`). */
+  nonlinearity: CellActivation;
   /** GRU: true = PyTorch / Keras reset_after=True; false = Keras reset_after=False. */
   resetAfter: boolean;
   /**
