@@ -41,6 +41,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 600_000,
     fileParallelism: false,
+    // Compiles the wasm backend's kernels when missing or stale (scripts/build-wasm.mjs).
+    globalSetup: ['./tests/helpers/wasm_global_setup.ts'],
     pool: 'forks',
     env: vkEnv,
   },

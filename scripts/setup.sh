@@ -88,4 +88,7 @@ elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modul
 else
   log "node_modules up to date"
 fi
+
+# --- the wasm backend's kernels (AssemblyScript → src/wasm/kernels_wasm.js, gitignored) ---
+node scripts/build-wasm.mjs || { log "ERROR: scripts/build-wasm.mjs failed: the wasm backend's kernels did not build." >&2; exit 1; }
 log "done"
