@@ -93,3 +93,49 @@ describe('benchmark parity (--quick shapes, Node)', () => {
     }
   });
 });
+
+// bench/onnx.ts against torch.onnx.export: bench/fixtures/make_onnx.py exported a
+// seeded nn.LSTM / nn.GRU / nn.RNN (batch-first, opset 14) and wrote the same
+// weights in Keras layout (converted in Python) with torch's float64 output. The
+// model bench/onnx.ts builds from those Keras weights must run in ONNX Runtime to
+// the exported model's output (both float32 in the same runtime: ≤ 1e-6, summation
+// order only) and to torch's (float32 vs float64 over 5 steps: ≤ 1e-5).
+describe('bench/onnx.ts builds what torch.onnx.export writes', () => {
+  it('the same outputs in ONNX Runtime (wasm) as the exported models, and as torch', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { buildOnnxModel, kerasToOnnx } = await import('../bench/onnx');
+    const { loadOrt } = await import('../bench/ort');
+    const dir = new URL('../bench/fixtures/', import.meta.url);
+    const fx = JSON.parse(readFileSync(new URL('onnx_fixtures.json', dir), 'utf8')) as {
+      shape: [number, number, number, number];
+      cells: Record<string, { onnx: string; nodes: string[]; x: number[]; y: number[]; kernel: number[]; recurrentKernel: number[]; bias: number[] }>;
+    };
+    const [B, T, I, H] = fx.shape;
+    const ort = await loadOrt('ort-wasm');
+    expect(Object.keys(fx.cells).sort()).toEqual(['gru_torch', 'lstm', 'rnn']);
+    for (const [cell, c] of Object.entries(fx.cells)) {
+      const ours = buildOnnxModel(cell as 'lstm', fx.shape, kerasToOnnx(cell as 'lstm', I, H, c));
+      const theirs = new Uint8Array(readFileSync(new URL(c.onnx, dir)));
+      const x = new ort.Tensor('float32', Float32Array.from(c.x), [B, T, I]);
+      const outputs: Float32Array[] = [];
+      for (const bytes of [ours, theirs]) {
+        const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+        const y = (await s.run({ x })).y;
+        expect(y.dims, cell).toEqual([B, T, H]);
+        outputs.push(y.data as Float32Array);
+        await s.release();
+      }
+      let vsExport = 0;
+      let vsTorch = 0;
+      for (let i = 0; i < c.y.length; i++) {
+        vsExport = Math.max(vsExport, Math.abs(outputs[0][i] - outputs[1][i]));
+        vsTorch = Math.max(vsTorch, Math.abs(outputs[0][i] - c.y[i]));
+      }
+      console.log(`${cell}: |ours − torch.onnx.export| ${vsExport.toExponential(1)}, |ours − torch| ${vsTorch.toExponential(1)}`);
+      expect(vsExport, `${cell} vs the exported model`).toBeLessThanOrEqual(1e-6);
+      expect(vsTorch, `${cell} vs torch`).toBeLessThanOrEqual(1e-5);
+      // the exported graph has the node bench/onnx.ts writes (and the zero-state plumbing it leaves out)
+      expect(c.nodes, cell).toContain(cell === 'lstm' ? 'LSTM' : cell === 'rnn' ? 'RNN' : 'GRU');
+    }
+  });
+});
