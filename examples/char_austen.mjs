@@ -92,7 +92,7 @@ await model.fit(
     loss: 'softmaxCrossEntropy', optimizer, epochs: 1, batchSize: B, shuffle: false, clipNorm: C.clip,
     onBatchEnd: ({ batch, loss }) => {
       const step = batch + 1;
-      if (step === 1 || step % 25 === 0) {
+      if (step === 1 || step % 25 === 0 || step === args.steps) {
         curve.push([step, loss]);
         const ref = torchLoss.get(step);
         console.log(`step ${String(step).padStart(4)}  loss ${loss.toFixed(4)}${ref !== undefined ? `  (PyTorch ${ref.toFixed(4)})` : ''}`);
