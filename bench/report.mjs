@@ -18,6 +18,19 @@ const COLORS = {
   'tfjs-webgpu-packed': '#ff7f0e',
   'tfjs-cpu': '#8c564b',
   'tfjs-wasm': '#9467bd',
+  'ours-wasm': '#2ca02c',
+  'ort-webgpu': '#e377c2',
+  'ort-wasm': '#bcbd22',
+};
+
+/** "EP" column: the provider ONNX Runtime ran the recurrent node on (shortened), '!' when it is not the path's. */
+const epText = (p) => (p.recurrentProvider === undefined ? '' : `${(p.recurrentProvider ?? 'unknown').replace('ExecutionProvider', '')}${p.providerMismatch ? ' (fallback)' : ''}`);
+/** "% roofline" column: inference / training share of the CPU roofline. */
+const roofText = (p) => {
+  const r = p.roofline;
+  if (!r) return '';
+  const f = (x) => (x && Number.isFinite(x.pctRoofline) ? `${x.pctRoofline.toFixed(x.pctRoofline >= 10 ? 0 : 1)}%` : '–');
+  return `${f(r.infer)} / ${f(r.train)}`;
 };
 
 const shapeText = (s) => `(${s.join(', ')})`;
@@ -28,7 +41,7 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 /** Rows of cells (strings) with a flag per cell saying "parity failure". */
 export function tableRows(result) {
   const cfg = result.config;
-  const head = ['cell', 'shape (B,T,I,H)', 'path', 'infer ms', '±', 'GPU ms', 'ms/step', '×floor', 'train ms', '±', 'GPU ms', 'disp/step', 'disp/call', 'train disp', 'GPU KiB', '|Δ| vs cpu', 'worst |Δ|', 'grad rel', 'note'];
+  const head = ['cell', 'shape (B,T,I,H)', 'path', 'infer ms', '±', 'GPU ms', 'ms/step', '×floor', 'train ms', '±', 'GPU ms', 'disp/step', 'disp/call', 'train disp', 'GPU KiB', '|Δ| vs cpu', 'worst |Δ|', 'grad rel', 'EP', '% roofline', 'note'];
   const rows = [];
   for (const c of result.cases) {
     for (const p of c.paths) {
@@ -52,7 +65,9 @@ export function tableRows(result) {
         [exp(p.maxAbsVsRef), bad(p.maxAbsVsRef, cfg.tolOutput)],
         [exp(p.maxAbsWorstPair), bad(p.maxAbsWorstPair, cfg.tolOutput)],
         [exp(p.gradRelWorstPair), bad(p.gradRelWorstPair, cfg.tolGradRel)],
-        [p.ok ? (p.parityFail ? 'PARITY FAIL' : '') : `skipped: ${p.note ?? ''}`.slice(0, 90), !!p.parityFail],
+        [epText(p), !!p.providerMismatch],
+        [roofText(p)],
+        [p.ok ? (p.parityFail ? 'PARITY FAIL' : '') + (p.note ? ` ${p.note}`.slice(0, 90) : '') : `skipped: ${p.note ?? ''}`.slice(0, 110), !!p.parityFail],
       ];
       rows.push(cells.map(([text, fail]) => ({ text, fail: !!fail })));
     }
@@ -69,6 +84,30 @@ function generationTitle(result) {
     `greedy model.generate(prompts, { maxNewTokens: ${g.newTokens} }), Embedding (64, 64) → LSTM (64 → 128) → Dense (128 → 64), ` +
     `${g.promptLen}-token prompts; tokens/s = B · ${g.newTokens} / the median call (prompt pass included)`
   );
+}
+
+/** The CPU roofline, one line. */
+function cpuRooflineLine(result) {
+  const r = result.cpuRoofline;
+  return (
+    `CPU roofline (this engine, one thread): ${r.peakGflops.toFixed(1)} GFLOP/s wasm SIMD mul+add, ${r.bandwidthGBs.toFixed(1)} GB/s streaming read ` +
+    `(runs ${r.gflopsRuns.map((v) => v.toFixed(0)).join('/')} GFLOP/s, ${r.bandwidthRuns.map((v) => v.toFixed(0)).join('/')} GB/s); "% roofline" = achieved GFLOP/s / min(peak, FLOPs/bytes · bandwidth), inference / training`
+  );
+}
+
+/** ONNX Runtime rows: cell, shape, path and the provider of every node, flagged when the recurrent node is not on the path's. */
+function providerLines(result) {
+  const lines = [];
+  for (const c of result.cases) {
+    for (const p of c.paths) {
+      if (!p.providers) continue;
+      const byEp = {};
+      for (const [node, ep] of Object.entries(p.providers)) (byEp[ep] ??= []).push(node);
+      const text = Object.entries(byEp).map(([ep, nodes]) => `${ep}: ${nodes.join(', ')}`).join('; ');
+      lines.push(`${c.cell} ${shapeText(c.shape)} ${p.path}: ${text}${p.providerMismatch ? `  <- FALLBACK: the recurrent node is not on ${p.path}'s provider` : ''}`);
+    }
+  }
+  return lines;
 }
 
 export function renderTable(result, { color = false } = {}) {
@@ -95,6 +134,10 @@ export function renderTable(result, { color = false } = {}) {
     out.push('', 'roofline on our adapter (per dispatch, back-to-back in one pass): empty dispatch; one recurrent-step matvec (B,H)·(H,G)');
     for (const c of floors) out.push(`  ${c.cell.padEnd(9)} ${shapeText(c.shape).padEnd(20)} empty ${ms(c.floor.emptyDispatchMs)} ms   matvec ${ms(c.floor.matvecMs)} ms`);
   }
+  if (result.cpuRoofline) out.push('', cpuRooflineLine(result));
+  const prov = providerLines(result);
+  if (prov.length) out.push('', 'ONNX Runtime: where each node ran (from its verbose log)', ...prov.map((l) => `  ${l}`));
+  if (result.oursWasm) out.push('', `ours-wasm: ${result.oursWasm}`);
   const gen = result.generation ?? [];
   if (gen.length) {
     out.push('', `generation: ${generationTitle(result)}`);
@@ -103,7 +146,8 @@ export function renderTable(result, { color = false } = {}) {
   if ((result.notes ?? []).length) out.push('', ...result.notes.map((n) => `- ${n}`));
   out.push(
     '',
-    `${result.host}; adapter: ${result.adapter}; tfjs ${result.tfjsVersion}; reps ${result.config.reps} after ${result.config.warmup} warm-up; ` +
+    `${result.host}; adapter: ${result.adapter}; tfjs ${result.tfjsVersion}${result.ortVersion ? `; onnxruntime-web ${result.ortVersion}` : ''}` +
+      `${result.crossOriginIsolated !== undefined ? `; cross-origin isolated: ${result.crossOriginIsolated ? 'yes' : 'no (one wasm thread)'}` : ''}; reps ${result.config.reps} after ${result.config.warmup} warm-up; ` +
       `tolerances: output |Δ| ≤ ${result.config.tolOutput}, gradient rel ≤ ${result.config.tolGradRel}` +
       (color ? '' : '; ! marks a value over its tolerance'),
   );
@@ -251,6 +295,8 @@ Parity: output |Δ| ≤ ${result.config.tolOutput}, gradients (from one SGD step
 ${fails}
 ${(result.notes ?? []).length ? `<ul>${result.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 ${table}
+${result.cpuRoofline ? `<h2>CPU roofline</h2><p>${esc(cpuRooflineLine(result))}</p>` : ''}
+${providerLines(result).length ? `<h2>ONNX Runtime: where each node ran</h2><ul>${providerLines(result).map((l) => `<li${l.includes('FALLBACK') ? ' class="fail"' : ''}>${esc(l)}</li>`).join('')}</ul>` : ''}
 ${floorTable}
 ${generationTable(result)}
 ${ratioBars(result, 'infer', 'Inference: time relative to ours')}
@@ -261,7 +307,7 @@ ${perStepLines(result)}
 `;
 }
 
-const PATH_ORDER = ['ours-step', 'ours-persistent', 'ours-cpu', 'tfjs-webgpu', 'tfjs-webgpu-packed', 'tfjs-cpu', 'tfjs-wasm'];
+const PATH_ORDER = ['ours-step', 'ours-persistent', 'ours-cpu', 'ours-wasm', 'tfjs-webgpu', 'tfjs-webgpu-packed', 'tfjs-cpu', 'tfjs-wasm', 'ort-webgpu', 'ort-wasm'];
 const OURS_GPU = ['ours-step', 'ours-persistent'];
 const TFJS_WEBGPU = ['tfjs-webgpu', 'tfjs-webgpu-packed'];
 
@@ -283,11 +329,12 @@ function fastest(c, paths, key) {
  * (1, 256, 64, 128) within 2× of the matvec floor, our CPU path ahead of tfjs-cpu.
  */
 export function renderMarkdown(result) {
-  const paths = PATH_ORDER.filter((p) => result.cases.some((c) => c.paths.some((q) => q.path === p && q.ok)));
+  // every path that was asked for, also one that never ran (ours-wasm without its backend: 'n/a')
+  const paths = PATH_ORDER.filter((p) => result.cases.some((c) => c.paths.some((q) => q.path === p)));
   const out = [
     `Benchmark run of ${result.started} on ${result.host === 'node' ? 'Node (Dawn)' : 'headless Chromium'}, adapter ${result.adapter}, tfjs ${result.tfjsVersion}; ` +
       `medians of ${result.config.reps} repetitions after ${result.config.warmup} warm-up run(s) (and the parity run), in ms. ` +
-      `A blank cell: the path did not run (see the note in the JSON). Parity: ${result.failures.length ? `${result.failures.length} FAILURE(S)` : 'every pair of paths within tolerance'}.`,
+      `A blank cell: the path did not run (see the note in the JSON; ONNX Runtime has no training step); n/a: the path is not available in this build. Parity: ${result.failures.length ? `${result.failures.length} FAILURE(S)` : 'every pair of paths within tolerance'}.`,
     '',
   ];
   for (const [key, title] of [
@@ -299,7 +346,8 @@ export function renderMarkdown(result) {
       const cells = paths.map((name) => {
         const p = c.paths.find((q) => q.path === name);
         const t = p?.ok ? p[key]?.medianMs : undefined;
-        return t === undefined ? '' : `${ms(t)}${p.parityFail ? ' (PARITY FAIL)' : ''}`;
+        if (p && !p.ok && /^not available/.test(p.note ?? '')) return 'n/a';
+        return t === undefined ? '' : `${ms(t)}${p.parityFail ? ' (PARITY FAIL)' : ''}${p.providerMismatch ? ` (${p.recurrentProvider ?? 'unknown provider'})` : ''}`;
       });
       out.push(`| ${c.cell} | ${shapeText(c.shape)} | ${cells.join(' | ')} |`);
     }
@@ -322,6 +370,26 @@ export function renderMarkdown(result) {
     }
     out.push('');
   }
+  const cpuRows = result.cpuRoofline ? result.cases.flatMap((c) => c.paths.filter((p) => p.roofline && (p.roofline.infer || p.roofline.train)).map((p) => ({ c, p }))) : [];
+  if (cpuRows.length) {
+    out.push(
+      `**CPU rows against the CPU roofline** (${cpuRooflineLine(result)}): achieved GFLOP/s and % of the roofline, inference / training step`,
+      '',
+      '| cell | (B, T, I, H) | path | GFLOP/s | % roofline | % of peak | % of bandwidth |',
+      '|---|---|---|---|---|---|---|',
+    );
+    const two = (r, f) => `${r.infer && Number.isFinite(r.infer.pctRoofline) ? f(r.infer) : '–'} / ${r.train && Number.isFinite(r.train.pctRoofline) ? f(r.train) : '–'}`;
+    for (const { c, p } of cpuRows) {
+      const r = p.roofline;
+      out.push(
+        `| ${c.cell} | ${shapeText(c.shape)} | ${p.path} | ${two(r, (x) => x.gflops.toFixed(2))} | ${two(r, (x) => x.pctRoofline.toFixed(1))} | ${two(r, (x) => x.pctPeak.toFixed(1))} | ${two(r, (x) => x.pctBandwidth.toFixed(1))} |`,
+      );
+    }
+    out.push('');
+  }
+  const prov = providerLines(result);
+  if (prov.length) out.push("**ONNX Runtime: where each node ran** (its verbose log's node placements)", '', ...prov.map((l) => `- ${l}`), '');
+  if (result.oursWasm) out.push(`**ours-wasm**: ${result.oursWasm}`, '');
   const gen = result.generation ?? [];
   if (gen.length) {
     out.push(`**Generation** (${generationTitle(result)})`, '', '| B | path | tokens/s | ms per step |', '|---|---|---|---|');
@@ -338,6 +406,17 @@ export function renderMarkdown(result) {
         const need = c.cell === 'lstm' && key === 'infer' && shape === '1,256,64,128' ? 20 : c.cell === 'lstm' && key === 'train' && shape === '32,64,64,128' ? 5 : 1;
         const x = tf.ms / ours.ms;
         checks.push({ what: `${c.cell} ${shapeText(c.shape)} ${key}: our GPU (${ours.path}) vs tfjs-webgpu (${tf.path})`, x, need });
+      }
+      // issue 12: our wasm backend ahead of every CPU peer, our GPU ahead of ort-webgpu
+      const ow = fastest(c, ['ours-wasm'], key);
+      for (const peer of ['ort-wasm', 'tfjs-wasm', 'tfjs-cpu']) {
+        const t = fastest(c, [peer], key);
+        if (ow && t) checks.push({ what: `${c.cell} ${shapeText(c.shape)} ${key}: ours-wasm vs ${peer}`, x: t.ms / ow.ms, need: 1 });
+      }
+      const og = fastest(c, ['ort-webgpu'], key);
+      if (ours && og) {
+        const p = c.paths.find((q) => q.path === 'ort-webgpu');
+        checks.push({ what: `${c.cell} ${shapeText(c.shape)} ${key}: our GPU (${ours.path}) vs ort-webgpu${p?.providerMismatch ? ` (its ${c.cell} node on ${p.recurrentProvider ?? 'an unknown provider'})` : ''}`, x: og.ms / ours.ms, need: 1 });
       }
       const oc = fastest(c, ['ours-cpu'], key);
       const tc = fastest(c, ['tfjs-cpu'], key);

@@ -10,7 +10,9 @@
 //          --reps N (timed repetitions, default 5; --quick 3)   --warmup N (untimed runs after the parity run, default 1; --quick 0)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
 //          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
-//          --out DIR (default bench/results)   --tol-output X   --tol-grad X
+//          --out DIR (default bench/results)   --name PREFIX (file names PREFIX-<timestamp>.*)
+//          --parity-paths a,b (paths that run once for parity, untimed)   --tol-output X   --tol-grad X
+// Paths: ours-step ours-persistent ours-cpu ours-wasm tfjs-webgpu tfjs-webgpu-packed tfjs-cpu tfjs-wasm ort-webgpu ort-wasm
 // Prints progress while it runs, then a table; writes DIR/<timestamp>.json and
 // DIR/<timestamp>.html (the report, self-contained, with charts; see bench/report.mjs).
 // Exits 1 if any pair of paths disagrees beyond the tolerances (a fast wrong answer
@@ -54,6 +56,8 @@ export function parseArgs(argv) {
     else if (a === '--quick') opts.quick = true;
     else if (a === '--cells') opts.config.cells = list(val());
     else if (a === '--paths') opts.config.paths = list(val());
+    else if (a === '--parity-paths') opts.config.parityOnlyPaths = list(val());
+    else if (a === '--name') opts.name = val();
     else if (a === '--shapes')
       opts.config.shapes = list(val()).map((s) => {
         const d = s.split(/[x×]/).map(Number);
@@ -108,6 +112,8 @@ export async function runInBrowser(config, progress) {
     server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false, watch: null },
     // tfjs is CommonJS inside: pre-bundle it up front, and discover nothing else, so
     // Vite never reloads the page halfway through a run.
+    // (onnxruntime-web is ES modules already: served as it is, its .wasm/.mjs from
+    // /node_modules/onnxruntime-web/dist/, env.wasm.wasmPaths in bench/page.ts)
     optimizeDeps: {
       noDiscovery: true,
       include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm'],
@@ -155,7 +161,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     const text = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 16).map((l) => l.slice(3)).join('\n'));
+    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 19).map((l) => l.slice(3)).join('\n'));
     return;
   }
   const t0 = performance.now();
@@ -165,7 +171,7 @@ async function main() {
   console.log('\n' + renderTable(result, { color: process.stdout.isTTY }));
   mkdirSync(opts.out, { recursive: true });
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
-  const base = resolve(opts.out, `${stamp}${opts.node ? '-node' : ''}`);
+  const base = resolve(opts.out, `${opts.name ? `${opts.name}-` : ''}${stamp}${opts.node ? '-node' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(result, null, 1));
   writeFileSync(`${base}.html`, renderReport(result));
   writeFileSync(`${base}.md`, renderMarkdown(result));

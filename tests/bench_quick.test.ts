@@ -7,42 +7,26 @@
 // here): our per-step, persistent and CPU paths, and TensorFlow.js 4.22 on its
 // webgpu (as shipped and with the packed matmul), cpu and wasm backends; ONNX
 // Runtime Web's webgpu and wasm providers (inference only) on the model
-// bench/onnx.ts builds from the same weights; our wasm backend where this build has
-// one (otherwise its rows must say "not available: …", never vanish). Outputs and
+// bench/onnx.ts builds from the same weights; our wasm SIMD backend. Outputs and
 // gradients (one SGD step, lr 1) of every pair of paths must agree within the
 // benchmark's own tolerances (DEFAULT_CONFIG: output |Δ| ≤ 1e-4, gradients 1e-3
 // relative; they are asserted here as the report colours them).
 import { describe, expect, it } from 'vitest';
 import { ALL_CELLS, ALL_PATHS, DEFAULT_CONFIG, QUICK_SHAPES, runBench, type BenchResult } from '../bench/page';
-import { createRuntime, type RuntimeOptions } from '../src/index';
-
-/** Whether this build has the wasm backend (issue 12; built by another change). */
-async function hasWasmBackend(): Promise<boolean> {
-  try {
-    (await createRuntime({ backend: 'wasm' } as unknown as RuntimeOptions)).dispose();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('benchmark parity (--quick shapes, Node)', () => {
   let result: BenchResult;
 
   it('runs every cell on every path that supports it, and every pair agrees', async () => {
-    const wasmBackend = await hasWasmBackend();
     result = await runBench({ cells: ALL_CELLS, shapes: QUICK_SHAPES, paths: ALL_PATHS, timings: false, train: true, roofline: false });
     expect(result.failures).toEqual([]);
     expect(result.cases.length).toBe(ALL_CELLS.length * QUICK_SHAPES.length);
     for (const c of result.cases) {
       const label = `${c.cell} (${c.shape.join(',')})`;
       for (const p of c.paths) {
-        // The only expected skips: tfjs has no PyTorch-style GRU (reset_after=True),
-        // and ours-wasm where this build has no wasm backend (and then it says so).
-        const noWasm = p.path === 'ours-wasm' && !wasmBackend;
-        const expectSkip = (c.cell === 'gru_torch' && p.path.startsWith('tfjs-')) || noWasm;
+        // The only expected skips: tfjs has no PyTorch-style GRU (reset_after=True).
+        // (ours-wasm runs: a wasm backend that stopped loading would read "not available: …" and fail here.)
+        const expectSkip = c.cell === 'gru_torch' && p.path.startsWith('tfjs-');
         expect(p.ok, `${label} ${p.path}: ${p.note ?? ''}`).toBe(!expectSkip);
-        if (noWasm) expect(p.note, `${label} ours-wasm`).toMatch(/^not available: /);
         if (!p.ok) continue;
         expect(p.parityFail, `${label} ${p.path}`).toBe(false);
         expect(p.maxAbsWorstPair!, `${label} ${p.path} output`).toBeLessThanOrEqual(DEFAULT_CONFIG.tolOutput);
