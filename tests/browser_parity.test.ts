@@ -10,7 +10,7 @@ import { matmulCases } from './parity/matmul_cases';
 import { attentionCases } from './parity/attention_cases';
 import { randomCases } from './parity/random_cases';
 
-const SUITES = ['torch', 'random', 'heads', 'matmul', 'attention'] as const;
+const SUITES = ['torch', 'random', 'heads', 'matmul', 'attention', 'cell_activation'] as const;
 const RANDOM_GROUPS = [...new Set(randomCases.map((c) => c.group))];
 
 function failures(rows: PageRow[]): string {

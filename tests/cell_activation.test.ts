@@ -5,7 +5,8 @@
 //     reset_after=False (tfjs has no reset_after=True) and SimpleRNN built with each
 //     activation, against our CPU reference, GPU kernels (per-step and persistent)
 //     and the wasm backend.
-//  2. GPU (both paths) and wasm against the CPU reference, every cell (GRU both
+//  2. GPU (both paths) and wasm against the CPU reference (parity/cell_activation_cases.ts,
+//     shared with the browser parity page), every cell (GRU both
 //     reset_after), 2-layer bidirectional with a short sample: outputs, states and
 //     every gradient (the backward uses the derivative of the activation chosen).
 //     Also B = T = H = 1 and inputs with |x| ≥ 30.
@@ -22,6 +23,7 @@ import { ValueError, createRuntime, toLayersModel, type LayersModelJSON, type Ru
 import { data } from './helpers/data';
 import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
 import { compare } from './parity/compare';
+import { CELL_VARIANTS, cellActivationCases, cellVariantName, runCellActivationCase } from './parity/cell_activation_cases';
 
 let gpu: Runtime;
 let cpu: Runtime;
@@ -101,95 +103,25 @@ describe('against TensorFlow.js 4.22, cells built with activation relu, sigmoid,
   }
 });
 
-type Cell = 'lstm' | 'gru' | 'simpleRNN';
-interface Case {
-  cell: Cell;
-  opts: { resetAfter?: boolean; convention?: 'keras' };
-  activation: (typeof ACTS)[number];
-  B: number;
-  T: number;
-  I: number;
-  H: number;
-  scale: number;
-  numLayers: number;
-  bidirectional: boolean;
-  lengths?: number[];
-  /** Initialiser seed; default 4. */
-  seed?: number;
-}
-
-/** GPU (both paths) and wasm against the CPU reference: outputs, final states, dx, dh0, dc0, every weight gradient. */
-async function againstReference(c: Case): Promise<void> {
-  const D = c.bidirectional ? 2 : 1;
-  const mk = (rt: Runtime) => rt[c.cell]({ inputSize: c.I, hiddenSize: c.H, numLayers: c.numLayers, bidirectional: c.bidirectional, seed: c.seed ?? 4, activation: c.activation, ...c.opts });
-  const x = data(c.B * c.T * c.I, 31).map((v) => v * c.scale);
-  const dOut = data(c.B * c.T * D * c.H, 32);
-  const dh = data(c.numLayers * D * c.B * c.H, 33);
-  const results = [];
-  for (const [rt, path] of targets()) {
-    const layer = mk(rt);
-    const r = await layer.forward(x, { batch: c.B, record: true, path, lengths: c.lengths });
-    const g = await layer.backward(r.tape!, { dOutput: dOut, dh });
-    results.push({
-      name: `${rt.backend} ${path}`,
-      out: await r.output.read(),
-      h: await r.h.read(),
-      c: r.c ? await r.c.read() : null,
-      dx: await g.dx.read(),
-      dh0: await g.dh0.read(),
-      dc0: g.dc0 ? await g.dc0.read() : null,
-      grads: await layer.gradients(),
-    });
-    for (const t of [r.output, r.h, r.c, g.dx, g.dh0, g.dc0]) t?.dispose();
-    layer.dispose();
-  }
-  const [ref, ...gots] = results;
-  // relative bars: inputs of |x| ≥ 30 through relu/linear cells give O(10²) values
-  const bar = (a: ArrayLike<number>, rel: number) => rel * Math.max(1, ...Array.from(a, Math.abs));
-  // the backward must see something: a zero gradient everywhere would pass trivially
-  expect(Math.max(...Array.from(ref.dx, Math.abs))).toBeGreaterThan(1e-3);
-  for (const got of gots) {
-    const tag = `${got.name}[${c.cell} ${c.activation}]`;
-    const fwd = `forward vs reference ${got.name}${c.scale > 10 ? ' (|x| ≥ 30)' : ''}`;
-    expectClose(fwd, `output ${tag}`, ref.out, got.out, bar(ref.out, 1e-5));
-    expectClose(fwd, `h ${tag}`, ref.h, got.h, bar(ref.h, 1e-5));
-    if (ref.c) expectClose(fwd, `c ${tag}`, ref.c, got.c!, bar(ref.c, 1e-5));
-    const grad = (name: string, a: ArrayLike<number>, b: ArrayLike<number>) =>
-      expectClose(`gradients vs reference ${got.name}${c.scale > 10 ? ' (|x| ≥ 30)' : ''}`, `${name} ${tag}`, a, b, 1e-4 * Math.max(1e-3, ...Array.from(a, Math.abs)));
-    grad('dx', ref.dx, got.dx);
-    grad('dh0', ref.dh0, got.dh0);
-    if (ref.dc0) grad('dc0', ref.dc0, got.dc0!);
-    for (const name of Object.keys(ref.grads)) grad(`d${name}`, ref.grads[name], got.grads[name]);
-  }
-}
-
-const CELLS = [
-  ['lstm', {}],
-  ['gru', {}],
-  ['gru', { resetAfter: false, convention: 'keras' as const }],
-  ['simpleRNN', {}],
-] as const;
-const cellName = (cell: string, opts: object) => `${cell}${'resetAfter' in opts ? ' (reset_after=False)' : ''}`;
-
 describe('GPU kernels (both paths) and wasm against the CPU reference, forward and backward', () => {
-  for (const activation of ACTS) {
-    for (const [cell, opts] of CELLS) {
-      it(`${cellName(cell, opts)}, ${activation}: 2 layers, bidirectional, a short sample`, async () => {
-        await againstReference({ cell, opts, activation, B: 3, T, I, H, scale: 2, numLayers: 2, bidirectional: true, lengths: [T, 2, T] });
-      });
-    }
+  for (const c of cellActivationCases) {
+    it(`${c.name}: outputs, states and every gradient`, async () => {
+      for (const [rt, path] of targets().slice(1)) {
+        const rows = await runCellActivationCase(cpu, rt, path, c);
+        const bad = rows.filter((r) => !r.ok);
+        expect(bad.map((r) => r.detail).join('\n'), rows.length + ' rows').toBe('');
+        const key = `vs reference ${rt.backend} ${path}${c.scale > 10 ? ' (|x| ≥ 30)' : ''}`;
+        for (const r of rows) {
+          const k = `${/\.d[a-z_0-9]+$/.test(r.name) ? 'gradients' : 'forward'} ${key}`;
+          measured[k] = Math.max(measured[k] ?? 0, r.maxAbs);
+        }
+      }
+    });
   }
-  it('B = T = H = 1 and inputs with |x| ≥ 30: LSTM relu, GRU sigmoid, GRU (reset_after=False) linear', async () => {
-    await againstReference({ cell: 'lstm', opts: {}, activation: 'relu', B: 1, T: 1, I: 1, H: 1, scale: 1, numLayers: 1, bidirectional: false, seed: 11 }); // seed 11: its one g unit is active (relu > 0)
-    for (const [cell, opts, activation] of [
-      ['lstm', {}, 'relu'],
-      ['gru', {}, 'sigmoid'],
-      ['gru', { resetAfter: false, convention: 'keras' as const }, 'linear'],
-    ] as const) {
-      await againstReference({ cell, opts, activation, B: 2, T: 3, I: 2, H: 3, scale: 40, numLayers: 1, bidirectional: true });
-    }
-  });
 });
+
+const CELLS = CELL_VARIANTS;
+const cellName = (cell: string, opts: object) => cellVariantName(cell, opts).replace('_v1', ' (reset_after=False)');
 
 describe('the CPU reference with each cell activation, against finite differences', () => {
   for (const activation of ACTS) {

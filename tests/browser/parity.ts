@@ -4,19 +4,22 @@
 //     and on the CPU reference;
 //   - GPU kernels vs the CPU reference on seeded random data (random_cases.ts);
 //   - Dense / Embedding / Softmax on both runtimes vs heads.json;
-//   - the matmul kernels one by one vs their CPU twin (matmul_cases.ts).
+//   - the matmul kernels one by one vs their CPU twin (matmul_cases.ts);
+//   - the cell activations relu/sigmoid/linear, forward and backward, both GPU paths
+//     vs the CPU reference (cell_activation_cases.ts).
 // Runtimes come from the public API: createRuntime() uses navigator.gpu here.
 import { createRuntime } from '../../src/index';
 import forward from '../fixtures/forward.json';
 import heads from '../fixtures/heads.json';
 import { matmulCases, runMatmulCases } from '../parity/matmul_cases';
 import { runAttentionCases } from '../parity/attention_cases';
+import { cellActivationCases, runCellActivationCase } from '../parity/cell_activation_cases';
 import { runHeadsFixtureCases, runRandomCases, type HeadsFixtures } from '../parity/random_cases';
 import { runTorchCases, type TorchCase } from '../parity/torch_cases';
 
 /** A result row, tagged with the suite that produced it. */
 export interface PageRow {
-  suite: 'torch' | 'random' | 'heads' | 'matmul' | 'attention';
+  suite: 'torch' | 'random' | 'heads' | 'matmul' | 'attention' | 'cell_activation';
   /** torch: the cell; random / heads: the group (cell, dense, embedding, softmax); matmul: the kernel that ran. */
   group: string;
   /** 'step' | 'persistent' | 'cpu' | 'webgpu'; absent for random head cases (GPU vs CPU). */
@@ -76,6 +79,7 @@ export async function run(): Promise<ParityPageResult> {
       rows.push({ suite: 'matmul', group: r.kernel, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
     }
     rows.push(...(await attentionRows(gpu, cpu)));
+    rows.push(...(await cellActivationRows(gpu, cpu)));
     return { backend: gpu.backend, cpuBackend: cpu.backend, adapter: gpu.adapterName, rows, timing: await timedForward() };
   } finally {
     gpu.dispose();
@@ -86,4 +90,15 @@ export async function run(): Promise<ParityPageResult> {
 /** Luong dot attention's GPU kernels vs their CPU twin (tests/parity/attention_cases.ts). */
 async function attentionRows(gpu: Awaited<ReturnType<typeof createRuntime>>, cpu: Awaited<ReturnType<typeof createRuntime>>): Promise<PageRow[]> {
   return (await runAttentionCases(gpu, cpu)).map((r) => ({ suite: 'attention', group: r.case, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail }));
+}
+
+/** GRU/LSTM/SimpleRNN with activation relu, sigmoid, linear: both GPU paths vs the CPU reference, outputs and gradients (tests/parity/cell_activation_cases.ts). */
+async function cellActivationRows(gpu: Awaited<ReturnType<typeof createRuntime>>, cpu: Awaited<ReturnType<typeof createRuntime>>): Promise<PageRow[]> {
+  const rows: PageRow[] = [];
+  for (const c of cellActivationCases) {
+    for (const path of ['step', 'persistent'] as const) {
+      for (const r of await runCellActivationCase(cpu, gpu, path, c)) rows.push({ suite: 'cell_activation', group: c.name, path, name: r.name, ok: r.ok, maxAbs: r.maxAbs, detail: r.detail });
+    }
+  }
+  return rows;
 }
