@@ -74,7 +74,7 @@ export {
   type RowOptions,
 } from './training/losses';
 export type { RecurrentPath, RecurrentRunStats } from './scheduler';
-export type { CellType, GateActivation, StateDict, ArrayLikeTensor } from './weights/types';
+export type { CellActivation, CellType, GateActivation, StateDict, ArrayLikeTensor } from './weights/types';
 export type { KerasRecurrentWeights, KerasRecurrentArrays } from './weights/keras';
 
 // Text preprocessing (src/text/): Keras's Tokenizer and pad_sequences; CPU only, no runtime needed.
