@@ -10,7 +10,7 @@
 //          --reps N (timed repetitions, default 5; --quick 3)   --warmup N (untimed runs after the parity run, default 1; --quick 0)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
 //          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
-//          --out DIR (default bench/results)   --name PREFIX (file names PREFIX-<timestamp>.*)
+//          --out DIR (default bench/results)   --name PREFIX (files PREFIX-<timestamp>.*)
 //          --parity-paths a,b (paths that run once for parity, untimed)   --tol-output X   --tol-grad X
 // Paths: ours-step ours-persistent ours-cpu ours-wasm tfjs-webgpu tfjs-webgpu-packed tfjs-cpu tfjs-wasm ort-webgpu ort-wasm
 // Prints progress while it runs, then a table; writes DIR/<timestamp>.json and
@@ -171,7 +171,7 @@ async function main() {
   console.log('\n' + renderTable(result, { color: process.stdout.isTTY }));
   mkdirSync(opts.out, { recursive: true });
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
-  const base = resolve(opts.out, `${opts.name ? `${opts.name}-` : ''}${stamp}${opts.node ? '-node' : ''}`);
+  const base = resolve(opts.out, opts.name ? `${opts.name}-${stamp}` : `${stamp}${opts.node ? '-node' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify(result, null, 1));
   writeFileSync(`${base}.html`, renderReport(result));
   writeFileSync(`${base}.md`, renderMarkdown(result));
