@@ -11,6 +11,9 @@ import { compare } from './parity/compare';
 import { runGradCases, type GradCase } from './parity/grad_cases';
 import { runLossCurveCase } from './parity/loss_curve_cases';
 import { runTorchCases, type TorchCase } from './parity/torch_cases';
+import { runHeadsFixtureCases, type HeadsFixtures } from './parity/random_cases';
+import { denseCases, runDenseCase } from './parity/wasm_cases';
+import heads from './fixtures/heads.json';
 
 const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
 
@@ -58,6 +61,15 @@ describe('wasm backend vs PyTorch fixtures', () => {
   }
 });
 
+describe('wasm backend: Dense, Embedding, Softmax vs PyTorch (heads.json)', () => {
+  it('every head within 1e-5', async () => {
+    const rt = await createRuntime({ backend: 'wasm' });
+    const rows = await runHeadsFixtureCases(rt, heads as HeadsFixtures);
+    expect(rows.length).toBeGreaterThan(3);
+    for (const r of rows) expect(r.ok, `${r.name}: ${r.detail}`).toBe(true);
+  });
+});
+
 describe('wasm backend vs the CPU reference', () => {
   let wasm: Runtime;
   let cpu: Runtime;
@@ -69,6 +81,13 @@ describe('wasm backend vs the CPU reference', () => {
     wasm?.dispose();
     cpu?.dispose();
   });
+
+  for (const c of denseCases) {
+    it(`${c.name}: forward and backward (GEMMs)`, async () => {
+      const rows = await runDenseCase(wasm, cpu, c);
+      for (const r of rows) expect(r.ok, r.detail).toBe(true);
+    });
+  }
 
   it('a stream continues its state across calls as one forward does', async () => {
     const opts = { inputSize: 3, hiddenSize: 5, seed: 4 };

@@ -6,6 +6,8 @@ import { activationBackward } from '../kernels/heads';
 import { colsumGrad, matmulBiasForward, matmulGrad } from '../kernels/matmul';
 import type { Param } from '../training/params';
 import { activationBackwardRef } from '../reference/heads';
+import type { WasmEngine } from '../wasm/engine';
+import { denseBackwardWasm, denseForwardWasm, freeDense, packDense, type PackedDense } from '../wasm/dense';
 import { matmulBiasRef } from '../reference/matmul';
 import type { ActivationName } from '../reference/math';
 import type { GpuContext } from '../gpu/context';
@@ -50,6 +52,11 @@ export class Dense {
   private gpu: { weight: GPUBuffer; bias: GPUBuffer } | null = null;
   private grads: { kind: 'webgpu'; weight: GPUBuffer; bias: GPUBuffer } | { kind: 'cpu'; weight: Float64Array; bias: Float64Array } | null = null;
   private cpuStale = false;
+  /** wasm backend: W and b packed into the engine's memory, for the weights as of wasmStamp. */
+  private wasmPacked: PackedDense | null = null;
+  private wasmStamp = { version: -1, edits: -1 };
+  /** Bumped by in-place edits of parameters() values (optimizers call changed()). */
+  private edits = 0;
 
   /** @internal use rt.dense() */
   static create(backend: Backend, opts: DenseOptions): Dense {
@@ -166,6 +173,8 @@ export class Dense {
     const outShape = [...inShape.slice(0, -1), this.units];
     if (this.backend.kind === 'cpu') {
       const data = x instanceof Tensor ? x.cpuData(op) : x;
+      const eng = this.backend.engine;
+      if (eng) return Tensor.fromCpu(denseForwardWasm(eng, this.packed(eng), data, M, this.units, this.inputSize, this.activation), outShape);
       return Tensor.fromCpu(matmulBiasRef(data, this.weight, this.bias, M, this.units, this.inputSize, this.activation), outShape);
     }
     const ctx = this.backend.ctx;
@@ -225,6 +234,8 @@ export class Dense {
         const da = tape.y ? activationBackwardRef(this.activation, tape.y.cpuData(op), dy) : dy;
         const g = this.cpuGrads();
         const x = tape.x.cpuData(op);
+        const eng = this.backend.engine;
+        if (eng) return Tensor.fromCpu(denseBackwardWasm(eng, this.packed(eng), x, da, M, this.units, this.inputSize, g.weight, g.bias), tape.x.shape);
         const dx = new Float64Array(M * this.inputSize);
         for (let m = 0; m < M; m++) {
           for (let n = 0; n < this.units; n++) {
@@ -274,9 +285,10 @@ export class Dense {
     this.alive('Dense.parameters');
     if (this.backend.kind === 'cpu') {
       const g = this.cpuGrads();
+      const changed = () => void this.edits++; // the wasm engine repacks before its next use
       return [
-        { name: 'weight', size: this.weight.length, kind: 'cpu', value: this.weight, grad: g.weight },
-        { name: 'bias', size: this.units, kind: 'cpu', value: this.bias, grad: g.bias },
+        { name: 'weight', size: this.weight.length, kind: 'cpu', value: this.weight, grad: g.weight, changed },
+        { name: 'bias', size: this.units, kind: 'cpu', value: this.bias, grad: g.bias, changed },
       ];
     }
     const g = this.gpuGrads();
@@ -342,6 +354,7 @@ export class Dense {
   dispose(): void {
     this.disposed = true;
     this.freeWeights();
+    this.freeWasm();
     if (this.grads?.kind === 'webgpu' && this.backend.kind === 'webgpu') {
       this.backend.ctx.destroyBuffer(this.grads.weight);
       this.backend.ctx.destroyBuffer(this.grads.bias);
@@ -360,6 +373,21 @@ export class Dense {
       this.grads = { kind: 'webgpu', weight: ctx.createStorage('dense.dweight', this.weight.length), bias: ctx.createStorage('dense.dbias', this.units) };
     }
     return this.grads;
+  }
+
+  /** The weights packed for the wasm engine, repacked after loads (version) and in-place edits. */
+  private packed(eng: WasmEngine): PackedDense {
+    if (this.wasmPacked && this.wasmStamp.version === this.version && this.wasmStamp.edits === this.edits) return this.wasmPacked;
+    const fresh = packDense(eng, this.weight, this.bias, this.units, this.inputSize);
+    this.freeWasm();
+    this.wasmPacked = fresh;
+    this.wasmStamp = { version: this.version, edits: this.edits };
+    return fresh;
+  }
+
+  private freeWasm(): void {
+    if (this.wasmPacked && this.backend.kind === 'cpu' && this.backend.engine) freeDense(this.backend.engine, this.wasmPacked);
+    this.wasmPacked = null;
   }
 
   private freeWeights(): void {

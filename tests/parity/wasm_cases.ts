@@ -2,7 +2,8 @@
 // data: gemmNT vs matmulBiasRef, the stack forward (gemm + recForward per layer
 // direction) vs stackForwardRef, and forward+backward (recBackward + the gradient
 // GEMMs) vs stackForwardBackwardRef. Shared by tests/wasm_parity.test.ts (Node) and
-// tests/browser/wasm_parity.ts (headless Chromium).
+// tests/browser/wasm_parity.ts (headless Chromium). Dense runs layer against layer
+// (wasm runtime vs the reference runtime), its backward's twin being Dense's loops.
 //
 // Tolerances (the issue's bars): forward values ≤ 1e-5 absolute; gradients ≤ 1e-4
 // relative to the tensor's largest reference magnitude (|got − ref| ≤ 1e-4·max|ref|,
@@ -15,6 +16,7 @@ import { initTorch } from '../../src/weights/init';
 import { directions, type CellType, type GateActivation, type RecurrentConfig, type StackWeights } from '../../src/weights/types';
 import { pad4, type WasmEngine } from '../../src/wasm/engine';
 import { freeCell, packCell, wasmStackRun } from '../../src/wasm/recurrent';
+import type { Runtime } from '../../src/index';
 import { compare } from './compare';
 
 export interface WasmRow {
@@ -192,4 +194,45 @@ export function runStackCase(eng: WasmEngine, c: StackCase): WasmRow[] {
   } finally {
     for (const row of cells) for (const p of row) freeCell(eng, p);
   }
+}
+
+export interface DenseCase {
+  name: string;
+  M: number;
+  K: number;
+  N: number;
+  act: 'none' | 'relu' | 'sigmoid' | 'tanh';
+  scale: number;
+}
+
+export const denseCases: DenseCase[] = [
+  { name: 'dense 1x1x1', M: 1, K: 1, N: 1, act: 'none', scale: 1 },
+  { name: 'dense odd 7x5x3 tanh', M: 7, K: 5, N: 3, act: 'tanh', scale: 1 },
+  { name: 'dense 33x17x9 relu', M: 33, K: 17, N: 9, act: 'relu', scale: 1 },
+  { name: 'dense 6x10x5 sigmoid saturated', M: 6, K: 10, N: 5, act: 'sigmoid', scale: 30 },
+];
+
+/**
+ * Dense forward (gemmNT with the activation fused) and backward (the gradient GEMMs) on
+ * the wasm runtime against the same layer on the float64 reference runtime: y, dx, dW, db.
+ */
+export async function runDenseCase(wasm: Runtime, cpu: Runtime, c: DenseCase): Promise<WasmRow[]> {
+  const rng = new Rng(c.M * 31 + c.K * 7 + c.N);
+  const x = rand(rng, c.M * c.K, c.scale);
+  const dy = rand(rng, c.M * c.N, 1);
+  const out: Record<string, Record<string, ArrayLike<number>>> = {};
+  for (const rt of [wasm, cpu]) {
+    const layer = rt.dense({ inputSize: c.K, units: c.N, activation: c.act, seed: 3 });
+    const r = await layer.record(x, [c.M, c.K]);
+    const dx = await layer.backward(r.tape, dy);
+    const [pw, pb] = layer.parameters();
+    out[rt.backend] = { y: await r.output.read(), dx: await dx.read(), dW: Float64Array.from(pw.grad as Float64Array), db: Float64Array.from(pb.grad as Float64Array) };
+    layer.dispose();
+  }
+  const ref = out.cpu;
+  const got = out[wasm.backend];
+  return [
+    { kernel: 'forward', ...compare(`${c.name} y`, ref.y, got.y, FWD) },
+    ...(['dx', 'dW', 'db'] as const).map((k) => ({ kernel: 'backward' as const, ...compare(`${c.name} ${k}`, ref[k], got[k], gradTol(ref[k])) })),
+  ];
 }
