@@ -15,7 +15,7 @@ import { Adam, categoricalAccuracy, padSequences } from 'webgpu-rnn';
 import { argmax, lcg, report, setup } from './_common.mjs';
 
 const { args, rt, t0 } = await setup('tagging', 'Per-token tagging with a bidirectional GRU over pre-padded, masked strings.', {
-  epochs: { default: 25, quick: 10, help: 'training epochs' },
+  epochs: { default: 20, quick: 10, help: 'training epochs' },
   train: { default: 512, quick: 128, help: 'training strings (128 more are held out)' },
 });
 
@@ -59,7 +59,7 @@ const optimizer = new Adam(model.parameters(), { lr: 0.03 });
 const hist = await model.fit(
   { x: train.x, y: train.y, seqLen: T },
   {
-    loss: 'softmaxCrossEntropy', optimizer, epochs: args.epochs, batchSize: 16, seed: 3,
+    loss: 'softmaxCrossEntropy', optimizer, epochs: args.epochs, batchSize: 32, seed: 3,
     onEpochEnd: ({ epoch, logs }) => {
       if (epoch === 0 || (epoch + 1) % 5 === 0 || epoch + 1 === args.epochs) console.log(`epoch ${String(epoch + 1).padStart(3)}  loss ${logs.loss.toFixed(4)}`);
     },
