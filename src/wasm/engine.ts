@@ -4,7 +4,8 @@
 // that memory; JS copies float64 host arrays in (as float32, zero-padded) and out.
 //
 // Allocation: first-fit over a sorted free list with coalescing, 16-byte aligned,
-// every block zeroed on allocation (the kernels rely on zero padding). Weights live
+// blocks zeroed on allocation (the kernels rely on zero padding) unless the caller
+// says a kernel writes all of it. Weights live
 // in blocks owned by their layer (freed on repack and dispose); everything a call
 // needs lives in a Scope freed when the call ends, also on an error.
 import { kernelsWasmBase64 } from './kernels_wasm';
@@ -68,8 +69,8 @@ export class WasmEngine {
     return n;
   }
 
-  /** A zeroed block of `floats` float32s; returns its byte offset. */
-  alloc(floats: number): number {
+  /** A block of `floats` float32s, zeroed unless `zero` is false (for outputs a kernel writes in full); returns its byte offset. */
+  alloc(floats: number, zero = true): number {
     const bytes = Math.max(16, (floats * 4 + 15) & ~15);
     let ptr = -1;
     for (let i = 0; i < this.free.length; i++) {
@@ -97,7 +98,7 @@ export class WasmEngine {
       }
       this.top = end;
     }
-    new Uint8Array(this.k.memory.buffer, ptr, bytes).fill(0);
+    if (zero) new Uint8Array(this.k.memory.buffer, ptr, bytes).fill(0);
     this.sizes.set(ptr, bytes);
     return ptr;
   }
@@ -173,8 +174,8 @@ export class Scope {
   private blocks: number[] = [];
   constructor(private readonly engine: WasmEngine) {}
 
-  alloc(floats: number): number {
-    const p = this.engine.alloc(floats);
+  alloc(floats: number, zero = true): number {
+    const p = this.engine.alloc(floats, zero);
     this.blocks.push(p);
     return p;
   }

@@ -136,7 +136,7 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
     const cN = lstm ? new Float64Array(L * D * BH) : null;
     let input = sc.alloc(BT * wasmInputWidth(cfg, 0));
     eng.write(input, wasmInputWidth(cfg, 0), x, BT, cfg.inputSize);
-    const xg = sc.alloc(BT * Gp); // (B·T, Gp), reused by every layer direction
+    const xg = sc.alloc(BT * Gp, false); // (B·T, Gp), reused by every layer direction; gemmNT writes all of it
     const scratch = sc.alloc(B * Gp + 3 * B * Hp);
     for (let l = 0; l < L; l++) {
       const Ip = wasmInputWidth(cfg, l);
@@ -151,8 +151,9 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
         const cs = lstm ? sc.alloc((T + 1) * B * Hp) : 0;
         if (a.h0) eng.write(hs, Hp, a.h0, B, H, H, ld * BH);
         if (cs && a.c0) eng.write(cs, Hp, a.c0, B, H, H, ld * BH);
-        const tape = bw ? sc.alloc(T * B * Gp) : 0;
-        const ext = bw && cfg.cell === 'gru' ? sc.alloc(T * B * Hp) : 0;
+        // written at every step that runs, the only steps the backward reads
+        const tape = bw ? sc.alloc(T * B * Gp, false) : 0;
+        const ext = bw && cfg.cell === 'gru' ? sc.alloc(T * B * Hp, false) : 0;
         k.recForward(flags[0], flags[1], flags[2], flags[3], d, flags[5], B, T, Hp, xg, w.whh, w.bhh, valid, hs, cs, out + d * H * 4, Iq, tape, ext, scratch);
         eng.read(hs + T * B * Hp * 4, Hp, B, H, hN, H, ld * BH);
         if (cN) eng.read(cs + T * B * Hp * 4, Hp, B, H, cN, H, ld * BH);

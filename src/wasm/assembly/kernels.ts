@@ -122,12 +122,68 @@ const LN2_LO: f32 = -2.12194440e-4;
 const MC: i32 = 64; // rows of `a` per cache block: 64 rows of K ≤ 256 floats stay in L1/L2 while every 4-row block of b passes over them
 
 /**
+ * One row: c (N) = src + bias + x (K) · b (N, K)ᵀ — the B = 1 recurrent step's matvec.
+ * 8 rows of b per pass (8 independent accumulator chains, 9 loads per 32 multiply-adds),
+ * so the loop is bound by loads rather than by the add latency; a 4-row tail.
+ */
+// @ts-ignore: decorator
+@inline function rowNT(N: i32, kb: usize, x: usize, b: usize, sb: usize, c: usize, src: usize, bias: usize, act: i32): void {
+  let n = 0;
+  for (; n + 7 < N; n += 8) {
+    const b0 = b + <usize>n * sb;
+    const b1 = b0 + sb, b2 = b1 + sb, b3 = b2 + sb, b4 = b3 + sb, b5 = b4 + sb, b6 = b5 + sb, b7 = b6 + sb;
+    let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+    let p4 = f32x4.splat(0), p5 = f32x4.splat(0), p6 = f32x4.splat(0), p7 = f32x4.splat(0);
+    for (let k: usize = 0; k < kb; k += 16) {
+      const u = v128.load(x + k);
+      p0 = f32x4.add(p0, f32x4.mul(u, v128.load(b0 + k)));
+      p1 = f32x4.add(p1, f32x4.mul(u, v128.load(b1 + k)));
+      p2 = f32x4.add(p2, f32x4.mul(u, v128.load(b2 + k)));
+      p3 = f32x4.add(p3, f32x4.mul(u, v128.load(b3 + k)));
+      p4 = f32x4.add(p4, f32x4.mul(u, v128.load(b4 + k)));
+      p5 = f32x4.add(p5, f32x4.mul(u, v128.load(b5 + k)));
+      p6 = f32x4.add(p6, f32x4.mul(u, v128.load(b6 + k)));
+      p7 = f32x4.add(p7, f32x4.mul(u, v128.load(b7 + k)));
+    }
+    let r0 = hsum4(p0, p1, p2, p3);
+    let r1 = hsum4(p4, p5, p6, p7);
+    if (bias) {
+      r0 = f32x4.add(r0, v128.load(bias + (<usize>n << 2)));
+      r1 = f32x4.add(r1, v128.load(bias + (<usize>(n + 4) << 2)));
+    }
+    if (src) {
+      r0 = f32x4.add(r0, v128.load(src + (<usize>n << 2)));
+      r1 = f32x4.add(r1, v128.load(src + (<usize>(n + 4) << 2)));
+    }
+    v128.store(c + (<usize>n << 2), vactivate(act, r0));
+    v128.store(c + (<usize>(n + 4) << 2), vactivate(act, r1));
+  }
+  for (; n < N; n += 4) {
+    const b0 = b + <usize>n * sb;
+    const b1 = b0 + sb, b2 = b1 + sb, b3 = b2 + sb;
+    let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
+    for (let k: usize = 0; k < kb; k += 16) {
+      const u = v128.load(x + k);
+      p0 = f32x4.add(p0, f32x4.mul(u, v128.load(b0 + k)));
+      p1 = f32x4.add(p1, f32x4.mul(u, v128.load(b1 + k)));
+      p2 = f32x4.add(p2, f32x4.mul(u, v128.load(b2 + k)));
+      p3 = f32x4.add(p3, f32x4.mul(u, v128.load(b3 + k)));
+    }
+    let r0 = hsum4(p0, p1, p2, p3);
+    if (bias) r0 = f32x4.add(r0, v128.load(bias + (<usize>n << 2)));
+    if (src) r0 = f32x4.add(r0, v128.load(src + (<usize>n << 2)));
+    v128.store(c + (<usize>n << 2), vactivate(act, r0));
+  }
+}
+
+/**
  * c (M, N) = src + bias + a (M, K) · b (N, K)ᵀ, float32, SIMD over K.
  *   src (M, N) with stride lds, or none (src = 0); src = c accumulates into c.
  *   bias (N) or none (bias = 0). act: Dense's activation applied last (0 = none).
  * Requires K % 4 = 0 and N % 4 = 0 (the host pads with zeros); M is any.
  * Blocking: 2 rows of a × 4 rows of b per inner loop (8 accumulators, 6 loads per 32
- * multiply-adds), rows of a in blocks of MC so that block stays in cache across b.
+ * multiply-adds), rows of a in blocks of MC so that block stays in cache across b; an odd
+ * last row of a block goes through rowNT (8 rows of b at a time).
  */
 export function gemmNT(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, src: usize, lds: i32, bias: usize, act: i32): void {
   const kb = <usize>K << 2;
@@ -141,8 +197,7 @@ export function gemmNT(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb
       const b2 = b1 + sb;
       const b3 = b2 + sb;
       const bv = bias ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
-      let m = m0;
-      for (; m + 1 < m1; m += 2) {
+      for (let m = m0; m + 1 < m1; m += 2) {
         const x0 = a + <usize>m * sa;
         const x1 = x0 + sa;
         let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
@@ -172,21 +227,9 @@ export function gemmNT(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb
         v128.store(c + ((<usize>m * <usize>ldc + <usize>n) << 2), vactivate(act, r0));
         v128.store(c + ((<usize>(m + 1) * <usize>ldc + <usize>n) << 2), vactivate(act, r1));
       }
-      if (m < m1) {
-        const x0 = a + <usize>m * sa;
-        let p0 = f32x4.splat(0), p1 = f32x4.splat(0), p2 = f32x4.splat(0), p3 = f32x4.splat(0);
-        for (let k: usize = 0; k < kb; k += 16) {
-          const u = v128.load(x0 + k);
-          p0 = f32x4.add(p0, f32x4.mul(u, v128.load(b0 + k)));
-          p1 = f32x4.add(p1, f32x4.mul(u, v128.load(b1 + k)));
-          p2 = f32x4.add(p2, f32x4.mul(u, v128.load(b2 + k)));
-          p3 = f32x4.add(p3, f32x4.mul(u, v128.load(b3 + k)));
-        }
-        let r0 = f32x4.add(hsum4(p0, p1, p2, p3), bv);
-        if (src) r0 = f32x4.add(r0, v128.load(src + ((<usize>m * <usize>lds + <usize>n) << 2)));
-        v128.store(c + ((<usize>m * <usize>ldc + <usize>n) << 2), vactivate(act, r0));
-      }
     }
+    // an odd last row of this block: the matvec path, 8 rows of b at a time
+    if ((m1 - m0) & 1) rowNT(N, kb, a + <usize>(m1 - 1) * sa, b, sb, c + ((<usize>(m1 - 1) * <usize>ldc) << 2), src ? src + ((<usize>(m1 - 1) * <usize>lds) << 2) : 0, bias, act);
   }
 }
 
