@@ -520,7 +520,7 @@ describe('webgpu only: adapter, device and limits', () => {
   });
 
   it('unknown backend name', async () => {
-    await expectError(null, () => createRuntime({ backend: 'metal' as 'cpu' }), ValueError, ["'webgpu' or 'cpu'", "'metal'"]);
+    await expectError(null, () => createRuntime({ backend: 'metal' as 'cpu' }), ValueError, ["'webgpu', 'cpu', 'wasm' or 'auto'", "'metal'"]);
   });
 
   it('device lost: calls reject with DeviceLostError, weights stay readable', async () => {

@@ -2,12 +2,13 @@
 // stopping, stopTraining, shuffling by seed, and its argument errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, ShapeError, ValueError, type Runtime } from '../src/index';
-import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { cpuRuntime, gpuRuntime, wasmRuntime } from './helpers/runtimes';
 
 const rts: Record<string, Runtime> = {};
 beforeAll(async () => {
   rts.webgpu = await gpuRuntime();
   rts.cpu = await cpuRuntime();
+  rts.wasm = await wasmRuntime();
 });
 afterAll(() => rts.webgpu.dispose());
 
@@ -31,7 +32,7 @@ function data() {
   return { x, y, seqLen: 4 };
 }
 
-for (const backend of ['webgpu', 'cpu'] as const) {
+for (const backend of ['webgpu', 'cpu', 'wasm'] as const) {
   describe(`fit on ${backend}`, () => {
     const model = () => {
       const rt = rts[backend];

@@ -17,13 +17,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, DisposedError, ShapeError, ValueError, type Runtime, type Sequential } from '../src/index';
 import { sampleToken } from '../src/models/generate';
 import { Rng } from '../src/weights/random';
-import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { cpuRuntime, gpuRuntime, wasmRuntime } from './helpers/runtimes';
 import { charData } from './parity/loss_curve_cases';
 
 const runtimes: Record<string, Runtime> = {};
 beforeAll(async () => {
   runtimes.webgpu = await gpuRuntime();
   runtimes.cpu = await cpuRuntime();
+  runtimes.wasm = await wasmRuntime();
 });
 afterAll(() => runtimes.webgpu.dispose());
 
@@ -87,7 +88,7 @@ async function greedyByPredict(model: Sequential, prompt: number[], n: number, s
 const makers = { lstm: lstmModel, deep: deepModel };
 const PROMPTS = [[1, 4, 2], [3], [6, 0, 5, 5, 2]];
 
-for (const backend of ['webgpu', 'cpu'] as const) {
+for (const backend of ['webgpu', 'cpu', 'wasm'] as const) {
   describe(`generate on ${backend}`, () => {
     for (const [name, make] of Object.entries(makers)) {
       it(`${name} model: greedy tokens equal predict over the growing sequence, step by step`, async () => {
@@ -329,7 +330,7 @@ describe('sampleToken (fixed logits)', () => {
   });
 });
 
-for (const backend of ['webgpu', 'cpu'] as const) {
+for (const backend of ['webgpu', 'cpu', 'wasm'] as const) {
   it(`${backend}: the character LSTM of the training section completes 'good' → 'good i am fine' through generate`, async () => {
     const rt = runtimes[backend];
     const d = charData();

@@ -5,13 +5,14 @@
 // plus NaN handling, truncated BPTT, and memory over a thousand steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, SGD, ValueError, type Runtime } from '../src/index';
-import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { cpuRuntime, gpuRuntime, wasmRuntime } from './helpers/runtimes';
 import { charData as sharedCharData } from './parity/loss_curve_cases';
 
 const runtimes: Record<string, Runtime> = {};
 beforeAll(async () => {
   runtimes.webgpu = await gpuRuntime();
   runtimes.cpu = await cpuRuntime();
+  runtimes.wasm = await wasmRuntime();
 });
 afterAll(() => runtimes.webgpu.dispose());
 
@@ -20,7 +21,7 @@ function charData() {
   return { ...d, id: (c: string) => d.chars.indexOf(c) };
 }
 
-for (const backend of ['webgpu', 'cpu'] as const) {
+for (const backend of ['webgpu', 'cpu', 'wasm'] as const) {
   describe(`learning on ${backend}`, () => {
     it("character LSTM learns the seed sentences and generates 'good i am fine' from 'good'", async () => {
       const rt = runtimes[backend];
@@ -107,7 +108,7 @@ for (const backend of ['webgpu', 'cpu'] as const) {
       const x = [0.5, -0.2, 0.1, 0.3, -0.4, 0.6];
       const dense = model.layers[1] as { torchStateDict(): unknown };
       let afterFirst: unknown = null;
-      const initial = backend === 'cpu' ? dense.torchStateDict() : null; // on the GPU, parameters() handed the weights to the optimizer
+      const initial = backend !== 'webgpu' ? dense.torchStateDict() : null; // on the GPU, parameters() handed the weights to the optimizer
       const run = model.fit(
         { x, y: [1], seqLen: 3 },
         {
@@ -127,7 +128,7 @@ for (const backend of ['webgpu', 'cpu'] as const) {
         await model.syncWeights();
         expect(dense.torchStateDict()).toEqual(afterFirst);
       } else {
-        // the CPU's float64 loss stays finite, but the first update overflows the float32
+        // the host backends' float64 loss (wasm: from float32 outputs) stays finite, but the first update overflows the float32
         // weights: the optimizer refuses it, and the weights stay finite, as before that step
         await expect(run).rejects.toThrow(/epoch 0, batch 0: SGD.step: the update would make .* non-finite/);
         expect(afterFirst).toBeNull();

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../src/index';
 import { compare } from './parity/compare';
-import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { cpuRuntime, gpuRuntime, wasmRuntime } from './helpers/runtimes';
 import { data } from './helpers/data';
 
 // float32 GPU vs itself in another schedule (per-step calls vs one call): the
@@ -12,11 +12,11 @@ import { data } from './helpers/data';
 const TOL = { atol: 1e-6 };
 
 
-for (const backend of ['webgpu', 'cpu'] as const) {
+for (const backend of ['webgpu', 'cpu', 'wasm'] as const) {
   describe(`streams on ${backend}`, () => {
     let rt: Runtime;
     beforeAll(async () => {
-      rt = backend === 'webgpu' ? await gpuRuntime() : await cpuRuntime();
+      rt = backend === 'webgpu' ? await gpuRuntime() : backend === 'wasm' ? await wasmRuntime() : await cpuRuntime();
     });
     afterAll(() => rt.dispose());
 

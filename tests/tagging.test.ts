@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adam, categoricalAccuracy, padSequences, type Runtime } from '../src/index';
 import { Rng } from '../src/weights/random';
-import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { cpuRuntime, gpuRuntime, wasmRuntime } from './helpers/runtimes';
 
 const LETTERS = [1, 2, 3, 4]; // ids of a, b, c, d
 const DIGITS = [5, 6, 7, 8]; // ids of 0, 1, 2, 3
@@ -39,10 +39,11 @@ const runtimes: Record<string, Runtime> = {};
 beforeAll(async () => {
   runtimes.webgpu = await gpuRuntime();
   runtimes.cpu = await cpuRuntime();
+  runtimes.wasm = await wasmRuntime();
 });
 afterAll(() => runtimes.webgpu.dispose());
 
-for (const backend of ['webgpu', 'cpu'] as const) {
+for (const backend of ['webgpu', 'cpu', 'wasm'] as const) {
   describe(`tagging on ${backend}`, () => {
     it('Embedding(maskZero) → bidirectional GRU → per-step Dense learns the tags: ≥ 98 % token accuracy on held-out strings', async () => {
       const rt = runtimes[backend];
