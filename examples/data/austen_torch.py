@@ -7,7 +7,8 @@ per character before and after training, the loss every 25 steps).
     /usr/bin/python3 examples/data/austen_torch.py     # Debian's python3-torch (1.13), CPU
 
 The protocol, which examples/char_austen.mjs follows line by line:
-  text   examples/data/persuasion.txt (bash examples/data/make_austen.sh); the
+  text   examples/data/persuasion.txt (bash examples/data/make_austen.sh, run
+         from here when the file is missing); the
          held-out part is the last chapter, from the last line that starts with
          "Chapter <n>" to the end; everything before it is training text.
   vocab  the sorted distinct characters of the whole text; id = index in it.
@@ -32,6 +33,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import time
 
 import torch
@@ -61,7 +63,10 @@ def lcg(seed):
 
 
 def load():
-    with open(os.path.join(HERE, "persuasion.txt"), encoding="utf-8") as f:
+    path = os.path.join(HERE, "persuasion.txt")
+    if not os.path.exists(path):  # committed; remade from Debian's r-cran-janeaustenr when absent
+        subprocess.run(["bash", os.path.join(HERE, "make_austen.sh")], check=True)
+    with open(path, encoding="utf-8") as f:
         text = f.read()
     cut = [m.start() for m in re.finditer(r"^Chapter \d+", text, re.M)][-1]
     vocab = sorted(set(text))
