@@ -5,7 +5,7 @@
 // after warm-up. Loads src/ through Vite (TypeScript), like the benchmark.
 //   node scripts/wasm-speed.mjs                 # LSTM (1, 256, 64, 128), every cell
 //   node scripts/wasm-speed.mjs --all --reps 9  # also (32, 64, 64, 128) and (1, 1, 64, 128)
-//   node scripts/wasm-speed.mjs --no-cpu        # skip the (slow) reference
+//   node scripts/wasm-speed.mjs --big --no-cpu  # also (64, 100, 128, 256); --no-cpu skips the (slow) reference
 import { runnerImport } from 'vite';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +13,7 @@ const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 15;
 const shapes = [[1, 256, 64, 128]];
 if (args.includes('--all')) shapes.push([32, 64, 64, 128], [1, 1, 64, 128]);
+if (args.includes('--big')) shapes.push([64, 100, 128, 256]);
 const cells = args.includes('--lstm') ? ['lstm'] : ['lstm', 'gru', 'simpleRNN'];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { module: lib } = await runnerImport(`${root}src/index.ts`, { root, configFile: false, logLevel: 'silent' });

@@ -51,6 +51,8 @@ export const gemmCases: GemmCase[] = [
   { name: 'gemm 130x12x64 no bias', M: 130, N: 12, K: 64, bias: false, act: 'none', scale: 1 },
   { name: 'gemm 9x6x10 sigmoid saturated', M: 9, N: 6, K: 10, bias: true, act: 'sigmoid', scale: 30 },
   { name: 'gemm 9x6x10 tanh saturated', M: 9, N: 6, K: 10, bias: true, act: 'tanh', scale: 30 },
+  { name: 'gemm 5x8x300 tanh (K in two passes)', M: 5, N: 8, K: 300, bias: true, act: 'tanh', scale: 0.1 },
+  { name: 'gemm 70x7x601 (K in three passes, M over two row blocks)', M: 70, N: 7, K: 601, bias: true, act: 'none', scale: 1 },
 ];
 
 const ACT_CODE = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
@@ -116,6 +118,8 @@ export const stackCases: StackCase[] = [
   { name: 'lstm hardSigmoid mask', cell: 'lstm', B: 3, T: 6, I: 3, H: 7, act: 'hardSigmoid', steps: 'mask' },
   { name: 'lstm hardSigmoidKeras3 bidirectional', cell: 'lstm', B: 2, T: 5, I: 3, H: 4, act: 'hardSigmoidKeras3', bidirectional: true },
   { name: 'lstm B=1 T=16 H=16', cell: 'lstm', B: 1, T: 16, I: 8, H: 16 },
+  { name: 'lstm T·B = 270 > 256 (weight gradients in K passes), lengths', cell: 'lstm', B: 3, T: 90, I: 3, H: 5, steps: 'lengths' },
+  { name: 'gru B=33 (odd batch over two row blocks) T=2', cell: 'gru', B: 33, T: 2, I: 4, H: 6, h0: true },
   { name: 'gru reset_after odd h0', cell: 'gru', B: 3, T: 7, I: 5, H: 9, h0: true },
   { name: 'gru reset_after=false odd h0', cell: 'gru', B: 3, T: 7, I: 5, H: 9, resetAfter: false, h0: true },
   { name: 'gru reset_after=false 2 layers bidirectional mask', cell: 'gru', B: 3, T: 6, I: 4, H: 5, layers: 2, bidirectional: true, resetAfter: false, steps: 'mask' },

@@ -119,7 +119,8 @@ const LN2_LO: f32 = -2.12194440e-4;
   return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
 }
 
-const MC: i32 = 64; // rows of `a` per cache block: 64 rows of K ≤ 256 floats stay in L1/L2 while every 4-row block of b passes over them
+const MC: i32 = 32; // rows of `a` per cache block: 32 rows of KC floats (32 KiB) stay in L1/L2 while every 4-row block of b passes over them
+const KC: i32 = 256; // K per pass: longer sums (the weight gradients over all steps) run as accumulating passes
 
 /**
  * One row: c (N) = src + bias + x (K) · b (N, K)ᵀ — the B = 1 recurrent step's matvec.
@@ -183,9 +184,25 @@ const MC: i32 = 64; // rows of `a` per cache block: 64 rows of K ≤ 256 floats 
  * Requires K % 4 = 0 and N % 4 = 0 (the host pads with zeros); M is any.
  * Blocking: 2 rows of a × 4 rows of b per inner loop (8 accumulators, 6 loads per 32
  * multiply-adds), rows of a in blocks of MC so that block stays in cache across b; an odd
- * last row of a block goes through rowNT (8 rows of b at a time).
+ * last row of a block goes through rowNT (8 rows of b at a time); K in passes of KC.
  */
 export function gemmNT(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, src: usize, lds: i32, bias: usize, act: i32): void {
+  if (K <= KC) {
+    gemmPanel(M, N, K, a, lda, b, ldb, c, ldc, src, lds, bias, act);
+    return;
+  }
+  // K in passes of KC: the first adds src and bias, the later ones accumulate into c, the last applies act
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const first = k0 == 0;
+    const off = <usize>k0 << 2;
+    gemmPanel(M, N, kc, a + off, lda, b + off, ldb, c, ldc, first ? src : c, first ? lds : ldc, first ? bias : 0, k0 + kc >= K ? act : 0);
+  }
+}
+
+/** One pass of gemmNT over K ≤ KC (see gemmNT). */
+// @ts-ignore: decorator
+@inline function gemmPanel(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, src: usize, lds: i32, bias: usize, act: i32): void {
   const kb = <usize>K << 2;
   const sa = <usize>lda << 2;
   const sb = <usize>ldb << 2;
