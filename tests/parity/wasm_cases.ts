@@ -101,6 +101,8 @@ export interface StackCase {
   resetAfter?: boolean;
   act?: GateActivation;
   relu?: boolean;
+  /** The cell activation of GRU/LSTM (Keras `activation`); SimpleRNN's via relu. */
+  cellActivation?: 'tanh' | 'relu' | 'sigmoid' | 'linear';
   /** 'lengths': random lengths in [1, T]; 'mask': a random Keras mask; none: all steps. */
   steps?: 'lengths' | 'mask';
   h0?: boolean;
@@ -128,6 +130,11 @@ export const stackCases: StackCase[] = [
   { name: 'rnn tanh odd bidirectional lengths', cell: 'rnn', B: 3, T: 7, I: 5, H: 9, bidirectional: true, steps: 'lengths', h0: true },
   { name: 'rnn relu 2 layers mask', cell: 'rnn', B: 2, T: 6, I: 3, H: 5, layers: 2, relu: true, steps: 'mask' },
   { name: 'rnn saturated |x|=30', cell: 'rnn', B: 2, T: 4, I: 3, H: 5, scale: 30 },
+  { name: 'lstm activation relu lengths', cell: 'lstm', B: 3, T: 5, I: 3, H: 6, cellActivation: 'relu', steps: 'lengths' },
+  { name: 'lstm activation sigmoid bidirectional', cell: 'lstm', B: 2, T: 4, I: 3, H: 5, cellActivation: 'sigmoid', bidirectional: true },
+  { name: 'gru activation linear mask', cell: 'gru', B: 3, T: 5, I: 3, H: 6, cellActivation: 'linear', steps: 'mask' },
+  { name: 'gru reset_after=false activation sigmoid', cell: 'gru', B: 2, T: 5, I: 3, H: 7, cellActivation: 'sigmoid', resetAfter: false, h0: true },
+  { name: 'rnn activation linear', cell: 'rnn', B: 2, T: 4, I: 3, H: 5, cellActivation: 'linear' },
 ];
 
 function configOf(c: StackCase): RecurrentConfig {
@@ -137,7 +144,7 @@ function configOf(c: StackCase): RecurrentConfig {
     hiddenSize: c.H,
     numLayers: c.layers ?? 1,
     bidirectional: !!c.bidirectional,
-    nonlinearity: c.relu ? 'relu' : 'tanh',
+    nonlinearity: c.cellActivation ?? (c.relu ? 'relu' : 'tanh'),
     resetAfter: c.resetAfter ?? true,
     recurrentActivation: c.act ?? 'sigmoid',
     bias: 'double',
