@@ -2,6 +2,7 @@
 // every GEMM case and every stack case (forward, and backward with weight gradients),
 // one test per case so a failure names it. Also: a call frees every block it allocated.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LimitError } from '../src/errors';
 import { WasmEngine } from '../src/wasm/engine';
 import { gemmCases, runGemmCase, runStackCase, stackCases, type WasmRow } from './parity/wasm_cases';
 
@@ -15,6 +16,13 @@ describe('wasm kernels vs the float64 reference', () => {
   let eng: WasmEngine;
   beforeAll(async () => {
     eng = await WasmEngine.create();
+  });
+
+  it('memory the engine cannot grow to is a LimitError, and the engine stays usable', () => {
+    const before = eng.liveBytes;
+    expect(() => eng.alloc(2 ** 31)).toThrow(LimitError); // 8 GiB: over wasm32's 4 GiB
+    expect(eng.liveBytes).toBe(before);
+    expectOk([runGemmCase(eng, gemmCases[1])]);
   });
 
   for (const c of gemmCases) it(c.name, () => expectOk([runGemmCase(eng, c)]));

@@ -75,9 +75,9 @@ export function denseBackwardWasm(eng: WasmEngine, p: PackedDense, x: ArrayLike<
     eng.k.gemmNT(M, Kp, Np, pda, Np, p.wT, Np, dx, Kp, 0, 0, 0, 0);
     const m = eng.f32();
     for (let n = 0; n < N; n++) {
-      const row = (dW >> 2) + n * Kp;
+      const row = (dW >>> 2) + n * Kp;
       for (let k = 0; k < K; k++) gW[n * K + k] += m[row + k];
-      gB[n] += m[(db >> 2) + n];
+      gB[n] += m[(db >>> 2) + n];
     }
     return eng.read(dx, Kp, M, K, new Float64Array(M * K));
   } finally {

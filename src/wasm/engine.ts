@@ -8,6 +8,7 @@
 // says a kernel writes all of it. Weights live
 // in blocks owned by their layer (freed on repack and dispose); everything a call
 // needs lives in a Scope freed when the call ends, also on an error.
+import { LimitError } from '../errors';
 import { kernelsWasmBase64 } from './kernels_wasm';
 
 /** The kernels' exports (pointers are byte offsets; sizes and strides in floats). */
@@ -71,7 +72,7 @@ export class WasmEngine {
 
   /** A block of `floats` float32s, zeroed unless `zero` is false (for outputs a kernel writes in full); returns its byte offset. */
   alloc(floats: number, zero = true): number {
-    const bytes = Math.max(16, (floats * 4 + 15) & ~15);
+    const bytes = Math.max(16, Math.ceil((floats * 4) / 16) * 16); // arithmetic, not bit operations: sizes may pass 2^31
     let ptr = -1;
     for (let i = 0; i < this.free.length; i++) {
       const f = this.free[i];
@@ -93,7 +94,13 @@ export class WasmEngine {
         try {
           this.k.memory.grow(Math.max(pages, Math.min(have / PAGE, 256))); // grow geometrically (capped at 16 MiB a step)
         } catch {
-          this.k.memory.grow(pages); // throws a RangeError if even that cannot be had
+          try {
+            this.k.memory.grow(pages);
+          } catch {
+            throw new LimitError(
+              `wasm backend: needs ${end} bytes of WebAssembly memory (a block of ${bytes} bytes on top of ${this.top} in use), more than the engine can grow to (wasm32: at most 4 GiB, less where the host refuses). Hint: use smaller batches or sequences.`,
+            );
+          }
         }
       }
       this.top = end;
@@ -145,7 +152,7 @@ export class WasmEngine {
   /** Copies `rows` rows of `cols` values from a host array (row stride `srcLd`, from `srcOff`) into memory at `ptr` with row stride `ld` floats. */
   write(ptr: number, ld: number, src: ArrayLike<number>, rows: number, cols: number, srcLd = cols, srcOff = 0): void {
     const m = this.f32();
-    const base = ptr >> 2;
+    const base = ptr >>> 2;
     if (ld === cols && srcLd === cols && (src instanceof Float64Array || src instanceof Float32Array)) {
       m.set(src.subarray(srcOff, srcOff + rows * cols), base);
       return;
@@ -160,7 +167,7 @@ export class WasmEngine {
   /** Copies `rows` × `cols` floats at `ptr` (row stride `ld`) into `dst` (row stride `dstLd`, from `dstOff`), float64. */
   read(ptr: number, ld: number, rows: number, cols: number, dst: Float64Array, dstLd = cols, dstOff = 0): Float64Array {
     const m = this.f32();
-    const base = ptr >> 2;
+    const base = ptr >>> 2;
     for (let r = 0; r < rows; r++) {
       const o = base + r * ld;
       const d = dstOff + r * dstLd;

@@ -129,7 +129,7 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
   const sc = eng.scope();
   try {
     const valid = sc.alloc(BT); // (B, T) i32
-    eng.i32().set(a.valid, valid >> 2);
+    eng.i32().set(a.valid, valid >>> 2);
     const outW = wasmInputWidth(cfg, L); // stride of the last layer's output rows
     const layers: LayerRun[] = [];
     const hN = new Float64Array(L * D * BH);
@@ -202,10 +202,10 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
         const ld = l * D + d;
         const st = layers[l].dirs[d];
         k.copyRows(BT, H, Hp, dUpper + d * H * 4, Iq, dout, Hp);
-        f32().fill(0, dxg >> 2, (dxg >> 2) + BT * Gp);
-        f32().fill(0, da >> 2, (da >> 2) + T * B * Gp);
-        f32().fill(0, dh >> 2, (dh >> 2) + B * Hp);
-        if (dc) f32().fill(0, dc >> 2, (dc >> 2) + B * Hp);
+        f32().fill(0, dxg >>> 2, (dxg >>> 2) + BT * Gp);
+        f32().fill(0, da >>> 2, (da >>> 2) + T * B * Gp);
+        f32().fill(0, dh >>> 2, (dh >>> 2) + B * Hp);
+        if (dc) f32().fill(0, dc >>> 2, (dc >>> 2) + B * Hp);
         if (bw.dhN) eng.write(dh, Hp, bw.dhN, B, H, H, ld * BH);
         if (dc && bw.dcN) eng.write(dc, Hp, bw.dcN, B, H, H, ld * BH);
         k.recBackward(flags[0], flags[1], flags[2], flags[3], d, flags[5], B, T, Hp, w.whhT, st.hs, st.cs, st.tape, st.ext, valid, dout, Hp, dh, dc, dxg, da, normBuf, scratch);
@@ -221,8 +221,8 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
           k.transpose(T * B, Hp, st.ext, Hp, vT, TBp);
           k.gemmNT(Hp, Hp, TBp, daT + 2 * Hp * TBp * 4, TBp, vT, TBp, dWhh + 2 * Hp * Hp * 4, Hp, 0, 0, 0, 0);
         }
-        f32().fill(0, dbhh >> 2, (dbhh >> 2) + Gp);
-        f32().fill(0, dbih >> 2, (dbih >> 2) + Gp);
+        f32().fill(0, dbhh >>> 2, (dbhh >>> 2) + Gp);
+        f32().fill(0, dbih >>> 2, (dbih >>> 2) + Gp);
         k.rowSumAdd(Gp, TBp, daT, TBp, dbhh);
         // dW_ih = dxgᵀ · in_l, db_ih, and dx_l += dxg · W_ih
         k.transpose(BT, Gp, dxg, Gp, dxgT, BTp);

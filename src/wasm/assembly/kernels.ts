@@ -32,11 +32,18 @@ const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 
-/** e^x for x clamped to [-87, 88] (Cephes expf: range reduction by ln 2, degree-7 polynomial, 2^n by exponent bits). */
+/**
+ * e^x for x clamped to [-87, 88] (Cephes expf: x = n·ln 2 + r, a degree-7 polynomial in
+ * r, 2^n through the exponent bits). n = round(x·log2 e) with the 1.5·2^23 trick: adding
+ * it rounds to an integer that the low mantissa bits then hold, so no separate
+ * rounding or float→int conversion is needed.
+ */
 // @ts-ignore: decorator
 @inline function vexp(xIn: v128): v128 {
   const x = f32x4.max(f32x4.min(xIn, f32x4.splat(88.0)), f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const magic = f32x4.splat(12582912.0); // 1.5·2^23
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), magic);
+  const n = f32x4.sub(t, magic); // round(x·log2 e) as a float
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -46,7 +53,8 @@ const LN2_LO: f32 = -2.12194440e-4;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // t's bits are 0x4B400000 + n: the exponent field of 2^n is (n + 127) << 23
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(t, i32x4.splat(0x4b400000)), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
 
