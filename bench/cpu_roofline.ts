@@ -13,8 +13,9 @@
 //   sum(bytes: i32, passes: i32) -> f32
 //     streaming read of memory [0, bytes) `passes` times, four v128 loads
 //     (64 bytes) per iteration into four accumulators.
-// Bounds: peak GFLOP/s = the best of several fma runs; bandwidth GB/s = the best
-// of several sum runs over a 64 MiB buffer (far larger than the last-level cache),
+// Bounds: peak GFLOP/s = the best of 20 short (~25 ms) fma runs; bandwidth GB/s =
+// the best of 20 sum runs over a 64 MiB buffer (far larger than the last-level
+// cache); short runs and the best of many, as other processes can only slow a run,
 // after many short calls that let V8 tier the functions up to optimised code.
 //
 // FLOPs and bytes of a row (documented in the README; elementwise gate math,
@@ -165,7 +166,7 @@ export interface CpuRoofline {
 }
 
 /** Measures the bounds: `reps` runs of each kernel, each about `targetMs` long after calibration. */
-export function measureCpuRoofline(reps = 7, targetMs = 100): CpuRoofline {
+export function measureCpuRoofline(reps = 20, targetMs = 25): CpuRoofline {
   const mod = new WebAssembly.Module(rooflineWasm());
   const inst = new WebAssembly.Instance(mod, {});
   const { fma, sum, mem } = inst.exports as { fma: (n: number) => number; sum: (bytes: number, passes: number) => number; mem: WebAssembly.Memory };

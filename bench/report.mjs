@@ -147,7 +147,8 @@ export function renderTable(result, { color = false } = {}) {
   out.push(
     '',
     `${result.host}; adapter: ${result.adapter}; tfjs ${result.tfjsVersion}${result.ortVersion ? `; onnxruntime-web ${result.ortVersion}` : ''}` +
-      `${result.crossOriginIsolated !== undefined ? `; cross-origin isolated: ${result.crossOriginIsolated ? 'yes' : 'no (one wasm thread)'}` : ''}; reps ${result.config.reps} after ${result.config.warmup} warm-up; ` +
+      `${result.crossOriginIsolated !== undefined ? `; cross-origin isolated: ${result.crossOriginIsolated ? 'yes' : 'no (one wasm thread)'}` : ''}` +
+      `${result.machine ? `; ${result.machine.cpus} CPUs, load average ${result.machine.loadavg1mStart.toFixed(1)} → ${result.machine.loadavg1mEnd.toFixed(1)}` : ''}; reps ${result.config.reps} after ${result.config.warmup} warm-up; ` +
       `tolerances: output |Δ| ≤ ${result.config.tolOutput}, gradient rel ≤ ${result.config.tolGradRel}` +
       (color ? '' : '; ! marks a value over its tolerance'),
   );
@@ -333,7 +334,8 @@ export function renderMarkdown(result) {
   const paths = PATH_ORDER.filter((p) => result.cases.some((c) => c.paths.some((q) => q.path === p)));
   const out = [
     `Benchmark run of ${result.started} on ${result.host === 'node' ? 'Node (Dawn)' : 'headless Chromium'}, adapter ${result.adapter}, tfjs ${result.tfjsVersion}; ` +
-      `medians of ${result.config.reps} repetitions after ${result.config.warmup} warm-up run(s) (and the parity run), in ms. ` +
+      `medians of ${result.config.reps} repetitions after ${result.config.warmup} warm-up run(s) (and the parity run), in ms` +
+      `${result.machine ? ` (${result.machine.cpus} CPUs, 1-min load average ${result.machine.loadavg1mStart.toFixed(1)} at the start, ${result.machine.loadavg1mEnd.toFixed(1)} at the end)` : ''}. ` +
       `A blank cell: the path did not run (see the note in the JSON; ONNX Runtime has no training step); n/a: the path is not available in this build. Parity: ${result.failures.length ? `${result.failures.length} FAILURE(S)` : 'every pair of paths within tolerance'}.`,
     '',
   ];

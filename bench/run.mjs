@@ -18,6 +18,7 @@
 // Exits 1 if any pair of paths disagrees beyond the tolerances (a fast wrong answer
 // is a failure) or the run failed.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -167,7 +168,10 @@ async function main() {
   const t0 = performance.now();
   const progress = (line) => console.log(`bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s  ${line}`);
   progress(`${opts.node ? 'Node (Dawn)' : 'headless Chromium'}; config ${JSON.stringify(opts.config)}`);
+  const load0 = loadavg()[0];
   const result = opts.node ? await runInNode(opts.config, progress) : await runInBrowser(opts.config, progress);
+  // how busy the machine was (other processes share the cores: timings are only as good as this)
+  result.machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadavg1mStart: load0, loadavg1mEnd: loadavg()[0] };
   console.log('\n' + renderTable(result, { color: process.stdout.isTTY }));
   mkdirSync(opts.out, { recursive: true });
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '');
