@@ -123,3 +123,32 @@ describe('bench/onnx.ts builds what torch.onnx.export writes', () => {
     }
   });
 });
+
+// The same paths in headless Chromium, where the benchmark runs (bench/run.mjs's
+// runInBrowser: Vite serves ONNX Runtime's .wasm/.mjs from node_modules and its log
+// comes through console.*): one tiny shape, parity only.
+describe('benchmark paths in headless Chromium (tiny shape)', () => {
+  it('ours-cpu, ours-wasm, ort-webgpu and ort-wasm run and agree, with the provider of every node', async () => {
+    const runMjs = new URL('../bench/run.mjs', import.meta.url).href;
+    const { runInBrowser } = (await import(/* @vite-ignore */ runMjs)) as { runInBrowser: (cfg: object, progress: (l: string) => void) => Promise<BenchResult> };
+    const r = await runInBrowser(
+      { cells: ['lstm', 'rnn'], shapes: [[2, 3, 5, 4]], paths: ['ours-cpu', 'ours-wasm', 'ort-webgpu', 'ort-wasm'], timings: false, train: true, roofline: false, generateTokens: 0 },
+      () => {},
+    );
+    expect(r.failures).toEqual([]);
+    expect(r.crossOriginIsolated).toBe(false); // so: one wasm thread for ONNX Runtime, as the README says
+    for (const c of r.cases) {
+      for (const p of c.paths) {
+        expect(p.ok, `${c.cell} ${p.path}: ${p.note ?? ''}`).toBe(true);
+        expect(p.maxAbsWorstPair!, `${c.cell} ${p.path}`).toBeLessThanOrEqual(DEFAULT_CONFIG.tolOutput);
+      }
+      const ortGpu = c.paths.find((p) => p.path === 'ort-webgpu')!;
+      const ortWasm = c.paths.find((p) => p.path === 'ort-wasm')!;
+      expect(ortWasm.recurrentProvider, c.cell).toBe('CPUExecutionProvider');
+      // LSTM on ONNX Runtime's WebGPU provider; its RNN falls back to the CPU, and the row says so
+      expect(ortGpu.recurrentProvider, c.cell).toBe(c.cell === 'lstm' ? 'WebGpuExecutionProvider' : 'CPUExecutionProvider');
+      expect(ortGpu.providerMismatch, c.cell).toBe(c.cell !== 'lstm');
+      expect(Object.keys(c.gradPairs).length, c.cell).toBe(1); // ours-cpu | ours-wasm: ONNX Runtime does not train
+    }
+  });
+});
