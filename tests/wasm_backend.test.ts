@@ -114,6 +114,25 @@ describe('wasm backend vs the CPU reference', () => {
     expect(r.gpu.at(-1)!).toBeLessThan(r.gpu[0] * 0.6); // it learned
   });
 
+  it("a recorded tape holds the engine's memory until backward() or dispose(); a refused backward keeps it", async () => {
+    const eng = (wasm.backendRef as { engine?: { liveBytes: number } }).engine!;
+    const layer = wasm.gru({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, seed: 5 });
+    const x = Float32Array.from({ length: 2 * 4 * 3 }, (_, i) => Math.cos(i));
+    (await layer.forward(x, { batch: 2, seqLen: 4 })).output.dispose(); // packs the weights
+    const base = eng.liveBytes;
+    const f = await layer.forward(x, { batch: 2, seqLen: 4, record: true });
+    expect(eng.liveBytes).toBeGreaterThan(base);
+    await expect(layer.backward(f.tape!, { dOutput: new Float32Array(3) })).rejects.toThrow(/dOutput/);
+    expect(eng.liveBytes).toBeGreaterThan(base); // still recorded: a bad call changes nothing
+    await layer.backward(f.tape!, { dOutput: new Float32Array(2 * 4 * 10).fill(0.1) });
+    expect(eng.liveBytes).toBe(base);
+    const f2 = await layer.forward(x, { batch: 2, seqLen: 4, record: true });
+    f2.tape!.dispose();
+    expect(eng.liveBytes).toBe(base);
+    layer.dispose();
+    expect(eng.liveBytes).toBeLessThan(base); // the packed weights too
+  });
+
   it('the packed weights follow loadTorchStateDict and optimizer steps (and clipping leaves values alone)', async () => {
     const opts = { inputSize: 2, hiddenSize: 3, seed: 9 };
     const x = Float32Array.from([0.5, -1, 0.25, 2, -0.5, 1]);

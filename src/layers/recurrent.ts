@@ -23,7 +23,7 @@ import {
 } from '../scheduler';
 import { Tensor, gpuInput, type Input } from '../tensor';
 import type { WasmEngine } from '../wasm/engine';
-import { freeCell, packCell, wasmStackRun, type PackedCell, type WasmStackArgs } from '../wasm/recurrent';
+import { freeCell, freeRecorded, packCell, wasmStackBackward, wasmStackForward, type PackedCell, type WasmRecorded, type WasmStackArgs } from '../wasm/recurrent';
 import { assertPositiveInt, checkElements, checkFormat, checkInput, checkLengths, checkMask, checkOptions, resolveBT } from '../validate';
 import { initKeras, initTorch } from '../weights/init';
 import { bhhFromGpu, bhhToGpu, whhFromGpu, whhToGpu } from '../weights/gpu_layout';
@@ -101,8 +101,9 @@ export interface RecurrentForwardOptions {
 
 /**
  * What a recorded forward pass keeps for its backward pass: on the GPU, the
- * layer inputs, states and gate activations (in buffers the tape owns); on the
- * CPU, the inputs (the reference recomputes the rest). backward() consumes it;
+ * layer inputs, states and gate activations (in buffers the tape owns); on wasm,
+ * the same in the engine's memory (blocks the tape owns); on the CPU, the inputs
+ * (the reference recomputes the rest). backward() consumes it;
  * dispose() frees it without a backward pass.
  */
 export class RecurrentTape {
@@ -115,7 +116,8 @@ export class RecurrentTape {
     readonly layer: Recurrent,
     /** @internal */ readonly data:
       | { kind: 'gpu'; tape: GpuTape }
-      | { kind: 'cpu'; x: Float64Array; B: number; T: number; lengths: Uint32Array; mask: Uint32Array | null; h0: Float64Array | null; c0: Float64Array | null },
+      | { kind: 'cpu'; x: Float64Array; B: number; T: number; lengths: Uint32Array; mask: Uint32Array | null; h0: Float64Array | null; c0: Float64Array | null }
+      | { kind: 'wasm'; rec: WasmRecorded; B: number; T: number },
     /** @internal The layer's weights version when recorded: backward() refuses a tape of older weights. */ readonly version: number,
   ) {}
   private used = false;
@@ -135,6 +137,7 @@ export class RecurrentTape {
     this.used = true;
     const be = this.layer.backendRef;
     if (this.data.kind === 'gpu' && be.kind === 'webgpu') disposeTape(be.ctx, this.data.tape);
+    if (this.data.kind === 'wasm') freeRecorded(this.data.rec);
   }
 }
 
@@ -364,8 +367,9 @@ export class Recurrent {
     if (opts.h0 !== undefined) checkInput(op, 'h0', opts.h0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
     if (opts.c0 !== undefined) checkInput(op, 'c0', opts.c0, [LD, B, H], '(L·D, B, H)', this.backend, hint);
 
+    if (this.backend.kind === 'cpu' && this.backend.engine) return this.forwardWasm(this.backend.engine, x, B, T, lengths, mask, opts);
     if (this.backend.kind === 'cpu') {
-      const res = this.backend.engine ? this.forwardWasm(this.backend.engine, x, B, T, lengths, mask, opts) : this.forwardCpu(x, B, T, lengths, mask, opts);
+      const res = this.forwardCpu(x, B, T, lengths, mask, opts);
       if (opts.record) {
         const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op).slice() : Float64Array.from(v));
         res.tape = RecurrentTape.create(this, { kind: 'cpu', x: f64(x)!, B, T, lengths, mask, h0: f64(opts.h0), c0: f64(opts.c0) }, this.version);
@@ -450,13 +454,14 @@ export class Recurrent {
     const H = cfg.hiddenSize;
     const LD = cfg.numLayers * directions(cfg);
     const host = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData('forward') : v);
-    const r = wasmStackRun(eng, cfg, this.packed(eng), host(x)!, wasmSteps(B, T, lengths, mask, host(opts.h0), host(opts.c0)), null);
+    // with record, the layer inputs, states and gate activations stay in the engine's memory for backward()
+    const { res: r, rec } = wasmStackForward(eng, cfg, this.packed(eng), host(x)!, wasmSteps(B, T, lengths, mask, host(opts.h0), host(opts.c0)), !!opts.record);
     return {
       output: Tensor.fromCpu(r.output, [B, T, this.outputSize]),
       h: Tensor.fromCpu(r.hN, [LD, B, H]),
       c: r.cN ? Tensor.fromCpu(r.cN, [LD, B, H]) : null,
       stats: { backend: 'wasm', path: 'wasm', dispatches: 0, dispatchesPerStep: 0 },
-      tape: null,
+      tape: rec ? RecurrentTape.create(this, { kind: 'wasm', rec, B, T }, this.version) : null,
     };
   }
 
@@ -531,7 +536,7 @@ export class Recurrent {
     const cfg = this.config;
     const H = cfg.hiddenSize;
     const LD = cfg.numLayers * directions(cfg);
-    const { B, T } = tape.data.kind === 'gpu' ? tape.data.tape : tape.data;
+    const { B, T } = tape.data.kind === 'gpu' ? tape.data.tape : tape.data; // cpu and wasm tapes carry B, T
     if (!g || g.dOutput === undefined) throw new ValueError(`${op}: dOutput (B, T, D·H) = (${B}, ${T}, ${this.outputSize}) is required.`);
     if (g.dc !== undefined && cfg.cell !== 'lstm') throw new ValueError(`${op}: dc is only for LSTM.`);
     if (g.stepGradNorms !== undefined && typeof g.stepGradNorms !== 'boolean') throw new ValueError(`${op}: stepGradNorms must be true or false, got ${String(g.stepGradNorms)}.`);
@@ -541,13 +546,24 @@ export class Recurrent {
     if (g.dc !== undefined) checkInput(op, 'dc', g.dc, [LD, B, H], '(L·D, B, H)', this.backend);
     tape.take(op);
 
+    if (tape.data.kind === 'wasm') {
+      const eng = (this.backend as { kind: 'cpu'; engine: WasmEngine }).engine;
+      const host = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op) : v);
+      // consumes (frees) the recorded activations, also on an error
+      const r = wasmStackBackward(eng, cfg, this.packed(eng), tape.data.rec, { dOutput: host(g.dOutput)!, dhN: host(g.dh), dcN: host(g.dc), stepGradNorms: norms });
+      if (!this.cpuGrads) this.cpuGrads = r.grads!;
+      else this.cpuGrads.forEach((row, l) => row.forEach((acc, d) => addCellGrads(acc, r.grads![l][d])));
+      return {
+        dx: Tensor.fromCpu(r.dx!, [B, T, cfg.inputSize]),
+        dh0: Tensor.fromCpu(r.dh0!, [LD, B, H]),
+        dc0: r.dc0 ? Tensor.fromCpu(r.dc0, [LD, B, H]) : null,
+        stepGradNorms: r.stepNorms ? Tensor.fromCpu(r.stepNorms, [LD, T]) : null,
+      };
+    }
     if (tape.data.kind === 'cpu') {
       const t = tape.data;
       const f64 = (v: Input | undefined) => (v === undefined ? null : v instanceof Tensor ? v.cpuData(op) : Float64Array.from(v));
-      const eng = this.backend.kind === 'cpu' ? this.backend.engine : undefined;
-      const r = eng
-        ? wasmBackward(eng, cfg, this.packed(eng), t, { dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc), stepGradNorms: norms })
-        : stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, mask: t.mask, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc), stepGradNorms: norms });
+      const r = stackForwardBackwardRef(cfg, this.weights, t.x, { B, T, lengths: t.lengths, mask: t.mask, h0: t.h0, c0: t.c0, dOutput: f64(g.dOutput)!, dhN: f64(g.dh), dcN: f64(g.dc), stepGradNorms: norms });
       if (!this.cpuGrads) this.cpuGrads = r.grads;
       else this.cpuGrads.forEach((row, l) => row.forEach((acc, d) => addCellGrads(acc, r.grads[l][d])));
       return {
@@ -825,18 +841,6 @@ function lengthsToValid(lengths: Uint32Array, T: number): Uint32Array {
 /** The wasm kernels' step table: (B, T) 1 where the step runs, from lengths or a Keras mask. */
 function wasmSteps(B: number, T: number, lengths: Uint32Array, mask: Uint32Array | null, h0: ArrayLike<number> | null, c0: ArrayLike<number> | null): WasmStackArgs {
   return { B, T, valid: mask ?? lengthsToValid(lengths, T), keras: !!mask, h0, c0 };
-}
-
-/** The wasm backend's backward over a host tape: forward again recording the gate activations, then BPTT, in float32 kernels. */
-function wasmBackward(
-  eng: WasmEngine,
-  cfg: RecurrentConfig,
-  cells: PackedCell[][],
-  t: { x: Float64Array; B: number; T: number; lengths: Uint32Array; mask: Uint32Array | null; h0: Float64Array | null; c0: Float64Array | null },
-  g: { dOutput: ArrayLike<number>; dhN: ArrayLike<number> | null; dcN: ArrayLike<number> | null; stepGradNorms: boolean },
-): { dx: Float64Array; dh0: Float64Array; dc0: Float64Array | null; grads: CellGrads[][]; stepNorms: Float64Array | null } {
-  const r = wasmStackRun(eng, cfg, cells, t.x, wasmSteps(t.B, t.T, t.lengths, t.mask, t.h0, t.c0), g);
-  return { dx: r.dx!, dh0: r.dh0!, dc0: r.dc0, grads: r.grads!, stepNorms: r.stepNorms };
 }
 
 function freeGrads(ctx: GpuContext, grads: GpuCellGrads[][]): void {

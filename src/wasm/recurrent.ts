@@ -17,7 +17,7 @@
 // Weights are packed once per weights version (packCell) and owned by the layer.
 import type { CellGrads } from '../reference/stack_backward';
 import { directions, gateCount, layerInputSize, type CellWeights, type GateActivation, type RecurrentConfig } from '../weights/types';
-import { pad4, type WasmEngine } from './engine';
+import { pad4, type Scope, type WasmEngine } from './engine';
 
 /** One layer direction's weights in wasm memory: padded to Hp (hidden), Ip (input), Gp = gates·Hp. */
 export interface PackedCell {
@@ -112,8 +112,39 @@ interface LayerRun {
   dirs: { hs: number; cs: number; tape: number; ext: number }[];
 }
 
-/** Runs the stack forward, and backward when `bw` is given (recording what it needs on the way). */
+/**
+ * What a recorded forward keeps in the engine's memory for its backward: each layer's
+ * input, states and gate tape (blocks of `scope`, freed by the backward or by
+ * freeRecorded). Owned by the layer's RecurrentTape.
+ */
+export interface WasmRecorded {
+  scope: Scope;
+  B: number;
+  T: number;
+  keras: boolean;
+  valid: number; // (B, T) i32
+  scratch: number;
+  layers: LayerRun[];
+}
+
+export function freeRecorded(rec: WasmRecorded): void {
+  rec.scope.dispose();
+}
+
+function cellFlags(cfg: RecurrentConfig, keras: boolean): readonly [number, number, number, number, number, number] {
+  return [CELL_CODE[cfg.cell], cfg.resetAfter ? 1 : 0, CELL_ACT_CODE[cfg.nonlinearity] ?? 0, ACT_CODE[cfg.recurrentActivation ?? 'sigmoid'], 0, keras ? 1 : 0];
+}
+
+/** Forward and, when `bw` is given, backward in one call (recording on the way; nothing kept after). */
 export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: PackedCell[][], x: ArrayLike<number>, a: WasmStackArgs, bw: WasmBackwardArgs | null): WasmStackResult {
+  const { res, rec } = wasmStackForward(eng, cfg, cells, x, a, !!bw);
+  if (!rec || !bw) return res;
+  return { ...wasmStackBackward(eng, cfg, cells, rec, bw), output: res.output, hN: res.hN, cN: res.cN };
+}
+
+/** The stack forward; with `record`, also the tape the backward needs, kept in the engine's memory (the caller owns it). */
+export function wasmStackForward(eng: WasmEngine, cfg: RecurrentConfig, cells: PackedCell[][], x: ArrayLike<number>, a: WasmStackArgs, record: boolean): { res: WasmStackResult; rec: WasmRecorded | null } {
+  const bw = record;
   const { B, T } = a;
   const H = cfg.hiddenSize;
   const Hp = pad4(H);
@@ -124,9 +155,10 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
   const BT = B * T;
   const BH = B * H;
   const lstm = cfg.cell === 'lstm';
-  const flags = [CELL_CODE[cfg.cell], cfg.resetAfter ? 1 : 0, CELL_ACT_CODE[cfg.nonlinearity] ?? 0, ACT_CODE[cfg.recurrentActivation ?? 'sigmoid'], 0, a.keras ? 1 : 0] as const;
+  const flags = cellFlags(cfg, a.keras);
   const k = eng.k;
   const sc = eng.scope();
+  let kept = false;
   try {
     const valid = sc.alloc(BT); // (B, T) i32
     eng.i32().set(a.valid, valid >>> 2);
@@ -164,9 +196,37 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
     }
     const output = eng.read(input, outW, BT, D * H, new Float64Array(BT * D * H));
     const res: WasmStackResult = { output, hN, cN, dx: null, dh0: null, dc0: null, grads: null, stepNorms: null };
-    if (!bw) return res;
+    if (!record) return { res, rec: null };
+    kept = true;
+    return { res, rec: { scope: sc, B, T, keras: a.keras, valid, scratch, layers } };
+  } finally {
+    if (!kept) sc.dispose();
+  }
+}
 
-    // ---- backward ----
+/** BPTT over a recorded forward; consumes (frees) `rec`. Weight gradients in PyTorch layout, float64. */
+export function wasmStackBackward(
+  eng: WasmEngine,
+  cfg: RecurrentConfig,
+  cells: PackedCell[][],
+  rec: WasmRecorded,
+  bw: WasmBackwardArgs,
+): Pick<WasmStackResult, 'dx' | 'dh0' | 'dc0' | 'grads' | 'stepNorms'> {
+  const { B, T, valid, scratch, layers } = rec;
+  const H = cfg.hiddenSize;
+  const Hp = pad4(H);
+  const D = directions(cfg);
+  const Gp = gateCount(cfg.cell) * Hp;
+  const L = cfg.numLayers;
+  const BT = B * T;
+  const BH = B * H;
+  const lstm = cfg.cell === 'lstm';
+  const flags = cellFlags(cfg, rec.keras);
+  const k = eng.k;
+  const outW = wasmInputWidth(cfg, L);
+  const sc = eng.scope();
+  try {
+    const res: Pick<WasmStackResult, 'dx' | 'dh0' | 'dc0' | 'grads' | 'stepNorms'> = { dx: null, dh0: null, dc0: null, grads: null, stepNorms: null };
     const dh0 = new Float64Array(L * D * BH);
     const dc0 = lstm ? new Float64Array(L * D * BH) : null;
     const norms = bw.stepGradNorms ? new Float64Array(L * D * T) : null;
@@ -242,6 +302,7 @@ export function wasmStackRun(eng: WasmEngine, cfg: RecurrentConfig, cells: Packe
     return res;
   } finally {
     sc.dispose();
+    freeRecorded(rec);
   }
 }
 
