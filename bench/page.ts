@@ -241,7 +241,7 @@ export const NOTES: string[] = [
   'Training step: forward + MSE loss (mean) + backward + Adam (ours: torch semantics, lr 1e-3, eps 1e-8; tfjs: lr 1e-3, eps 1e-7). Gradients for parity come from one SGD step with lr 1 (g = w0 − w1, Keras layout).',
   'Ours: inputs and targets are uploaded once (rt.tensor), outside the timed region; tfjs likewise (tf.tensor3d). Inference time includes reading the output back.',
   "ort-webgpu / ort-wasm: ONNX Runtime Web 1.30, `onnxruntime-web/webgpu` with executionProviders ['webgpu'] and `onnxruntime-web/wasm` with ['wasm'], env.wasm.numThreads = 1; the model (bench/onnx.ts) is torch.onnx.export's graph for the cell (Transpose, LSTM/GRU/RNN, Squeeze, Transpose) with the page's weights; gru runs as ONNX GRU linear_before_reset = 0, gru_torch as 1. The input is a CPU tensor made once (uploaded inside each run by ort-webgpu); the output is read back. Inference only. 'EP' says which provider ran the recurrent node, from ONNX Runtime's verbose log.",
-  'CPU roofline: single-thread wasm SIMD128 f32x4 mul+add peak and streaming-read bandwidth measured on this page (bench/cpu_roofline.ts); a CPU row\'s FLOPs are 2·B·T·G·(I+H) for inference and 3× that for a training step, its bytes 4·(T·G·H + G·I + B·T·(I+H)) (3× for training); "% roofline" is the achieved GFLOP/s over min(peak, FLOPs/bytes · bandwidth).',
+  'CPU roofline: single-thread wasm SIMD128 f32x4 mul+add peak and streaming-read bandwidth measured on this page (bench/cpu_roofline.ts); a CPU row\'s FLOPs are 2·B·T·G·(I+H) for inference and 3× that for a training step, its bytes 4·(T·G·H + G·I + B·T·(I+H)) (3× for training); "% roofline" is the achieved GFLOP/s over min(peak, FLOPs/bytes · bandwidth), with the cache bandwidth (a 512 KiB buffer) where W_hh (4·G·H bytes) fits in 512 KiB, else the memory bandwidth (64 MiB).',
 ];
 
 export type Progress = (line: string) => void;
@@ -811,7 +811,7 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
   if (cfg.timings && cfg.roofline && cfg.paths.some((p) => CPU_PATHS.includes(p))) {
     cpuRoofline = measureCpuRoofline();
     progress(
-      `CPU roofline (wasm SIMD, 1 thread): ${cpuRoofline.peakGflops.toFixed(1)} GFLOP/s mul+add, ${cpuRoofline.bandwidthGBs.toFixed(1)} GB/s streaming read`,
+      `CPU roofline (wasm SIMD, 1 thread): ${cpuRoofline.peakGflops.toFixed(1)} GFLOP/s mul+add, ${cpuRoofline.bandwidthGBs.toFixed(1)} GB/s streaming read from memory, ${cpuRoofline.cacheBandwidthGBs.toFixed(1)} GB/s from cache`,
     );
   }
   let ortVer: string | undefined;
@@ -904,6 +904,8 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
         ...cpuRoofline,
         peakGflops: Math.max(cpuRoofline.peakGflops, again.peakGflops),
         bandwidthGBs: Math.max(cpuRoofline.bandwidthGBs, again.bandwidthGBs),
+        cacheBandwidthGBs: Math.max(cpuRoofline.cacheBandwidthGBs, again.cacheBandwidthGBs),
+        cacheBandwidthRuns: [...cpuRoofline.cacheBandwidthRuns, ...again.cacheBandwidthRuns],
         gflopsRuns: [...cpuRoofline.gflopsRuns, ...again.gflopsRuns],
         bandwidthRuns: [...cpuRoofline.bandwidthRuns, ...again.bandwidthRuns],
         method: `${cpuRoofline.method}; measured at the start and at the end of the run, the best kept`,

@@ -86,12 +86,18 @@ function generationTitle(result) {
   );
 }
 
+const med = (xs) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length ? (a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2) : NaN;
+};
+
 /** The CPU roofline, one line. */
 function cpuRooflineLine(result) {
   const r = result.cpuRoofline;
   return (
-    `CPU roofline (this engine, one thread): ${r.peakGflops.toFixed(1)} GFLOP/s wasm SIMD mul+add, ${r.bandwidthGBs.toFixed(1)} GB/s streaming read ` +
-    `(runs ${r.gflopsRuns.map((v) => v.toFixed(0)).join('/')} GFLOP/s, ${r.bandwidthRuns.map((v) => v.toFixed(0)).join('/')} GB/s); "% roofline" = achieved GFLOP/s / min(peak, FLOPs/bytes · bandwidth), inference / training`
+    `CPU roofline (this engine, one thread): ${r.peakGflops.toFixed(1)} GFLOP/s wasm SIMD mul+add, ${r.bandwidthGBs.toFixed(1)} GB/s streaming read from memory (64 MiB)` +
+    `${r.cacheBandwidthGBs ? `, ${r.cacheBandwidthGBs.toFixed(1)} GB/s from cache (512 KiB)` : ''}, the best of ${r.gflopsRuns.length} runs each ` +
+    `(GFLOP/s median ${med(r.gflopsRuns).toFixed(1)}); "% roofline" = achieved GFLOP/s / min(peak, FLOPs/bytes · bandwidth), the cache bandwidth where W_hh fits in 512 KiB`
   );
 }
 
@@ -377,14 +383,14 @@ export function renderMarkdown(result) {
     out.push(
       `**CPU rows against the CPU roofline** (${cpuRooflineLine(result)}): achieved GFLOP/s and % of the roofline, inference / training step`,
       '',
-      '| cell | (B, T, I, H) | path | GFLOP/s | % roofline | % of peak | % of bandwidth |',
-      '|---|---|---|---|---|---|---|',
+      '| cell | (B, T, I, H) | path | GFLOP/s | % roofline | % of peak | % of bandwidth | bandwidth |',
+      '|---|---|---|---|---|---|---|---|',
     );
     const two = (r, f) => `${r.infer && Number.isFinite(r.infer.pctRoofline) ? f(r.infer) : '–'} / ${r.train && Number.isFinite(r.train.pctRoofline) ? f(r.train) : '–'}`;
     for (const { c, p } of cpuRows) {
       const r = p.roofline;
       out.push(
-        `| ${c.cell} | ${shapeText(c.shape)} | ${p.path} | ${two(r, (x) => x.gflops.toFixed(2))} | ${two(r, (x) => x.pctRoofline.toFixed(1))} | ${two(r, (x) => x.pctPeak.toFixed(1))} | ${two(r, (x) => x.pctBandwidth.toFixed(1))} |`,
+        `| ${c.cell} | ${shapeText(c.shape)} | ${p.path} | ${two(r, (x) => x.gflops.toFixed(2))} | ${two(r, (x) => x.pctRoofline.toFixed(1))} | ${two(r, (x) => x.pctPeak.toFixed(1))} | ${two(r, (x) => x.pctBandwidth.toFixed(1))} | ${(r.infer ?? r.train)?.level ?? ''} |`,
       );
     }
     out.push('');
