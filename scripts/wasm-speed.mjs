@@ -6,6 +6,7 @@
 //   node scripts/wasm-speed.mjs                 # LSTM (1, 256, 64, 128), every cell
 //   node scripts/wasm-speed.mjs --all --reps 9  # also (32, 64, 64, 128) and (1, 1, 64, 128)
 //   node scripts/wasm-speed.mjs --big --no-cpu  # also (64, 100, 128, 256); --no-cpu skips the (slow) reference
+//   node scripts/wasm-speed.mjs --threads 2     # the wasm runtime with 2 threads for its GEMMs
 import { runnerImport } from 'vite';
 import { fileURLToPath } from 'node:url';
 
@@ -30,7 +31,8 @@ async function median(fn) {
   return { med: t[t.length >> 1], min: t[0] };
 }
 
-const runtimes = [await lib.createRuntime({ backend: 'wasm' })];
+const threads = args.includes('--threads') ? Number(args[args.indexOf('--threads') + 1]) : 1;
+const runtimes = [await lib.createRuntime({ backend: 'wasm', threads })];
 if (!args.includes('--no-cpu')) runtimes.push(await lib.createRuntime({ backend: 'cpu' }));
 console.log(`wasm: ${runtimes[0].adapterName}; ${reps} reps, ms (median / min)`);
 for (const [B, T, I, H] of shapes) {
@@ -57,3 +59,4 @@ for (const [B, T, I, H] of shapes) {
     console.log(`${cell} (${B}, ${T}, ${I}, ${H}): ${line.join('; ')}`);
   }
 }
+for (const rt of runtimes) rt.dispose(); // stops the wasm runtime's worker threads

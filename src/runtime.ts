@@ -29,6 +29,13 @@ export interface RuntimeOptions extends DeviceRequest {
    */
   backend?: BackendName | 'auto';
   /**
+   * wasm: the threads its GEMMs run on (the input projections, weight gradients and
+   * Dense; the recurrent steps run on one). Default 1. More need worker threads and
+   * SharedArrayBuffer (Node; a cross-origin isolated page), else one runs and
+   * rt.adapterName says why.
+   */
+  threads?: number;
+  /**
    * Backpressure (webgpu): at most this many submissions may be in flight on the
    * GPU; the next call waits for the oldest to finish, so a loop that never waits
    * for the GPU cannot grow memory without bound. Default 4.
@@ -157,17 +164,21 @@ export class Runtime implements RuntimeHandle {
     return this.be;
   }
 
-  /** Frees every GPU buffer and pipeline, and the device if the runtime created it. */
+  /** Frees every GPU buffer and pipeline, and the device if the runtime created it; on wasm, stops its worker threads. */
   dispose(): void {
     if (this.be.kind === 'webgpu') this.be.ctx.dispose();
+    else this.be.engine?.dispose(); // wasm: stops its worker threads
   }
 }
 
 export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   if (opts === null || typeof opts !== 'object') throw new ValueError(`createRuntime: options must be an object, got ${opts === null ? 'null' : typeof opts}.`);
   const backend = opts.backend ?? 'webgpu';
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new ValueError(`createRuntime: threads must be an integer in [1, 64], got ${String(opts.threads)}.`);
+  if (opts.threads !== undefined && backend !== 'wasm' && backend !== 'auto') throw new ValueError(`createRuntime: threads is an option of the wasm backend, not '${backend}'.`);
   if (backend === 'cpu') return Runtime.create({ kind: 'cpu' });
-  if (backend === 'wasm') return Runtime.create({ kind: 'cpu', engine: await WasmEngine.create() });
+  if (backend === 'wasm') return Runtime.create({ kind: 'cpu', engine: await WasmEngine.create({ threads }) });
   if (backend !== 'webgpu' && backend !== 'auto') throw new ValueError(`createRuntime: backend must be 'webgpu', 'cpu', 'wasm' or 'auto', got '${String(backend)}'.`);
   const maxPending = opts.maxPendingSubmissions ?? 4;
   if (!Number.isInteger(maxPending) || maxPending < 1) throw new ValueError(`createRuntime: maxPendingSubmissions must be a positive integer, got ${String(maxPending)}.`);
@@ -176,7 +187,7 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
     acq = await acquireDevice(opts);
   } catch (e) {
     // 'auto' only: no WebGPU here (no navigator.gpu, no Dawn, or no adapter) → wasm. Never for the default.
-    if (backend === 'auto' && e instanceof WebGPUUnavailableError) return Runtime.create({ kind: 'cpu', engine: await WasmEngine.create() });
+    if (backend === 'auto' && e instanceof WebGPUUnavailableError) return Runtime.create({ kind: 'cpu', engine: await WasmEngine.create({ threads }) });
     throw e;
   }
   return Runtime.create({ kind: 'webgpu', ctx: new GpuContext(acq, maxPending) });

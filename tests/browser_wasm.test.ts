@@ -27,6 +27,9 @@ describe('wasm backend in headless Chromium', () => {
     expect(page.adapterName).toBe('wasm simd128 (float32, 1 thread)');
     expect(page.autoBackend).toBe('webgpu'); // the page has an adapter (SwiftShader)
     expect(page.leakedBytes).toBe(0);
+    // the test page is not cross-origin isolated: no SharedArrayBuffer workers, one thread, and the name says why
+    expect(page.crossOriginIsolated).toBe(false);
+    expect(page.threadedName).toBe('wasm simd128 (float32, 1 thread: 2 asked; the page is not cross-origin isolated (no SharedArrayBuffer))');
   });
 
   for (const suite of ['kernels', 'torch', 'gradients', 'dense'] as const) {

@@ -37,6 +37,21 @@ describe('createRuntime: wasm and auto', () => {
   });
 });
 
+describe('wasm threads', () => {
+  it('{ threads: 2 } runs the GEMMs on 2 threads (Node worker_threads) and matches the fixtures; bad values are ValueErrors', async () => {
+    const rt = await createRuntime({ backend: 'wasm', threads: 2 });
+    expect(rt.adapterName).toBe('wasm simd128 (float32, 2 threads)');
+    const rows = await runTorchCases(rt, forward.cases as unknown as TorchCase[], ['auto']);
+    expect(rows.length).toBeGreaterThan(10);
+    for (const r of rows) expect(r.ok, r.detail).toBe(true);
+    const grads = await runGradCases(rt, (gradients.cases as unknown as GradCase[]).slice(0, 3));
+    for (const r of grads) expect(r.ok, `${r.name}: ${r.detail}`).toBe(true);
+    rt.dispose(); // stops the workers; the process must still exit (they are unref'd)
+    for (const bad of [0, 1.5, 65, NaN]) await expect(createRuntime({ backend: 'wasm', threads: bad })).rejects.toThrow(/threads must be an integer in \[1, 64\]/);
+    await expect(createRuntime({ backend: 'cpu', threads: 2 })).rejects.toThrow(/threads is an option of the wasm backend/);
+  });
+});
+
 describe('wasm backend vs PyTorch fixtures', () => {
   let rt: Runtime;
   beforeAll(async () => {

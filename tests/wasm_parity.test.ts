@@ -1,7 +1,7 @@
 // The wasm backend's kernels vs their float64 twins in Node (tests/parity/wasm_cases.ts):
 // every GEMM case and every stack case (forward, and backward with weight gradients),
 // one test per case so a failure names it. Also: a call frees every block it allocated.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LimitError } from '../src/errors';
 import { WasmEngine } from '../src/wasm/engine';
 import { gemmCases, runGemmCase, runStackCase, stackCases, type WasmRow } from './parity/wasm_cases';
@@ -36,4 +36,19 @@ describe('wasm kernels vs the float64 reference', () => {
       expect(eng.liveBytes).toBe(before); // weights and call scratch all freed
     });
   }
+});
+
+describe('wasm kernels on 3 threads (every GEMM split over the pool) vs the float64 reference', () => {
+  let eng: WasmEngine;
+  beforeAll(async () => {
+    eng = await WasmEngine.create({ threads: 3, parallelMacs: 0 });
+  });
+  afterAll(() => eng.dispose());
+
+  it('runs 3 threads', () => {
+    expect(eng.threads).toBe(3);
+    expect(eng.name).toBe('wasm simd128 (float32, 3 threads)');
+  });
+  for (const c of gemmCases) it(c.name, () => expectOk([runGemmCase(eng, c)]));
+  for (const c of stackCases) it(c.name, () => expectOk(runStackCase(eng, c)));
 });

@@ -45,7 +45,7 @@ export function denseForwardWasm(eng: WasmEngine, p: PackedDense, x: ArrayLike<n
     const px = sc.alloc(M * Kp);
     const py = sc.alloc(M * Np);
     eng.write(px, Kp, x, M, K);
-    eng.k.gemmNT(M, Np, Kp, px, Kp, p.w, Kp, py, Np, 0, 0, p.b, ACT[act]);
+    eng.gemm(M, Np, Kp, px, Kp, p.w, Kp, py, Np, 0, 0, p.b, ACT[act]);
     return eng.read(py, Np, M, N, new Float64Array(M * N));
   } finally {
     sc.dispose();
@@ -70,9 +70,9 @@ export function denseBackwardWasm(eng: WasmEngine, p: PackedDense, x: ArrayLike<
     const dW = sc.alloc(Np * Kp);
     const db = sc.alloc(Np);
     const dx = sc.alloc(M * Kp);
-    eng.k.gemmNT(Np, Kp, Mp, daT, Mp, xT, Mp, dW, Kp, 0, 0, 0, 0);
+    eng.gemm(Np, Kp, Mp, daT, Mp, xT, Mp, dW, Kp, 0, 0, 0, 0);
     eng.k.rowSumAdd(Np, Mp, daT, Mp, db);
-    eng.k.gemmNT(M, Kp, Np, pda, Np, p.wT, Np, dx, Kp, 0, 0, 0, 0);
+    eng.gemm(M, Kp, Np, pda, Np, p.wT, Np, dx, Kp, 0, 0, 0, 0);
     const m = eng.f32();
     for (let n = 0; n < N; n++) {
       const row = (dW >>> 2) + n * Kp;

@@ -9,7 +9,8 @@
 // in blocks owned by their layer (freed on repack and dispose); everything a call
 // needs lives in a Scope freed when the call ends, also on an error.
 import { LimitError } from '../errors';
-import { kernelsWasmBase64 } from './kernels_wasm';
+import { kernelsSharedWasmBase64, kernelsWasmBase64 } from './kernels_wasm';
+import { ThreadPool } from './threads';
 
 /** The kernels' exports (pointers are byte offsets; sizes and strides in floats). */
 export interface Kernels {
@@ -39,28 +40,68 @@ export const pad4 = (n: number): number => (n + 3) & ~3;
 const PAGE = 65536;
 const BASE = 64; // offset 0 means "none" to the kernels
 
+/** GEMMs of at least this many multiply-adds are split over the pool's threads (by default). */
+const PARALLEL_MACS = 1 << 17;
+
 export class WasmEngine {
   readonly k: Kernels;
-  /** Threads the kernels run on (the kernels are single-threaded for now). */
-  readonly threads = 1;
+  private pool: ThreadPool | null;
+  /** Why fewer threads run than were asked for, or null. */
+  private readonly threadNote: string | null;
+  private readonly parallelMacs: number;
   private free: { ptr: number; bytes: number }[] = []; // sorted by ptr, coalesced
   private top = BASE;
   private sizes = new Map<number, number>(); // live block → bytes
 
-  private constructor(k: Kernels) {
+  private constructor(k: Kernels, pool: ThreadPool | null, threadNote: string | null, parallelMacs: number) {
     this.k = k;
+    this.pool = pool;
+    this.threadNote = threadNote;
+    this.parallelMacs = parallelMacs;
   }
 
-  /** Compiles and instantiates the kernels (asynchronously: browsers refuse large synchronous compiles). */
-  static async create(): Promise<WasmEngine> {
-    const bytes = decodeBase64(kernelsWasmBase64);
-    const module = await WebAssembly.compile(bytes);
+  /**
+   * Compiles and instantiates the kernels (asynchronously: browsers refuse large
+   * synchronous compiles). threads > 1: the shared-memory build over a shared memory
+   * (at most 1 GiB), with threads − 1 workers, where the platform allows it
+   * (ThreadPool.unavailable); one thread otherwise, and `name` says why.
+   */
+  static async create(opts: { threads?: number; /** tests: split GEMMs from this size on */ parallelMacs?: number } = {}): Promise<WasmEngine> {
+    const asked = opts.threads ?? 1;
+    const macs = opts.parallelMacs ?? PARALLEL_MACS;
+    const why = asked > 1 ? ThreadPool.unavailable() : null;
+    if (asked > 1 && !why) {
+      const module = await WebAssembly.compile(decodeBase64(kernelsSharedWasmBase64));
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true });
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      const pool = await ThreadPool.start(asked, module, memory);
+      return new WasmEngine(instance.exports as unknown as Kernels, pool, null, macs);
+    }
+    const module = await WebAssembly.compile(decodeBase64(kernelsWasmBase64));
     const instance = await WebAssembly.instantiate(module, {});
-    return new WasmEngine(instance.exports as unknown as Kernels);
+    return new WasmEngine(instance.exports as unknown as Kernels, null, why ? `${asked} asked; ${why}` : null, macs);
+  }
+
+  /** Threads the GEMMs run on (the recurrent steps themselves run on one). */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
   }
 
   get name(): string {
-    return `wasm simd128 (float32, ${this.threads} thread${this.threads === 1 ? '' : 's'})`;
+    const n = this.threads;
+    return `wasm simd128 (float32, ${n} thread${n === 1 ? '' : 's'}${this.threadNote ? `: ${this.threadNote}` : ''})`;
+  }
+
+  /** gemmNT (see kernels.ts), split over the threads when there are several and it is large enough. */
+  gemm(M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void {
+    if (this.pool && N >= 8 && M * N * K >= this.parallelMacs) this.pool.gemm(this.k.gemmNT, M, N, K, a, lda, b, ldb, c, ldc, src, lds, bias, act);
+    else this.k.gemmNT(M, N, K, a, lda, b, ldb, c, ldc, src, lds, bias, act);
+  }
+
+  /** Stops the worker threads (the engine keeps working on one thread). */
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
   }
 
   /** Bytes of linear memory in use by live blocks (for tests: every call frees what it allocated). */

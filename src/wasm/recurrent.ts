@@ -178,7 +178,7 @@ export function wasmStackForward(eng: WasmEngine, cfg: RecurrentConfig, cells: P
       for (let d = 0; d < D; d++) {
         const w = cells[l][d];
         const ld = l * D + d;
-        k.gemmNT(BT, Gp, Ip, input, Ip, w.wih, Ip, xg, Gp, 0, 0, w.bih, 0);
+        eng.gemm(BT, Gp, Ip, input, Ip, w.wih, Ip, xg, Gp, 0, 0, w.bih, 0);
         const hs = sc.alloc((T + 1) * B * Hp);
         const cs = lstm ? sc.alloc((T + 1) * B * Hp) : 0;
         if (a.h0) eng.write(hs, Hp, a.h0, B, H, H, ld * BH);
@@ -276,19 +276,19 @@ export function wasmStackBackward(
         k.transpose(T * B, Gp, da, Gp, daT, TBp);
         k.transpose(T * B, Hp, st.hs, Hp, vT, TBp);
         const gruRh = cfg.cell === 'gru' && !cfg.resetAfter;
-        k.gemmNT(gruRh ? 2 * Hp : Gp, Hp, TBp, daT, TBp, vT, TBp, dWhh, Hp, 0, 0, 0, 0);
+        eng.gemm(gruRh ? 2 * Hp : Gp, Hp, TBp, daT, TBp, vT, TBp, dWhh, Hp, 0, 0, 0, 0);
         if (gruRh) {
           k.transpose(T * B, Hp, st.ext, Hp, vT, TBp);
-          k.gemmNT(Hp, Hp, TBp, daT + 2 * Hp * TBp * 4, TBp, vT, TBp, dWhh + 2 * Hp * Hp * 4, Hp, 0, 0, 0, 0);
+          eng.gemm(Hp, Hp, TBp, daT + 2 * Hp * TBp * 4, TBp, vT, TBp, dWhh + 2 * Hp * Hp * 4, Hp, 0, 0, 0, 0);
         }
         f32().fill(0, dbhh >>> 2, (dbhh >>> 2) + Gp);
         f32().fill(0, dbih >>> 2, (dbih >>> 2) + Gp);
         k.rowSumAdd(Gp, TBp, daT, TBp, dbhh);
         // dW_ih = dxgᵀ · in_l, db_ih, and dx_l += dxg · W_ih
         k.transpose(BT, Gp, dxg, Gp, dxgT, BTp);
-        k.gemmNT(Gp, Ip, BTp, dxgT, BTp, inT, BTp, dWih, Ip, 0, 0, 0, 0);
+        eng.gemm(Gp, Ip, BTp, dxgT, BTp, inT, BTp, dWih, Ip, 0, 0, 0, 0);
         k.rowSumAdd(Gp, BTp, dxgT, BTp, dbih);
-        k.gemmNT(BT, Ip, Gp, dxg, Gp, w.wihT, Gp, dxl, Ip, dxl, Ip, 0, 0);
+        eng.gemm(BT, Ip, Gp, dxg, Gp, w.wihT, Gp, dxl, Ip, dxl, Ip, 0, 0);
         row.push(unpackGrads(eng, cfg, l, { dWih, dWhh, dbih, dbhh }));
       }
       grads[l] = row;

@@ -22,6 +22,8 @@ export interface WasmPageResult {
   backend: string;
   adapterName: string;
   autoBackend: string;
+  /** adapterName of createRuntime({ backend: 'wasm', threads: 2 }) on this page. */
+  threadedName: string;
   crossOriginIsolated: boolean;
   rows: WasmPageRow[];
   /** Bytes still allocated in the kernels' engine after every kernel case (0: all freed). */
@@ -41,8 +43,12 @@ export async function run(): Promise<WasmPageResult> {
   for (const r of await runTorchCases(wasm, forward.cases as unknown as TorchCase[], ['auto'])) rows.push({ suite: 'torch', name: `${r.name} (${r.path})`, ok: r.ok, detail: r.detail });
   for (const r of await runGradCases(wasm, gradients.cases as unknown as GradCase[])) rows.push({ suite: 'gradients', name: r.name, ok: r.ok, detail: r.detail });
   for (const c of denseCases) for (const r of await runDenseCase(wasm, cpu, c)) rows.push({ suite: 'dense', name: r.name, ok: r.ok, detail: r.detail });
+  const threaded = await createRuntime({ backend: 'wasm', threads: 2 });
+  const threadedName = threaded.adapterName;
+  for (const r of await runTorchCases(threaded, (forward.cases as unknown as TorchCase[]).slice(0, 4), ['auto'])) rows.push({ suite: 'torch', name: `${r.name} (threads: 2)`, ok: r.ok, detail: r.detail });
+  threaded.dispose();
   const auto = await createRuntime({ backend: 'auto' });
   const autoBackend = auto.backend;
   auto.dispose();
-  return { backend: wasm.backend, adapterName: wasm.adapterName, autoBackend, crossOriginIsolated: !!globalThis.crossOriginIsolated, rows, leakedBytes: eng.liveBytes };
+  return { backend: wasm.backend, adapterName: wasm.adapterName, autoBackend, threadedName, crossOriginIsolated: !!globalThis.crossOriginIsolated, rows, leakedBytes: eng.liveBytes };
 }

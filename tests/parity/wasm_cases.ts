@@ -80,7 +80,7 @@ export function runGemmCase(eng: WasmEngine, c: GemmCase): WasmRow {
     eng.write(px, Kp, x, c.M, c.K);
     eng.write(pw, Kp, w, c.N, c.K);
     if (b) eng.write(pb, Np, b, 1, c.N);
-    eng.k.gemmNT(c.M, Np, Kp, px, Kp, pw, Kp, py, Np, 0, 0, pb, ACT_CODE[c.act]);
+    eng.gemm(c.M, Np, Kp, px, Kp, pw, Kp, py, Np, 0, 0, pb, ACT_CODE[c.act]); // split over the threads of a threaded engine
     const got = eng.read(py, Np, c.M, c.N, new Float64Array(c.M * c.N));
     const r = compare(c.name, ref, got, FWD, { dims: [c.M, c.N], names: ['m', 'n'] });
     return { kernel: 'gemm', ...r };
