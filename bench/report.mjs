@@ -355,6 +355,7 @@ export function renderMarkdown(result) {
         const p = c.paths.find((q) => q.path === name);
         const t = p?.ok ? p[key]?.medianMs : undefined;
         if (p && !p.ok && /^not available/.test(p.note ?? '')) return 'n/a';
+        if (p?.ok && t === undefined && (result.config.parityOnlyPaths ?? []).includes(name)) return 'parity only';
         return t === undefined ? '' : `${ms(t)}${p.parityFail ? ' (PARITY FAIL)' : ''}${p.providerMismatch ? ` (${p.recurrentProvider ?? 'unknown provider'})` : ''}`;
       });
       out.push(`| ${c.cell} | ${shapeText(c.shape)} | ${cells.join(' | ')} |`);
