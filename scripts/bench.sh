@@ -5,6 +5,9 @@
 #   bash scripts/bench.sh --quick            # small shapes, a couple of minutes on SwiftShader
 #   bash scripts/bench.sh --node --cells lstm --reps 9
 # Writes bench/results/<timestamp>.json and .html (the report; .html is git-ignored).
+# Paths include ours-wasm and ONNX Runtime Web (ort-webgpu, ort-wasm); on a machine
+# with a real GPU, scripts/gpu-bench.sh runs our GPU paths in Node instead (it never
+# points Vulkan at SwiftShader, as this script does when VK_ICD_FILENAMES is unset).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
