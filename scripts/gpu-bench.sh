@@ -4,6 +4,7 @@
 #   bash scripts/gpu-bench.sh                     # full shapes, about 5 min on a GPU machine (bar 10 min)
 #   bash scripts/gpu-bench.sh --quick             # small shapes, about a minute
 #   bash scripts/gpu-bench.sh --allow-software    # run even on a CPU emulation (SwiftShader), e.g. to test this script
+#   bash scripts/gpu-bench.sh --with-tfjs         # also TensorFlow.js's webgpu backend (as shipped) as a peer
 #   (any other argument goes on to bench/run.mjs, e.g. --cells lstm --reps 9)
 #
 # What it does, printing each step:
@@ -14,9 +15,10 @@
 #     system's Vulkan driver (VK_ICD_FILENAMES as set, else the loader's search),
 #     prints it, and refuses a software adapter unless --allow-software;
 #  3. runs the benchmark in Node through Dawn (bench/run.mjs --node): our GPU
-#     per-step and persistent paths timed, our wasm backend timed, the float64 CPU
-#     reference once per case for parity (untimed), outputs and gradients of every
-#     pair compared; exits non-zero on a parity failure;
+#     per-step and persistent paths timed, ONNX Runtime Web's WebGPU provider
+#     (ort-webgpu, inference; which provider ran each node is reported) and our wasm
+#     backend timed, the float64 CPU reference once per case for parity (untimed),
+#     outputs and gradients of every pair compared; exits non-zero on a parity failure;
 #  4. writes bench/results/gpu-<adapter>-<time>.json, .md and .html, and checks the
 #     run used the adapter of step 2.
 # It never installs system packages (no apt-get, unlike scripts/setup.sh) and never
@@ -30,12 +32,14 @@ die() { echo "gpu-bench: ERROR: $*" >&2; exit 1; }
 
 allow=()
 quick=0
+tfjs=0
 pass=()
 for a in "$@"; do
   case "$a" in
     --allow-software) allow=(--allow-software) ;;
     --quick) quick=1; pass+=("$a") ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --with-tfjs) tfjs=1 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) pass+=("$a") ;;
   esac
 done
@@ -70,7 +74,8 @@ slug=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1
 vendor=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).vendor)' "$info")
 
 # --- 3. the benchmark ------------------------------------------------------------
-paths=ours-step,ours-persistent,ours-wasm,ours-cpu
+paths=ours-step,ours-persistent,ort-webgpu,ours-wasm,ours-cpu
+[[ $tfjs == 1 ]] && paths="$paths,tfjs-webgpu"
 log "running bench/run.mjs --node on ${slug}: paths ${paths} (ours-cpu for parity only)$([[ $quick == 1 ]] && echo ', --quick shapes')"
 start=$(date +%s)
 set +e
