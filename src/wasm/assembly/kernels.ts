@@ -33,52 +33,58 @@ const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 
 /**
- * e^x for x clamped to [-87, 88] (Cephes expf: x = n·ln 2 + r, a degree-7 polynomial in
- * r, 2^n through the exponent bits). n = round(x·log2 e) with the 1.5·2^23 trick: adding
- * it rounds to an integer that the low mantissa bits then hold, so no separate
- * rounding or float→int conversion is needed.
+ * e^z for z ≤ 0 (the only arguments sigmoid and tanh pass: −|x|, −2|x|), clamped below at
+ * −87 (2^n stays a normal float). Cephes expf's reduction z = n·ln 2 + r, |r| ≤ ln 2 / 2, and
+ * its degree-7 polynomial, evaluated by Estrin's scheme (four independent pairs, then r², r⁴)
+ * rather than Horner's: the same operations with a dependency chain of 5 instead of 12, so
+ * the out-of-order core overlaps the many activations of a step (Horner's chain made the
+ * gate pass latency-bound). n = round(z·log2 e) with the 1.5·2^23 trick: adding it rounds to
+ * an integer that the low mantissa bits then hold, so no float→int conversion is needed.
+ * pmax, not max: wasm's max carries NaN/−0 rules that cost V8 several instructions; pmax is
+ * one maxps (a NaN z still comes out NaN).
  */
 // @ts-ignore: decorator
-@inline function vexp(xIn: v128): v128 {
-  const x = f32x4.max(f32x4.min(xIn, f32x4.splat(88.0)), f32x4.splat(-87.0));
+@inline function vexpNeg(zIn: v128): v128 {
+  const z = f32x4.pmax(zIn, f32x4.splat(-87.0));
   const magic = f32x4.splat(12582912.0); // 1.5·2^23
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), magic);
-  const n = f32x4.sub(t, magic); // round(x·log2 e) as a float
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const t = f32x4.add(f32x4.mul(z, f32x4.splat(LOG2E)), magic);
+  const n = f32x4.sub(t, magic); // round(z·log2 e) as a float
+  const r = f32x4.sub(f32x4.sub(z, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const r2 = f32x4.mul(r, r);
+  // e^r ≈ (1 + r) + r²(c2 + c3 r) + r⁴((c4 + c5 r) + r²(c6 + c7 r))
+  const a = f32x4.add(f32x4.splat(1.0), r);
+  const b = f32x4.add(f32x4.splat(5.0000001201e-1), f32x4.mul(r, f32x4.splat(1.6666665459e-1)));
+  const c = f32x4.add(f32x4.splat(4.1665795894e-2), f32x4.mul(r, f32x4.splat(8.3334519073e-3)));
+  const d = f32x4.add(f32x4.splat(1.3981999507e-3), f32x4.mul(r, f32x4.splat(1.9875691500e-4)));
+  const p = f32x4.add(f32x4.add(a, f32x4.mul(r2, b)), f32x4.mul(f32x4.mul(r2, r2), f32x4.add(c, f32x4.mul(r2, d))));
   // t's bits are 0x4B400000 + n: the exponent field of 2^n is (n + 127) << 23
-  const scale = i32x4.shl(i32x4.add(i32x4.sub(t, i32x4.splat(0x4b400000)), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
   return f32x4.mul(p, scale);
 }
 
-/** Sigmoid split on the sign of x: exp only ever sees −|x|; exact 1 for x ≫ 0. */
+const SIGN: i32 = <i32>0x80000000;
+
+/** Sigmoid split on the sign of x: exp only ever sees −|x|; (x ≥ 0 ? 1 : e) / (1 + e), exact 1 for x ≫ 0. */
 // @ts-ignore: decorator
 @inline function vsigmoid(x: v128): v128 {
-  const e = vexp(f32x4.neg(f32x4.abs(x)));
-  const s = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), e));
-  return v128.bitselect(s, f32x4.mul(e, s), f32x4.ge(x, f32x4.splat(0.0)));
+  const e = vexpNeg(v128.or(x, i32x4.splat(SIGN))); // −|x|: the sign bit set
+  const num = v128.bitselect(f32x4.splat(1.0), e, f32x4.ge(x, f32x4.splat(0.0)));
+  return f32x4.div(num, f32x4.add(f32x4.splat(1.0), e));
 }
 
 /** tanh through e = exp(−2|x|): (1 − e)/(1 + e) with the sign of x; ±1 exactly for |x| ≳ 9. */
 // @ts-ignore: decorator
 @inline function vtanh(x: v128): v128 {
-  const e = vexp(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
+  const e = vexpNeg(f32x4.mul(v128.or(x, i32x4.splat(SIGN)), f32x4.splat(2.0)));
   const t = f32x4.div(f32x4.sub(f32x4.splat(1.0), e), f32x4.add(f32x4.splat(1.0), e));
-  return v128.or(t, v128.and(x, i32x4.splat(<i32>0x80000000)));
+  return v128.or(t, v128.and(x, i32x4.splat(SIGN)));
 }
 
 /** The gate activation: 0 sigmoid, 1 hard sigmoid clip(0.2x + 0.5, 0, 1) (Keras 2, tfjs), 2 Keras 3's clip(x/6 + 0.5, 0, 1). */
 // @ts-ignore: decorator
 @inline function vgate(kind: i32, x: v128): v128 {
-  if (kind == 1) return f32x4.min(f32x4.max(f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5)), f32x4.splat(0.0)), f32x4.splat(1.0));
-  if (kind == 2) return f32x4.min(f32x4.max(f32x4.add(f32x4.div(x, f32x4.splat(6.0)), f32x4.splat(0.5)), f32x4.splat(0.0)), f32x4.splat(1.0));
+  if (kind == 1) return f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5)), f32x4.splat(0.0)), f32x4.splat(1.0));
+  if (kind == 2) return f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.div(x, f32x4.splat(6.0)), f32x4.splat(0.5)), f32x4.splat(0.0)), f32x4.splat(1.0));
   return vsigmoid(x);
 }
 
@@ -93,7 +99,7 @@ const LN2_LO: f32 = -2.12194440e-4;
 /** The cell activation (SimpleRNN's h, GRU's n, LSTM's g and act(c)): 0 tanh, 1 relu, 2 sigmoid, 3 linear. */
 // @ts-ignore: decorator
 @inline function vcell(kind: i32, x: v128): v128 {
-  if (kind == 1) return f32x4.max(x, f32x4.splat(0));
+  if (kind == 1) return f32x4.pmax(x, f32x4.splat(0));
   if (kind == 2) return vsigmoid(x);
   if (kind == 3) return x;
   return vtanh(x);
@@ -111,7 +117,7 @@ const LN2_LO: f32 = -2.12194440e-4;
 /** Activation of Dense: 0 identity, 1 relu, 2 sigmoid, 3 tanh. */
 // @ts-ignore: decorator
 @inline function vactivate(kind: i32, x: v128): v128 {
-  if (kind == 1) return f32x4.max(x, f32x4.splat(0.0));
+  if (kind == 1) return f32x4.pmax(x, f32x4.splat(0.0));
   if (kind == 2) return vsigmoid(x);
   if (kind == 3) return vtanh(x);
   return x;
