@@ -109,11 +109,12 @@ const installed = (): string => join(app, 'node_modules', pkgJson.name);
 const tsc = (project: string): Promise<Run> =>
   run(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '-p', project], app);
 
-function checkReport(r: Report, backend: 'cpu' | 'webgpu'): void {
+function checkReport(r: Report, backend: 'cpu' | 'webgpu' | 'wasm'): void {
   expect(r.backend).toBe(backend);
   // Against the app's float64 reference: the CPU backend computes in float64 too
   // (only the float32 weights' rounding is shared: 1e-12); the GPU in float32
   // through a handful of steps (measured ~1.5e-7 on SwiftShader: 1e-5).
+  // The wasm backend computes in float32 too (the same bar).
   const tol = backend === 'cpu' ? 1e-12 : 1e-5;
   expect(r.lstmMaxErr).toBeLessThan(tol);
   expect(r.gruMaxErr).toBeLessThan(tol);
@@ -186,8 +187,8 @@ describe('the packed package, installed in a fresh TypeScript project', () => {
     expect(got, r.stdout).toEqual(expected);
   });
 
-  for (const backend of ['cpu', 'webgpu'] as const) {
-    test(`Node runs the app on the ${backend === 'cpu' ? 'CPU backend' : 'Dawn (webgpu package)'}`, async () => {
+  for (const backend of ['cpu', 'webgpu', 'wasm'] as const) {
+    test(`Node runs the app on the ${backend === 'cpu' ? 'CPU backend' : backend === 'wasm' ? 'wasm backend (the kernels embedded in the bundle)' : 'Dawn (webgpu package)'}`, async () => {
       const r = await mustRun(process.execPath, ['build/node.js', backend], app);
       const lines = r.stdout.trim().split('\n');
       const report = JSON.parse(lines[lines.length - 1]!) as Report & { deepImport: string };
@@ -236,12 +237,12 @@ describe('the packed package, installed in a fresh TypeScript project', () => {
       page.on('pageerror', (err) => problems.push(`pageerror: ${String(err)}`));
       await page.goto(`${origin}/`, { waitUntil: 'load' });
       await page.waitForFunction('window.__done === true', { polling: 250 });
-      const result = (await page.evaluate('window.__result')) as Record<'page' | 'worker', Report | { error: string }>;
-      for (const where of ['page', 'worker'] as const) {
+      const result = (await page.evaluate('window.__result')) as Record<'page' | 'pageWasm' | 'worker', Report | { error: string }>;
+      for (const where of ['page', 'pageWasm', 'worker'] as const) {
         const r = result[where];
         if ('error' in r) throw new Error(`Chromium ${where}: ${r.error}`);
         console.log(`package.test: Chromium ${where}: backend ${r.backend}, adapter '${r.adapterName}'`);
-        checkReport(r, 'webgpu');
+        checkReport(r, where === 'pageWasm' ? 'wasm' : 'webgpu');
       }
       expect(problems).toEqual([]);
     } finally {

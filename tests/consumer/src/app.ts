@@ -204,7 +204,7 @@ export async function runChecks(backend: BackendName): Promise<Report> {
   const { history, summary } = await train(rt);
   const losses = history.history['loss'] ?? [];
   let lossCurveMaxRel = 0;
-  if (backend === 'webgpu') {
+  if (backend !== 'cpu') {
     const cpu = await createRuntime({ backend: 'cpu' });
     const cpuLosses = (await train(cpu)).history.history['loss'] ?? [];
     cpu.dispose();

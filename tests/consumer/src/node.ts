@@ -1,8 +1,9 @@
-// Node entry: `node build/node.js cpu|webgpu` prints one line, the JSON Report.
+// Node entry: `node build/node.js cpu|webgpu|wasm` prints one line, the JSON Report.
 // 'webgpu' runs on Dawn (the `webgpu` package, the optional peer dependency).
 import { runChecks } from './app.js';
 
-const backend = process.argv[2] === 'webgpu' ? 'webgpu' : 'cpu';
+const arg = process.argv[2];
+const backend = arg === 'webgpu' || arg === 'wasm' ? arg : 'cpu';
 const report = await runChecks(backend);
 
 // The package exports only its entry: a deep import of the bundle is refused.
