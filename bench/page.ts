@@ -84,12 +84,19 @@ export interface BenchConfig {
   shapes: Shape[];
   paths: PathName[];
   /**
-   * Timed repetitions, after `warmup` untimed ones. Every path has already run once
-   * untimed before (the parity run; for training, the dispatch-counting step), which
-   * compiled its shaders.
+   * Timed repetitions (samples): at most `reps`, at least `minReps`; between the two,
+   * sampling stops once the samples of one measurement (a path's inference, or its
+   * training step, on one row) have taken `budgetMs`. Every path has already run once
+   * untimed before (the parity run; for training also one Adam update with zero
+   * gradients), which compiled its shaders; `warmup` more untimed calls follow, except
+   * for calls whose parity run took at least `longCallMs` (already warm, and long
+   * enough that a warm-up call would cost as much as a sample).
    */
   reps: number;
+  minReps: number;
+  budgetMs: number;
   warmup: number;
+  longCallMs: number;
   /** Time inference / the training step (false: parity only). */
   timings: boolean;
   train: boolean;
@@ -113,7 +120,10 @@ export const DEFAULT_CONFIG: BenchConfig = {
   shapes: FULL_SHAPES,
   paths: ALL_PATHS,
   reps: 5,
+  minReps: 2,
+  budgetMs: 20_000,
   warmup: 1,
+  longCallMs: 2_000,
   timings: true,
   train: true,
   roofline: true,
@@ -149,9 +159,16 @@ export interface Timing {
   maxMs: number;
   /** (max − min) / median over the repetitions. */
   spread: number;
+  /** Samples taken: `config.reps` unless the time budget stopped sampling earlier (never fewer than `config.minReps`). */
   reps: number;
   /** Calls per timed sample (calls shorter than MIN_SAMPLE_MS are repeated; every time here is per call). */
   callsPerSample?: number;
+  /** Sampling stopped at the time budget (config.budgetMs) with fewer than config.reps samples. */
+  budgetStop?: boolean;
+  /** Untimed warm-up calls made before the samples (config.warmup, or 0 for a call whose parity run took ≥ config.longCallMs). */
+  warmupRuns?: number;
+  /** Wall time of the timed samples together (the calibration call included), ms. */
+  sampledMs?: number;
   /**
    * GPU-only time (timestamp queries, where the adapter offers 'timestamp-query'):
    * ours, the median over the same repetitions of the passes' summed time; tfjs-webgpu,
@@ -169,6 +186,8 @@ export interface PathResult {
   train?: Timing;
   /** Per-step time of inference, ms / T. */
   perStepMs?: number;
+  /** Wall time this path took on this row, everything included (model, parity runs, warm-ups, samples, GPU-only runs), ms. */
+  wallMs?: number;
   /** Recurrence dispatches per time step (ours: stats.dispatchesPerStep; tfjs-webgpu: programs run / T). */
   dispatchesPerStep?: number;
   /** All dispatches of one inference call (ours: rt.stats() delta; tfjs-webgpu: runWebGPUProgram calls). */
@@ -270,38 +289,99 @@ function median(sorted: number[]): number {
 }
 
 /** A timed sample lasts at least this long: calls shorter than that are repeated back to back within it. */
-const MIN_SAMPLE_MS = 20;
+export const MIN_SAMPLE_MS = 20;
+
+/** How many samples one measurement takes, and when it stops (BenchConfig's fields of the same names). */
+export type TimePlan = Pick<BenchConfig, 'reps' | 'minReps' | 'budgetMs' | 'warmup' | 'longCallMs'>;
+
+export interface TimeOptions {
+  /** Wall time of the last untimed call of the same work (its parity run), ms: at least plan.longCallMs → no warm-up calls. */
+  warmMs?: number;
+  /** Returns the GPU-only ms of the work since its last call (null: no timestamps); called outside the timed region. */
+  gpu?: () => Promise<number | null>;
+  /** The clock, ms (tests pass a fake one). Default performance.now(). */
+  clock?: () => number;
+}
 
 /**
- * Wall time of `fn` (which finishes its GPU work) over `reps` runs after `warmup`.
- * `gpu`, when given, returns the GPU-only ms of the work since its last call (null
- * when there are no timestamps); it is called outside the timed region.
+ * Wall time of `fn` (which finishes its GPU work): `plan.warmup` untimed calls
+ * (none when the call's parity run, `warmMs`, took at least `plan.longCallMs`: it
+ * is warm, and a warm-up would cost as much as a sample), then samples until there
+ * are `plan.reps` of them or, once there are `plan.minReps`, the samples together
+ * have taken `plan.budgetMs`; `reps` and `budgetStop` in the result say which.
  * Browsers round performance.now() (Chromium: to 0.1 ms on a page that is not
  * cross-origin isolated), so a call shorter than MIN_SAMPLE_MS is timed as k
- * back-to-back calls per sample (k from one calibration call), reported per call.
+ * back-to-back calls per sample (k from the first timed call, the calibration),
+ * reported per call. A calibration call of MIN_SAMPLE_MS or more is a sample of
+ * one call, timed as every other (after the warm-up or the parity run), and is kept
+ * as the first sample.
  */
-async function time(reps: number, warmup: number, fn: () => Promise<void>, gpu?: () => Promise<number | null>): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const c0 = now();
-  await fn(); // calibration: how many calls make one sample
-  const once = now() - c0;
-  const k = once >= MIN_SAMPLE_MS ? 1 : Math.min(1000, Math.ceil(MIN_SAMPLE_MS / Math.max(once, 0.05)));
+export async function timeCalls(plan: TimePlan, fn: () => Promise<void>, opts: TimeOptions = {}): Promise<Timing> {
+  const clock = opts.clock ?? now;
+  const gpu = opts.gpu;
+  const reps = Math.max(1, plan.reps);
+  const minReps = Math.min(reps, Math.max(1, plan.minReps));
+  const warmupRuns = opts.warmMs !== undefined && opts.warmMs >= plan.longCallMs ? 0 : plan.warmup;
+  for (let i = 0; i < warmupRuns; i++) await fn();
   await gpu?.(); // restart its sum
   const ms: number[] = [];
   const gpuMs: number[] = [];
-  for (let i = 0; i < Math.max(1, reps); i++) {
-    const t0 = now();
+  const c0 = clock();
+  await fn(); // calibration: how many calls make one sample
+  const once = clock() - c0;
+  let spent = once;
+  let k = 1;
+  if (once >= MIN_SAMPLE_MS) {
+    ms.push(once);
+    const g = gpu ? await gpu() : null;
+    if (g !== null) gpuMs.push(g);
+  } else {
+    k = Math.min(1000, Math.ceil(MIN_SAMPLE_MS / Math.max(once, 0.05)));
+    await gpu?.(); // the calibration call is no sample: drop its GPU time
+  }
+  while (ms.length < reps && (ms.length < minReps || spent < plan.budgetMs)) {
+    const t0 = clock();
     for (let j = 0; j < k; j++) await fn();
-    ms.push((now() - t0) / k);
+    const dt = clock() - t0;
+    spent += dt;
+    ms.push(dt / k);
     const g = gpu ? await gpu() : null;
     if (g !== null) gpuMs.push(g / k);
   }
   ms.sort((a, b) => a - b);
   gpuMs.sort((a, b) => a - b);
   const med = median(ms);
-  const out: Timing = { medianMs: med, minMs: ms[0], maxMs: ms[ms.length - 1], spread: med > 0 ? (ms[ms.length - 1] - ms[0]) / med : 0, reps: ms.length, callsPerSample: k };
+  const out: Timing = {
+    medianMs: med,
+    minMs: ms[0],
+    maxMs: ms[ms.length - 1],
+    spread: med > 0 ? (ms[ms.length - 1] - ms[0]) / med : 0,
+    reps: ms.length,
+    callsPerSample: k,
+    budgetStop: ms.length < reps,
+    warmupRuns,
+    sampledMs: spent,
+  };
   if (gpuMs.length === ms.length) out.gpuMs = median(gpuMs);
   return out;
+}
+
+/** Timed calls in all that timeCalls made (its samples, and a calibration call that was no sample). */
+export const timedCalls = (t: Timing): number => t.reps * (t.callsPerSample ?? 1) + ((t.callsPerSample ?? 1) > 1 ? 1 : 0);
+
+/** "n=3 of 5, budget" / "n=5 ×12 calls" / "n=2, no warm-up": how a median was taken, for the progress lines. */
+function repsText(t: Timing, cfg: TimePlan): string {
+  const parts = [`n=${t.reps}${t.budgetStop ? ` of ${cfg.reps}, budget` : ''}`];
+  if ((t.callsPerSample ?? 1) > 1) parts.push(`×${t.callsPerSample} calls`);
+  if (t.warmupRuns === 0 && cfg.warmup > 0) parts.push('no warm-up');
+  return parts.join(', ');
+}
+
+/** Runs `fn` once and returns how long it took, ms (an untimed run: a parity run, whose duration decides the warm-up). */
+async function lasting(fn: () => Promise<void>): Promise<number> {
+  const t0 = now();
+  await fn();
+  return now() - t0;
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -381,8 +461,10 @@ async function runOurs(
     const fwd = () => layer.forward(xT, { batch: B, seqLen: T, path: gpuPath });
     // parity run (also the warm-up that compiles the pipelines)
     const d0 = rt.stats().dispatches;
+    const p0 = now();
     const first = await fwd();
     const output = await first.output.read();
+    const warmInfer = now() - p0;
     result.dispatchesPerCall = rt.stats().dispatches - d0;
     result.dispatchesPerStep = rt.backend === 'webgpu' ? first.stats.dispatchesPerStep : undefined;
     result.gpuBytes = rt.backend === 'webgpu' ? rt.memory().bytes - mem0 : undefined;
@@ -392,10 +474,11 @@ async function runOurs(
 
     // gradient parity: one SGD step with lr 1 from the common weights, g = w0 − w1 (Keras layout)
     let grad: Float64Array | null = null;
+    let warmTrain: number | undefined;
     if (cfg.train) {
       const w0 = kerasFlat(layer);
       const sgd = new SGD(layer.parameters(), { lr: 1, runtime: rt });
-      await trainStep(rt, layer, xT, yT, B, T, gpuPath, sgd);
+      warmTrain = await lasting(() => trainStep(rt, layer, xT, yT, B, T, gpuPath, sgd));
       await layer.syncWeights();
       const w1 = kerasFlat(layer);
       grad = w0.map((v, i) => v - w1[i]);
@@ -405,9 +488,8 @@ async function runOurs(
 
     if (cfg.timings && !cfg.parityOnlyPaths?.includes(path)) {
       const gpuMs = rt.timestamps ? async () => (await rt.gpuTime())?.ms ?? null : undefined;
-      result.infer = await time(
-        cfg.reps,
-        cfg.warmup,
+      result.infer = await timeCalls(
+        cfg,
         async () => {
           const r = await fwd();
           await r.output.read();
@@ -415,16 +497,26 @@ async function runOurs(
           r.h.dispose();
           r.c?.dispose();
         },
-        gpuMs,
+        { warmMs: warmInfer, gpu: gpuMs },
       );
       result.perStepMs = result.infer.medianMs / T;
       if (cfg.train) {
         const adam = new Adam(layer.parameters(), { lr: 1e-3, runtime: rt });
-        const d1 = rt.stats().dispatches;
-        await trainStep(rt, layer, xT, yT, B, T, gpuPath, adam);
-        result.trainDispatchesPerCall = rt.stats().dispatches - d1;
-        result.train = await time(cfg.reps, cfg.warmup, () => trainStep(rt, layer, xT, yT, B, T, gpuPath, adam), gpuMs);
-        adam.dispose();
+        try {
+          // Adam's first update with zero gradients: compiles its kernels and touches
+          // its state without moving the weights (m = v = 0, so the update is 0); the
+          // forward and backward were compiled by the parity step
+          layer.zeroGrad();
+          await adam.step();
+          await finish(rt);
+          // dispatches per training step: the runtime counts them anyway, so over the timed calls
+          const d1 = rt.stats().dispatches;
+          result.train = await timeCalls(cfg, () => trainStep(rt, layer, xT, yT, B, T, gpuPath, adam), { warmMs: warmTrain, gpu: gpuMs });
+          const calls = timedCalls(result.train) + (result.train.warmupRuns ?? 0);
+          result.trainDispatchesPerCall = (rt.stats().dispatches - d1) / calls;
+        } finally {
+          adam.dispose();
+        }
       }
     }
     result.ok = true;
@@ -550,11 +642,13 @@ async function runTf(
   try {
     let output: Float32Array = new Float32Array(0);
     // parity run, also the warm-up that compiles tfjs's shaders
+    const p0 = now();
     result.dispatchesPerCall = await countPrograms(async () => {
       const y = model.predict(xT) as tf.Tensor;
       output = (await y.data()) as Float32Array;
       y.dispose();
     });
+    const warmInfer = now() - p0;
     if (result.dispatchesPerCall !== undefined) result.dispatchesPerStep = result.dispatchesPerCall / T;
 
     const step = async (opt: tf.Optimizer) => {
@@ -563,10 +657,11 @@ async function runTf(
       loss!.dispose();
     };
     let grad: Float64Array | null = null;
+    let warmTrain: number | undefined;
     if (cfg.train) {
       const w0 = await tfFlat(model);
       const sgd = tf.train.sgd(1);
-      await step(sgd);
+      warmTrain = await lasting(() => step(sgd));
       const w1 = await tfFlat(model);
       grad = w0.map((v, i) => v - w1[i]);
       sgd.dispose();
@@ -574,25 +669,48 @@ async function runTf(
     }
 
     if (cfg.timings && !cfg.parityOnlyPaths?.includes(path)) {
-      result.infer = await time(cfg.reps, cfg.warmup, async () => {
-        const y = model.predict(xT) as tf.Tensor;
-        await y.data();
-        y.dispose();
-      });
+      result.infer = await timeCalls(
+        cfg,
+        async () => {
+          const y = model.predict(xT) as tf.Tensor;
+          await y.data();
+          y.dispose();
+        },
+        { warmMs: warmInfer },
+      );
       result.perStepMs = result.infer.medianMs / T;
+      // GPU-only time: one more, untimed run under tf.time() (each program in a pass of its own)
       const timed = tfTimestamps();
       if (timed) result.infer.gpuMs = await tfKernelMs(() => (model.predict(xT) as tf.Tensor).dispose());
       if (cfg.train) {
         // Keras's defaults; tfjs's Adam adds epsilon after the bias correction as torch does.
         const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
-        result.trainDispatchesPerCall = await countPrograms(() => step(adam));
-        result.train = await time(cfg.reps, cfg.warmup, () => step(adam));
-        if (timed) {
-          result.train.gpuMs = await tfKernelMs(() =>
-            adam.minimize(() => tf.losses.meanSquaredError(yT, model.apply(xT) as tf.Tensor) as tf.Scalar, true)!.dispose(),
-          );
+        try {
+          // Adam's first update with zero gradients: creates its moment variables and
+          // compiles its kernels without moving the weights (m = v = 0, so the update
+          // is 0); the forward and backward were compiled by the parity step
+          const zeros = model.trainableWeights.map((w) => {
+            const v = w.read() as tf.Variable;
+            return { name: v.name, tensor: tf.zerosLike(v) };
+          });
+          adam.applyGradients(zeros);
+          tf.dispose(zeros.map((z) => z.tensor));
+          await tfFlat(model); // waits for the update
+          // programs per training step (tfjs-webgpu): counted in an untimed step, the
+          // tf.time() run of the GPU-only time where there is one
+          const minimizeOnce = () => adam.minimize(() => tf.losses.meanSquaredError(yT, model.apply(xT) as tf.Tensor) as tf.Scalar, true)!.dispose();
+          if (timed) {
+            let kernelMs: number | undefined;
+            result.trainDispatchesPerCall = await countPrograms(async () => void (kernelMs = await tfKernelMs(minimizeOnce)));
+            result.train = await timeCalls(cfg, () => step(adam), { warmMs: warmTrain });
+            result.train.gpuMs = kernelMs;
+          } else {
+            if (tf.getBackend() === 'webgpu') result.trainDispatchesPerCall = await countPrograms(() => step(adam));
+            result.train = await timeCalls(cfg, () => step(adam), { warmMs: warmTrain });
+          }
+        } finally {
+          adam.dispose();
         }
-        adam.dispose();
       }
     }
     result.ok = true;
@@ -631,9 +749,11 @@ async function runOrt(
     }
     notes.push(...session.warnings.filter((w) => !/Rerunning with verbose output|Some nodes were not assigned/.test(w)).map((w) => w.replace(/^.*?\] /, '')));
     if (notes.length) result.note = notes.join('; ');
+    const p0 = now();
     const output = await session.run(); // parity run, also the warm-up
+    const parityMs = now() - p0;
     if (cfg.timings && !cfg.parityOnlyPaths?.includes(path)) {
-      result.infer = await time(cfg.reps, cfg.warmup, () => session.runOnly());
+      result.infer = await timeCalls(cfg, () => session.runOnly(), { warmMs: parityMs });
       result.perStepMs = result.infer.medianMs / T;
     }
     result.ok = true;
@@ -707,7 +827,7 @@ async function floorOf(dev: GPUDevice, B: number, H: number, G: number, n: numbe
     await dev.queue.onSubmittedWorkDone();
   };
   const per = async (pipe: GPUComputePipeline, groups: number, bind: GPUBindGroup | null) =>
-    (await time(reps, 1, () => run(pipe, groups, bind))).medianMs / n;
+    (await timeCalls({ reps, minReps: reps, budgetMs: Infinity, warmup: 1, longCallMs: Infinity }, () => run(pipe, groups, bind))).medianMs / n;
   try {
     return { emptyDispatchMs: await per(empty, 1, null), matvecMs: await per(mv, Math.ceil((B * G) / 64), bg) };
     // (n dispatches per submit and ≥ 5 repetitions: one submit's overhead would swamp a single dispatch)
@@ -743,6 +863,9 @@ function checkConfig(cfg: BenchConfig): void {
   for (const p of cfg.parityOnlyPaths ?? []) if (!ALL_PATHS.includes(p)) bad('a parity-only path', p, `one of ${ALL_PATHS.join(', ')}`);
   for (const s of cfg.shapes) if (s.length !== 4 || s.some((n) => !Number.isInteger(n) || n < 1)) bad('a shape', s, '(B, T, I, H), positive integers');
   if (!Number.isInteger(cfg.reps) || cfg.reps < 1) bad('reps', cfg.reps, 'an integer ≥ 1');
+  if (!Number.isInteger(cfg.minReps) || cfg.minReps < 1) bad('minReps', cfg.minReps, 'an integer ≥ 1 (more than reps means reps)');
+  if (!(cfg.budgetMs >= 0)) bad('budgetMs', cfg.budgetMs, 'a number of ms ≥ 0 (0: minReps samples only)');
+  if (!(cfg.longCallMs >= 0)) bad('longCallMs', cfg.longCallMs, 'a number of ms ≥ 0');
   if (!Number.isInteger(cfg.warmup) || cfg.warmup < 0) bad('warmup', cfg.warmup, 'an integer ≥ 0');
   if (!Number.isInteger(cfg.generateTokens) || cfg.generateTokens < 0) bad('generateTokens', cfg.generateTokens, 'an integer ≥ 0');
 }
@@ -767,8 +890,9 @@ async function runGeneration(gpu: Runtime, cpu: Runtime, cfg: BenchConfig, failu
         rt.dense({ inputSize: hidden, units: V, seed: 3 }),
       ]);
       try {
+        const p0 = now();
         tokens[path] = await model.generate(prompts, { maxNewTokens: n }); // also compiles the pipelines
-        const timing = await time(cfg.reps, cfg.warmup, async () => void (await model.generate(prompts, { maxNewTokens: n })));
+        const timing = await timeCalls(cfg, async () => void (await model.generate(prompts, { maxNewTokens: n })), { warmMs: now() - p0 });
         const row = { path, batch: B, promptLen, newTokens: n, timing, tokensPerSec: (B * n * 1000) / timing.medianMs, msPerStep: timing.medianMs / n };
         rows.push(row);
         progress(`generate B=${B} ${path}: ${row.tokensPerSec.toFixed(0)} tokens/s (${row.msPerStep.toFixed(2)} ms per step)`);
@@ -854,11 +978,13 @@ export async function runBench(partial: Partial<BenchConfig> = {}, progress: Pro
             run = { output: new Float32Array(0), grad: null, result: { path, ok: false, note: message(e) } };
           }
           if (run.result.ok) runs.set(path, run);
+          run.result.wallMs = now() - p0;
           c.paths.push(run.result);
           const r = run.result;
+          const timingText = (what: string, t: Timing) => `${what} ${t.medianMs.toFixed(2)} ms (${repsText(t, cfg)})`;
           progress(
             `[${k}/${total}] ${label} ${path}: ` +
-              (r.ok ? (r.infer ? `infer ${r.infer.medianMs.toFixed(2)} ms` + (r.train ? `, train ${r.train.medianMs.toFixed(2)} ms` : '') : 'ok') : `skipped (${r.note})`) +
+              (r.ok ? (r.infer ? timingText('infer', r.infer) + (r.train ? `, ${timingText('train', r.train)}` : '') : 'ok') : `skipped (${r.note})`) +
               (r.recurrentProvider !== undefined ? ` [${cell} node on ${r.recurrentProvider ?? 'an unknown provider'}${r.providerMismatch ? ': NOT the path\'s provider' : ''}]` : '') +
               ` [${((now() - p0) / 1000).toFixed(1)} s]`,
           );

@@ -38,10 +38,32 @@ const ms = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.
 const exp = (v) => (v === undefined || v === null ? '' : v === 0 ? '0' : Number(v).toExponential(1));
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
+/** "n" column: the samples of a median, '*' when the time budget stopped sampling before --reps. */
+const nText = (t) => (t ? `${t.reps}${t.budgetStop ? '*' : ''}` : '');
+
+/**
+ * How the medians were taken, one sentence: repetitions (at most, at least, the time
+ * budget), warm-up runs, and which cells have fewer samples. Results written before
+ * the budget existed (no config.minReps) had a fixed number of repetitions.
+ */
+export function samplingText(result) {
+  const c = result.config;
+  if (c.minReps === undefined) return `medians of ${c.reps} repetitions after ${c.warmup} warm-up run(s) (and the parity run)`;
+  const timings = result.cases.flatMap((k) => k.paths.flatMap((p) => [p.infer, p.train].filter(Boolean)));
+  const fewer = timings.filter((t) => t.budgetStop).length;
+  const noWarm = timings.filter((t) => t.warmupRuns === 0).length;
+  return (
+    `medians of up to ${c.reps} repetitions, at least ${Math.min(c.minReps, c.reps)}: a measurement (one path's inference or training step on one row) takes no more samples ` +
+    `once its samples took ${c.budgetMs / 1000} s (${fewer} of ${timings.length} stopped there, marked (n=…) with their number of samples); ` +
+    `after the parity run and ${c.warmup} warm-up run(s), none for a call whose parity run took ≥ ${c.longCallMs / 1000} s (${noWarm} such)` +
+    `${c.train ? '; a training step after one Adam update with zero gradients (compiles Adam, leaves the weights as they are)' : ''}`
+  );
+}
+
 /** Rows of cells (strings) with a flag per cell saying "parity failure". */
 export function tableRows(result) {
   const cfg = result.config;
-  const head = ['cell', 'shape (B,T,I,H)', 'path', 'infer ms', '±', 'GPU ms', 'ms/step', '×floor', 'train ms', '±', 'GPU ms', 'disp/step', 'disp/call', 'train disp', 'GPU KiB', '|Δ| vs cpu', 'worst |Δ|', 'grad rel', 'EP', '% roofline', 'note'];
+  const head = ['cell', 'shape (B,T,I,H)', 'path', 'infer ms', '±', 'n', 'GPU ms', 'ms/step', '×floor', 'train ms', '±', 'n', 'GPU ms', 'disp/step', 'disp/call', 'train disp', 'GPU KiB', '|Δ| vs cpu', 'worst |Δ|', 'grad rel', 'EP', '% roofline', 'note'];
   const rows = [];
   for (const c of result.cases) {
     for (const p of c.paths) {
@@ -52,11 +74,13 @@ export function tableRows(result) {
         [p.path],
         [ms(p.infer?.medianMs)],
         [p.infer ? `${(p.infer.spread * 100).toFixed(0)}%` : ''],
+        [nText(p.infer)],
         [ms(p.infer?.gpuMs)],
         [ms(p.perStepMs)],
         [p.perStepMs !== undefined && c.floor ? (p.perStepMs / c.floor.matvecMs).toFixed(1) : ''],
         [ms(p.train?.medianMs)],
         [p.train ? `${(p.train.spread * 100).toFixed(0)}%` : ''],
+        [nText(p.train)],
         [ms(p.train?.gpuMs)],
         [p.dispatchesPerStep === undefined ? '' : p.dispatchesPerStep < 1 ? p.dispatchesPerStep.toFixed(3) : p.dispatchesPerStep.toFixed(1)],
         [p.dispatchesPerCall === undefined ? '' : String(p.dispatchesPerCall)],
@@ -154,7 +178,7 @@ export function renderTable(result, { color = false } = {}) {
     '',
     `${result.host}; adapter: ${result.adapter}; tfjs ${result.tfjsVersion}${result.ortVersion ? `; onnxruntime-web ${result.ortVersion}` : ''}` +
       `${result.crossOriginIsolated !== undefined ? `; cross-origin isolated: ${result.crossOriginIsolated ? 'yes' : 'no (one wasm thread)'}` : ''}` +
-      `${result.machine ? `; ${result.machine.cpus} CPUs, load average ${result.machine.loadavg1mStart.toFixed(1)} → ${result.machine.loadavg1mEnd.toFixed(1)}` : ''}; reps ${result.config.reps} after ${result.config.warmup} warm-up; ` +
+      `${result.machine ? `; ${result.machine.cpus} CPUs, load average ${result.machine.loadavg1mStart.toFixed(1)} → ${result.machine.loadavg1mEnd.toFixed(1)}` : ''}; ${samplingText(result)}; ` +
       `tolerances: output |Δ| ≤ ${result.config.tolOutput}, gradient rel ≤ ${result.config.tolGradRel}` +
       (color ? '' : '; ! marks a value over its tolerance'),
   );
@@ -297,7 +321,7 @@ td:nth-child(-n+3), th { text-align: left; }
 </style></head><body>
 <h1>webgpu-rnn benchmark</h1>
 <p>${esc(result.host)}; adapter <b>${esc(result.adapter)}</b>; TensorFlow.js ${esc(result.tfjsVersion)}; started ${esc(result.started)}; ${(result.wallMs / 1000).toFixed(0)} s.
-Medians of ${result.config.reps} repetitions after ${result.config.warmup} warm-up, GPU work finished inside the timed region; ± is (max − min) / median.
+${esc(samplingText(result).replace(/^m/, 'M'))}; GPU work finished inside the timed region; ± is (max − min) / median; n the samples of a median (* where the time budget stopped sampling).
 Parity: output |Δ| ≤ ${result.config.tolOutput}, gradients (from one SGD step, lr 1) relative ≤ ${result.config.tolGradRel}; red above.</p>
 ${fails}
 ${(result.notes ?? []).length ? `<ul>${result.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
@@ -340,7 +364,7 @@ export function renderMarkdown(result) {
   const paths = PATH_ORDER.filter((p) => result.cases.some((c) => c.paths.some((q) => q.path === p)));
   const out = [
     `Benchmark run of ${result.started} on ${result.host === 'node' ? 'Node (Dawn)' : 'headless Chromium'}, adapter ${result.adapter}, tfjs ${result.tfjsVersion}; ` +
-      `medians of ${result.config.reps} repetitions after ${result.config.warmup} warm-up run(s) (and the parity run), in ms` +
+      `${samplingText(result)}, in ms` +
       `${result.machine ? ` (${result.machine.cpus} CPUs, 1-min load average ${result.machine.loadavg1mStart.toFixed(1)} at the start, ${result.machine.loadavg1mEnd.toFixed(1)} at the end)` : ''}. ` +
       `A blank cell: the path did not run (see the note in the JSON; ONNX Runtime has no training step); n/a: the path is not available in this build. Parity: ${result.failures.length ? `${result.failures.length} FAILURE(S)` : 'every pair of paths within tolerance'}.`,
     '',
@@ -356,7 +380,9 @@ export function renderMarkdown(result) {
         const t = p?.ok ? p[key]?.medianMs : undefined;
         if (p && !p.ok && /^not available/.test(p.note ?? '')) return 'n/a';
         if (p?.ok && t === undefined && (result.config.parityOnlyPaths ?? []).includes(name)) return 'parity only';
-        return t === undefined ? '' : `${ms(t)}${p.parityFail ? ' (PARITY FAIL)' : ''}${p.providerMismatch ? ` (${p.recurrentProvider ?? 'unknown provider'})` : ''}`;
+        return t === undefined
+          ? ''
+          : `${ms(t)}${p[key].budgetStop ? ` (n=${p[key].reps})` : ''}${p.parityFail ? ' (PARITY FAIL)' : ''}${p.providerMismatch ? ` (${p.recurrentProvider ?? 'unknown provider'})` : ''}`;
       });
       out.push(`| ${c.cell} | ${shapeText(c.shape)} | ${cells.join(' | ')} |`);
     }

@@ -7,7 +7,11 @@
 //   npm run bench -- --parity-only     # no timings: outputs and gradients of every path compared
 //
 // Options: --cells lstm,gru,gru_torch,rnn   --shapes BxTxIxH,...   --paths (see bench/page.ts)
-//          --reps N (timed repetitions, default 5; --quick 3)   --warmup N (untimed runs after the parity run, default 1; --quick 0)
+//          --reps N (timed repetitions, at most; default 5; --quick 3)   --min-reps N (at least, default 2)
+//          --budget S (seconds per measurement: once its samples took S, a path's inference or training step on
+//            one row takes no more beyond --min-reps; default 20; the JSON and the tables give each median's n)
+//          --warmup N (untimed runs after the parity run, default 1; --quick 0)   --long-call S (no warm-up for a
+//            call whose parity run took ≥ S seconds: it is warm, and a warm-up would cost a sample; default 2)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
 //          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
 //          --out DIR (default bench/results)   --name PREFIX (files PREFIX-<timestamp>.*)
@@ -46,6 +50,11 @@ export const QUICK = {
 export function parseArgs(argv) {
   const opts = { node: false, quick: false, out: resolve(root, 'bench/results'), config: {} };
   const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+  const seconds = (a, v) => {
+    const x = Number(v);
+    if (!(x >= 0) || !Number.isFinite(x)) throw new Error(`bench: ${a} '${v}', expected a number of seconds ≥ 0`);
+    return x * 1000;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -67,6 +76,9 @@ export function parseArgs(argv) {
       });
     else if (a === '--reps') opts.config.reps = Number(val());
     else if (a === '--warmup') opts.config.warmup = Number(val());
+    else if (a === '--min-reps') opts.config.minReps = Number(val());
+    else if (a === '--budget') opts.config.budgetMs = seconds(a, val());
+    else if (a === '--long-call') opts.config.longCallMs = seconds(a, val());
     else if (a === '--generate') opts.config.generateTokens = Number(val());
     else if (a === '--no-train') opts.config.train = false;
     else if (a === '--no-roofline') opts.config.roofline = false;
@@ -162,7 +174,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     const text = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 19).map((l) => l.slice(3)).join('\n'));
+    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 23).map((l) => l.slice(3)).join('\n'));
     return;
   }
   const t0 = performance.now();

@@ -12,7 +12,78 @@
 // benchmark's own tolerances (DEFAULT_CONFIG: output |Δ| ≤ 1e-4, gradients 1e-3
 // relative; they are asserted here as the report colours them).
 import { describe, expect, it } from 'vitest';
-import { ALL_CELLS, ALL_PATHS, DEFAULT_CONFIG, QUICK_SHAPES, runBench, type BenchResult } from '../bench/page';
+import { ALL_CELLS, ALL_PATHS, DEFAULT_CONFIG, MIN_SAMPLE_MS, QUICK_SHAPES, runBench, timeCalls, timedCalls, type BenchResult, type TimePlan } from '../bench/page';
+// @ts-expect-error: a plain ES module without declarations
+import { renderMarkdown, renderTable } from '../bench/report.mjs';
+
+// The time budget (bench/page.ts timeCalls) on a fake clock: each call advances it by
+// a fixed number of ms, so the samples taken are exact and nothing here is timed.
+describe('benchmark sampling: the time budget and the rep count it reports', () => {
+  const plan: TimePlan = { reps: 5, minReps: 2, budgetMs: 20_000, warmup: 1, longCallMs: 2_000 };
+  const fake = (callMs: number) => {
+    let t = 0;
+    let calls = 0;
+    return {
+      clock: () => t,
+      fn: async () => {
+        calls++;
+        t += callMs;
+      },
+      calls: () => calls,
+    };
+  };
+
+  it('takes every rep of a short call, several calls per sample', async () => {
+    const f = fake(3); // 3 ms: 7 calls make a sample of ≥ 20 ms
+    const t = await timeCalls(plan, f.fn, { clock: f.clock, warmMs: 50 });
+    expect(t).toMatchObject({ reps: 5, callsPerSample: Math.ceil(MIN_SAMPLE_MS / 3), budgetStop: false, warmupRuns: 1, medianMs: 3 });
+    // 1 warm-up, 1 calibration (no sample: shorter than MIN_SAMPLE_MS), 5 samples of 7 calls
+    expect(f.calls()).toBe(1 + 1 + 5 * 7);
+    expect(timedCalls(t)).toBe(1 + 5 * 7);
+  });
+
+  it('stops at the budget with fewer reps, and says so', async () => {
+    const f = fake(7_000); // samples at 7, 14, 21 s: the third passes the 20 s budget
+    const t = await timeCalls(plan, f.fn, { clock: f.clock, warmMs: 7_500 });
+    expect(t).toMatchObject({ reps: 3, callsPerSample: 1, budgetStop: true, warmupRuns: 0, medianMs: 7_000, sampledMs: 21_000 });
+    // no warm-up (the parity run took ≥ longCallMs); the calibration call is the first sample
+    expect(f.calls()).toBe(3);
+  });
+
+  it('never takes fewer than minReps, however long a call', async () => {
+    const f = fake(50_000);
+    const t = await timeCalls(plan, f.fn, { clock: f.clock, warmMs: 60_000 });
+    expect(t).toMatchObject({ reps: 2, budgetStop: true, warmupRuns: 0 });
+    expect(f.calls()).toBe(2);
+    const g = fake(50_000);
+    const all = await timeCalls({ ...plan, minReps: 9 }, g.fn, { clock: g.clock, warmMs: 60_000 });
+    expect(all).toMatchObject({ reps: 5, budgetStop: false }); // minReps above reps means reps
+  });
+
+  it('warms up a call whose parity run was short, even if the call itself is long', async () => {
+    const f = fake(7_000);
+    const t = await timeCalls(plan, f.fn, { clock: f.clock, warmMs: 1_000 });
+    expect(t).toMatchObject({ reps: 3, warmupRuns: 1, budgetStop: true });
+    expect(f.calls()).toBe(1 + 3);
+  });
+
+  it('a timed run in Node puts each median\'s rep count in the JSON, the console table and the Markdown', async () => {
+    // tiny shape, CPU paths only; a 0 s budget: every measurement takes minReps = 2 samples of reps = 4
+    const r = await runBench({ cells: ['lstm'], shapes: [[1, 2, 3, 4]], paths: ['ours-cpu', 'tfjs-cpu'], reps: 4, minReps: 2, budgetMs: 0, roofline: false, generateTokens: 0 });
+    expect(r.failures).toEqual([]);
+    for (const p of r.cases[0].paths) {
+      for (const t of [p.infer!, p.train!]) expect(t, p.path).toMatchObject({ reps: 2, budgetStop: true });
+      expect(p.wallMs, p.path).toBeGreaterThan(0);
+    }
+    const md = renderMarkdown(r) as string;
+    expect(md).toContain('medians of up to 4 repetitions, at least 2');
+    expect(md).toContain('(4 of 4 stopped there');
+    expect(md.match(/\(n=2\)/g)?.length).toBe(4); // 2 paths × inference and training step
+    const table = renderTable(r) as string;
+    expect(table).toMatch(/│ n +│/);
+    expect(table).toContain('2*');
+  });
+});
 describe('benchmark parity (--quick shapes, Node)', () => {
   let result: BenchResult;
 
