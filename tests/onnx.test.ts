@@ -10,7 +10,11 @@
 //   lstm_layout1 (layout 1, direction reverse; expected from torch on the reversed
 //   input), gru_v1 (linear_before_reset 0, bidirectional, sequence_lens) and
 //   rnn_reverse (Relu, reverse, sequence_lens, initial_h), both expected from a
-//   float64 loop of ONNX's equations (checked against torch for the GRU).
+//   float64 loop of ONNX's equations (checked against torch for the GRU); lstm_acts
+//   (bidirectional, [HardSigmoid, Relu, Relu], sequence_lens) and gru_acts
+//   ([HardSigmoid(1/6, 0.5), Sigmoid]), expected from a float64 loop of ONNX's
+//   LSTM/GRU equations with those activations (checked against torch with the
+//   default ones) and cross-checked against ONNX Runtime below.
 // Expected outputs are float64 from the stored float32 weights. Each model is run
 // on several shapes (the dynamic axes), on the CPU reference and on the GPU.
 //
@@ -142,6 +146,8 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       await expectRejects(rt.loadOnnx(model('bad_peephole')), ValueError, /peephole weights \(input P 'P'\)/);
       await expectRejects(rt.loadOnnx(model('bad_clip')), ValueError, /clip = 3 is not supported/);
       await expectRejects(rt.loadOnnx(model('bad_activations')), ValueError, /activations \[Sigmoid, Relu, Tanh\] are not supported/);
+      await expectRejects(rt.loadOnnx(model('bad_acts_alpha')), ValueError, /HardSigmoid\(0\.3/, /alpha 0\.2 or 1\/6 and beta 0\.5/);
+      await expectRejects(rt.loadOnnx(model('bad_acts_cell')), ValueError, /LeakyRelu\(0\.01\)/, /Tanh, Relu, Sigmoid or Affine\(1, 0\)/);
       await expectRejects(rt.loadOnnx(model('bad_input_forget')), ValueError, /input_forget = 1/);
       await expectRejects(rt.loadOnnx(model('bad_direction')), ValueError, /direction must be forward, reverse or bidirectional, got 'sideways'/);
       await expectRejects(rt.loadOnnx(model('bad_hidden_size')), WeightError, /hidden_size = 3 but W has shape \(1, 8, 3\)/);

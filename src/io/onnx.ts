@@ -21,10 +21,11 @@ import { Softmax } from '../layers/softmax';
 import { Tensor, type BackendName } from '../tensor';
 import { FLOAT32_MAX, assertFloat32, checkElements, describe } from '../validate';
 import { onnxToCell } from '../weights/onnx';
-import { gateCount, type CellType, type StateDict } from '../weights/types';
+import { gateCount, type CellActivation, type CellType, type GateActivation, type StateDict } from '../weights/types';
 import {
   HOST_OPS,
   attrFloat,
+  attrFloats,
   attrInt,
   attrString,
   attrStrings,
@@ -423,7 +424,65 @@ function denseLayer(be: Backend, at: string, K: number, N: number, weight: Float
   return layer;
 }
 
-const DEFAULT_ACTS: Record<string, string[]> = { LSTM: ['sigmoid', 'tanh', 'tanh'], GRU: ['sigmoid', 'tanh'], RNN: ['tanh'] };
+const DEFAULT_ACTS: Record<string, string[]> = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'], RNN: ['Tanh'] };
+// ONNX's activation functions that take activation_alpha / activation_beta: the
+// lists are consumed in the order of the activations that use them (as ONNX
+// Runtime reads them), with these defaults where a list runs short.
+const ALPHA_DEFAULT: Record<string, number> = { hardsigmoid: 0.2, leakyrelu: 0.01, thresholdedrelu: 1, elu: 1, affine: 1, scaledtanh: 1 };
+const BETA_DEFAULT: Record<string, number> = { hardsigmoid: 0.5, affine: 0, scaledtanh: 1 };
+
+/**
+ * A recurrent node's `activations` (f, g, h per direction for LSTM; f, g for GRU;
+ * f for RNN) mapped onto our kernel parameters: the gate activation f is Sigmoid or
+ * HardSigmoid (alpha 0.2 = Keras 2's, alpha 1/6 = Keras 3's; beta 0.5), the cell
+ * activation g (= h for LSTM) Tanh, Relu, Sigmoid or Affine(1, 0) (linear), the same
+ * in both directions. Anything else is a ValueError naming what arrived.
+ */
+function recurrentActivations(n: OnnxNode, at: string, cell: CellType, D: number): { activation: CellActivation; recurrentActivation: GateActivation } {
+  const names = attrStrings(n, 'activations');
+  const alphas = attrFloats(n, 'activation_alpha') ?? [];
+  const betas = attrFloats(n, 'activation_beta') ?? [];
+  const per = DEFAULT_ACTS[n.opType].length;
+  if (!names) {
+    if (alphas.length || betas.length) throw new ValueError(`${at}: activation_alpha/activation_beta are given without activations.`);
+    return { activation: 'tanh', recurrentActivation: 'sigmoid' };
+  }
+  if (names.length !== per * D) throw new ValueError(`${at}: activations [${names.join(', ')}] has ${names.length} entries, expected ${per * D} (${per} per direction).`);
+  let ia = 0;
+  let ib = 0;
+  const fns = names.map((name) => {
+    const k = name.toLowerCase();
+    const alpha = k in ALPHA_DEFAULT ? (alphas[ia++] ?? ALPHA_DEFAULT[k]) : null;
+    const beta = k in BETA_DEFAULT ? (betas[ib++] ?? BETA_DEFAULT[k]) : null;
+    return { name, k, alpha, beta };
+  });
+  if (ia < alphas.length || ib < betas.length) throw new ValueError(`${at}: activation_alpha has ${alphas.length} and activation_beta ${betas.length} values, but the activations [${names.join(', ')}] use ${ia} and ${ib}.`);
+  const near = (a: number | null, b: number) => a !== null && Math.abs(a - b) <= 1e-6;
+  const label = (f: (typeof fns)[number]) => (f.alpha === null ? f.name : `${f.name}(${f.alpha}${f.beta === null ? '' : `, ${f.beta}`})`);
+  const refuse = (why: string): never => {
+    throw new ValueError(`${at}: activations [${fns.map(label).join(', ')}] are not supported: ${why}`);
+  };
+  const gateOf = (f: (typeof fns)[number]): GateActivation => {
+    if (f.k === 'sigmoid') return 'sigmoid';
+    if (f.k === 'hardsigmoid' && near(f.beta, 0.5) && near(f.alpha, 0.2)) return 'hardSigmoid';
+    if (f.k === 'hardsigmoid' && near(f.beta, 0.5) && near(f.alpha, 1 / 6)) return 'hardSigmoidKeras3';
+    return refuse(`the gate activation must be Sigmoid or HardSigmoid with alpha 0.2 or 1/6 and beta 0.5, got ${label(f)}.`);
+  };
+  const cellOf = (f: (typeof fns)[number]): CellActivation => {
+    if (f.k === 'tanh' || f.k === 'relu' || f.k === 'sigmoid') return f.k;
+    if (f.k === 'affine' && near(f.alpha, 1) && near(f.beta, 0)) return 'linear';
+    return refuse(`the cell activation must be Tanh, Relu, Sigmoid or Affine(1, 0), got ${label(f)}.`);
+  };
+  const dirs = Array.from({ length: D }, (_, d) => fns.slice(d * per, (d + 1) * per));
+  const picked = dirs.map((fs) => {
+    if (cell === 'rnn') return { activation: cellOf(fs[0]), recurrentActivation: 'sigmoid' as GateActivation };
+    const activation = cellOf(fs[1]);
+    if (cell === 'lstm' && label(fs[2]) !== label(fs[1])) refuse(`our LSTM applies one cell activation to the candidate and the cell state (g = h), got ${label(fs[1])} and ${label(fs[2])}.`);
+    return { activation, recurrentActivation: gateOf(fs[0]) };
+  });
+  if (picked.some((p) => p.activation !== picked[0].activation || p.recurrentActivation !== picked[0].recurrentActivation)) refuse('both directions must use the same activations.');
+  return picked[0];
+}
 
 function planRecurrent(n: OnnxNode, at: string, cst: (i: number) => HostValue | null, opset: number): Builder {
   const cell: CellType = n.opType === 'LSTM' ? 'lstm' : n.opType === 'GRU' ? 'gru' : 'rnn';
@@ -437,23 +496,7 @@ function planRecurrent(n: OnnxNode, at: string, cst: (i: number) => HostValue | 
   if (n.attrs.has('clip')) throw new ValueError(`${at}: clip = ${attrFloat(n, 'clip', 0)} is not supported (our cells do not clip their pre-activations). Hint: export without clipping.`);
   if (cell === 'lstm' && attrInt(n, 'input_forget', 0) !== 0) throw new ValueError(`${at}: input_forget = 1 (coupled input and forget gates) is not supported.`);
   if (cell === 'lstm' && n.inputs[7]) throw new ValueError(`${at}: peephole weights (input P '${n.inputs[7]}') are not supported; our LSTM has no peepholes.`);
-  const acts = attrStrings(n, 'activations');
-  let nonlinearity: 'tanh' | 'relu' = 'tanh';
-  if (acts) {
-    const lower = acts.map((a) => a.toLowerCase());
-    const per = DEFAULT_ACTS[n.opType].length;
-    if (lower.length !== per * D) throw new ValueError(`${at}: activations [${acts.join(', ')}] has ${acts.length} entries, expected ${per * D} (${per} per direction).`);
-    const dirs = D === 2 ? [lower.slice(0, per), lower.slice(per)] : [lower];
-    if (cell === 'rnn') {
-      if (!dirs.every((d) => d[0] === dirs[0][0]) || !['tanh', 'relu'].includes(dirs[0][0])) {
-        throw new ValueError(`${at}: activations [${acts.join(', ')}] are not supported; an RNN runs Tanh or Relu, the same in both directions.`);
-      }
-      nonlinearity = dirs[0][0] as 'tanh' | 'relu';
-    } else if (!dirs.every((d) => d.every((a, k) => a === DEFAULT_ACTS[n.opType][k]))) {
-      throw new ValueError(`${at}: activations [${acts.join(', ')}] are not supported; a${cell === 'lstm' ? 'n LSTM' : ' GRU'} runs the default [${DEFAULT_ACTS[n.opType].join(', ')}] per direction.`);
-    }
-  }
-  if (n.attrs.has('activation_alpha') || n.attrs.has('activation_beta')) throw new ValueError(`${at}: activation_alpha/activation_beta are not supported (they parameterise non-default activations).`);
+  const { activation, recurrentActivation } = recurrentActivations(n, at, cell, D);
   const lbr = cell === 'gru' ? attrInt(n, 'linear_before_reset', 0) : 0;
   if (lbr !== 0 && lbr !== 1) throw new ValueError(`${at}: linear_before_reset must be 0 or 1, got ${lbr}.`);
   // Weights must be known at load time.
@@ -498,7 +541,8 @@ function planRecurrent(n: OnnxNode, at: string, cst: (i: number) => HostValue | 
       inputSize: I,
       hiddenSize: H,
       bidirectional: D === 2,
-      ...(cell === 'rnn' ? { nonlinearity } : {}),
+      activation,
+      ...(cell === 'rnn' ? {} : { recurrentActivation }),
       ...(cell === 'gru' ? { resetAfter: lbr === 1 } : {}),
     });
     try {

@@ -65,6 +65,13 @@ export function attrInts(n: OnnxNode, name: string): number[] | null {
   return a.value;
 }
 
+export function attrFloats(n: OnnxNode, name: string): number[] | null {
+  const a = n.attrs.get(name);
+  if (a === undefined) return null;
+  if (a.type !== 'floats') throw new ValueError(`${nodeLabel(n)}: attribute ${name} must be a list of floats, got ${a.type}.`);
+  return a.value;
+}
+
 export function attrString(n: OnnxNode, name: string, dflt: string): string {
   const a = n.attrs.get(name);
   if (a === undefined) return dflt;
