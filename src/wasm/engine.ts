@@ -16,13 +16,15 @@ import { ThreadPool } from './threads';
 export interface Kernels {
   memory: WebAssembly.Memory;
   gemmNT(M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void;
+  packPanels(N: number, K: number, w: number, ldw: number, dst: number): void;
+  gemmPk(M: number, N: number, K: number, a: number, lda: number, bp: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void;
   transpose(rows: number, cols: number, src: number, lds: number, dst: number, ldd: number): void;
   rowSumAdd(rows: number, cols: number, src: number, lds: number, dst: number): void;
   copyRows(rows: number, cols: number, colsPad: number, src: number, lds: number, dst: number, ldd: number): void;
   recForward(
     cell: number, resetAfter: number, relu: number, act: number, reverse: number, keras: number,
     B: number, T: number, Hp: number,
-    xg: number, whh: number, bhh: number, valid: number,
+    xg: number, whhP: number, bhh: number, valid: number,
     hs: number, cs: number, out: number, ldo: number,
     tape: number, ext: number, scratch: number,
   ): void;
@@ -96,6 +98,12 @@ export class WasmEngine {
   gemm(M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void {
     if (this.pool && N >= 8 && M * N * K >= this.parallelMacs) this.pool.gemm(this.k.gemmNT, M, N, K, a, lda, b, ldb, c, ldc, src, lds, bias, act);
     else this.k.gemmNT(M, N, K, a, lda, b, ldb, c, ldc, src, lds, bias, act);
+  }
+
+  /** gemmPk (c = src + bias + a · Wᵀ with W as panels bp, see kernels.ts), split over the threads by panels like gemm. */
+  gemmPanels(M: number, N: number, K: number, a: number, lda: number, bp: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void {
+    if (this.pool && N >= 16 && M * N * K >= this.parallelMacs) this.pool.gemmPanels(this.k.gemmPk, M, N, K, a, lda, bp, c, ldc, src, lds, bias, act);
+    else this.k.gemmPk(M, N, K, a, lda, bp, c, ldc, src, lds, bias, act);
   }
 
   /** Stops the worker threads (the engine keeps working on one thread). */
@@ -194,14 +202,16 @@ export class WasmEngine {
   write(ptr: number, ld: number, src: ArrayLike<number>, rows: number, cols: number, srcLd = cols, srcOff = 0): void {
     const m = this.f32();
     const base = ptr >>> 2;
-    if (ld === cols && srcLd === cols && (src instanceof Float64Array || src instanceof Float32Array)) {
+    const typed = src instanceof Float64Array || src instanceof Float32Array;
+    if (typed && ld === cols && srcLd === cols) {
       m.set(src.subarray(srcOff, srcOff + rows * cols), base);
       return;
     }
     for (let r = 0; r < rows; r++) {
       const o = base + r * ld;
       const s = srcOff + r * srcLd;
-      for (let c = 0; c < cols; c++) m[o + c] = src[s + c];
+      if (typed && cols >= 16) m.set(src.subarray(s, s + cols), o);
+      else for (let c = 0; c < cols; c++) m[o + c] = src[s + c];
     }
   }
 
@@ -209,10 +219,15 @@ export class WasmEngine {
   read(ptr: number, ld: number, rows: number, cols: number, dst: Float64Array, dstLd = cols, dstOff = 0): Float64Array {
     const m = this.f32();
     const base = ptr >>> 2;
+    if (ld === cols && dstLd === cols) {
+      dst.set(m.subarray(base, base + rows * cols), dstOff); // one native float32 → float64 copy
+      return dst;
+    }
     for (let r = 0; r < rows; r++) {
       const o = base + r * ld;
       const d = dstOff + r * dstLd;
-      for (let c = 0; c < cols; c++) dst[d + c] = m[o + c];
+      if (cols >= 16) dst.set(m.subarray(o, o + cols), d);
+      else for (let c = 0; c < cols; c++) dst[d + c] = m[o + c];
     }
     return dst;
   }

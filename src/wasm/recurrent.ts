@@ -5,7 +5,7 @@
 //
 // Per layer l and direction d (buffers in wasm memory, float32, zero-padded):
 //   in_l  (B·T, Ip_l)        layer input; layer 0: x; l > 0: the outputs below, direction d at columns [d·H, d·H + Hp)
-//   xg    (B·T, Gp)          gemmNT(in_l, W_ih) + b_ih: the input projection of all steps as one GEMM
+//   xg    (B·T, Gp)          gemmPk(in_l, W_ih's panels) + b_ih: the input projection of all steps as one GEMM
 //   hs    (T+1, B, Hp)       states, hs[0] = h0; cs likewise (LSTM)
 //   tape  (T, B, Gp), ext (T, B, Hp)   gate activations (recorded only for a backward)
 // Backward, layers in reverse order:
@@ -19,11 +19,15 @@ import type { CellGrads } from '../reference/stack_backward';
 import { directions, gateCount, layerInputSize, type CellWeights, type GateActivation, type RecurrentConfig } from '../weights/types';
 import { pad4, type Scope, type WasmEngine } from './engine';
 
-/** One layer direction's weights in wasm memory: padded to Hp (hidden), Ip (input), Gp = gates·Hp. */
+/**
+ * One layer direction's weights in wasm memory: padded to Hp (hidden), Ip (input), Gp = gates·Hp.
+ * The forward's GEMMs read W_ih and W_hh as panels (packPanels: (⌈Gp/16⌉, K, 16)); the
+ * backward's read their transposes.
+ */
 export interface PackedCell {
-  wih: number; // (Gp, Ip)
+  wihP: number; // (⌈Gp/16⌉, Ip, 16) panels of W_ih (Gp, Ip)
   wihT: number; // (Ip, Gp)
-  whh: number; // (Gp, Hp)
+  whhP: number; // (⌈Gp/16⌉, Hp, 16) panels of W_hh (Gp, Hp); GRU reset_after = false: W_r,z's then W_n's
   whhT: number; // (Hp, Gp)
   bih: number; // (Gp)
   bhh: number; // (Gp)
@@ -41,6 +45,9 @@ export function wasmInputWidth(cfg: RecurrentConfig, l: number): number {
   return pad4((directions(cfg) - 1) * cfg.hiddenSize + pad4(cfg.hiddenSize));
 }
 
+/** Floats of the panels of an (N, K) matrix. */
+const panelFloats = (N: number, K: number): number => Math.ceil(N / 16) * 16 * K;
+
 /** Packs one layer direction (PyTorch layout, float32) into wasm memory. */
 export function packCell(eng: WasmEngine, cfg: RecurrentConfig, l: number, w: CellWeights): PackedCell {
   const H = cfg.hiddenSize;
@@ -50,31 +57,42 @@ export function packCell(eng: WasmEngine, cfg: RecurrentConfig, l: number, w: Ce
   const I = layerInputSize(cfg, l);
   const Ip = wasmInputWidth(cfg, l);
   const made: number[] = [];
-  const alloc = (n: number) => {
-    const p = eng.alloc(n);
+  const alloc = (n: number, zero = true) => {
+    const p = eng.alloc(n, zero);
     made.push(p);
     return p;
   };
+  const sc = eng.scope(); // the row-major copies, only for packing
   try {
-    const p: PackedCell = { wih: alloc(Gp * Ip), wihT: alloc(Ip * Gp), whh: alloc(Gp * Hp), whhT: alloc(Hp * Gp), bih: alloc(Gp), bhh: alloc(Gp), Ip };
+    const p: PackedCell = { wihP: alloc(panelFloats(Gp, Ip), false), wihT: alloc(Ip * Gp), whhP: alloc(panelFloats(2 * Hp, Hp) + panelFloats(Gp, Hp), false), whhT: alloc(Hp * Gp), bih: alloc(Gp), bhh: alloc(Gp), Ip };
+    const wih = sc.alloc(Gp * Ip); // (Gp, Ip)
+    const whh = sc.alloc(Gp * Hp); // (Gp, Hp)
     for (let q = 0; q < nG; q++) {
       // gate q's H rows go to rows [q·Hp, q·Hp + H)
-      eng.write(p.wih + q * Hp * Ip * 4, Ip, w.wih, H, I, I, q * H * I);
-      eng.write(p.whh + q * Hp * Hp * 4, Hp, w.whh, H, H, H, q * H * H);
+      eng.write(wih + q * Hp * Ip * 4, Ip, w.wih, H, I, I, q * H * I);
+      eng.write(whh + q * Hp * Hp * 4, Hp, w.whh, H, H, H, q * H * H);
       eng.write(p.bih + q * Hp * 4, Hp, w.bih, 1, H, H, q * H);
       eng.write(p.bhh + q * Hp * 4, Hp, w.bhh, 1, H, H, q * H);
     }
-    eng.k.transpose(Gp, Ip, p.wih, Ip, p.wihT, Gp);
-    eng.k.transpose(Gp, Hp, p.whh, Hp, p.whhT, Gp);
+    eng.k.transpose(Gp, Ip, wih, Ip, p.wihT, Gp);
+    eng.k.transpose(Gp, Hp, whh, Hp, p.whhT, Gp);
+    eng.k.packPanels(Gp, Ip, wih, Ip, p.wihP);
+    if (cfg.cell === 'gru' && !cfg.resetAfter) {
+      // the step's two GEMMs: W_r,z (2Hp rows), then W_n (its panels right after)
+      eng.k.packPanels(2 * Hp, Hp, whh, Hp, p.whhP);
+      eng.k.packPanels(Hp, Hp, whh + 2 * Hp * Hp * 4, Hp, p.whhP + panelFloats(2 * Hp, Hp) * 4);
+    } else eng.k.packPanels(Gp, Hp, whh, Hp, p.whhP);
     return p;
   } catch (e) {
     for (const b of made) eng.release(b);
     throw e;
+  } finally {
+    sc.dispose();
   }
 }
 
 export function freeCell(eng: WasmEngine, p: PackedCell): void {
-  for (const b of [p.wih, p.wihT, p.whh, p.whhT, p.bih, p.bhh]) eng.release(b);
+  for (const b of [p.wihP, p.wihT, p.whhP, p.whhT, p.bih, p.bhh]) eng.release(b);
 }
 
 export interface WasmStackArgs {
@@ -178,7 +196,7 @@ export function wasmStackForward(eng: WasmEngine, cfg: RecurrentConfig, cells: P
       for (let d = 0; d < D; d++) {
         const w = cells[l][d];
         const ld = l * D + d;
-        eng.gemm(BT, Gp, Ip, input, Ip, w.wih, Ip, xg, Gp, 0, 0, w.bih, 0);
+        eng.gemmPanels(BT, Gp, Ip, input, Ip, w.wihP, xg, Gp, 0, 0, w.bih, 0);
         const hs = sc.alloc((T + 1) * B * Hp);
         const cs = lstm ? sc.alloc((T + 1) * B * Hp) : 0;
         if (a.h0) eng.write(hs, Hp, a.h0, B, H, H, ld * BH);
@@ -186,7 +204,7 @@ export function wasmStackForward(eng: WasmEngine, cfg: RecurrentConfig, cells: P
         // written at every step that runs, the only steps the backward reads
         const tape = bw ? sc.alloc(T * B * Gp, false) : 0;
         const ext = bw && cfg.cell === 'gru' ? sc.alloc(T * B * Hp, false) : 0;
-        k.recForward(flags[0], flags[1], flags[2], flags[3], d, flags[5], B, T, Hp, xg, w.whh, w.bhh, valid, hs, cs, out + d * H * 4, Iq, tape, ext, scratch);
+        k.recForward(flags[0], flags[1], flags[2], flags[3], d, flags[5], B, T, Hp, xg, w.whhP, w.bhh, valid, hs, cs, out + d * H * 4, Iq, tape, ext, scratch);
         eng.read(hs + T * B * Hp * 4, Hp, B, H, hN, H, ld * BH);
         if (cN) eng.read(cs + T * B * Hp * 4, Hp, B, H, cN, H, ld * BH);
         run.dirs.push({ hs, cs, tape, ext });

@@ -6,8 +6,9 @@
 //
 // Protocol over a small SharedArrayBuffer `ctrl` (Int32Array):
 //   [0] generation: bumped (and notified) once per job; [1] workers done with it;
-//   [2] opcode (1 = gemmNT slice, −1 = quit); [3..16] gemmNT's 13 arguments; [17] N.
-// Each worker takes slice tid of N (4-aligned) and adds 1 to [1] when done. The caller
+//   [2] opcode (1 = gemmNT slice, 2 = gemmPk slice, −1 = quit); [3..16] the GEMM's 13
+//   arguments (gemmPk's: ldb unused). Each worker takes slice tid of N (4-aligned; gemmPk:
+//   16-aligned, whole panels) and adds 1 to [1] when done. The caller
 // waits for [1] = N − 1 (Atomics.wait where the thread may block, else it spins: a
 // browser's main thread may not block).
 
@@ -25,10 +26,13 @@ function run() {
     if (c[${OP}] === -1) return;
     const a = [];
     for (let i = 0; i < 13; i++) a.push(c[${ARGS} + i]);
-    const N = a[1], chunk = Math.ceil(N / threads / 4) * 4, n0 = tid * chunk, n1 = Math.min(N, n0 + chunk);
+    const op = c[${OP}], align = op === 2 ? 16 : 4;
+    const N = a[1], chunk = Math.ceil(N / threads / align) * align, n0 = tid * chunk, n1 = Math.min(N, n0 + chunk);
     if (n1 > n0) {
       const [M, , K, pa, lda, pb, ldb, pc, ldc, src, lds, bias, act] = a;
-      k.gemmNT(M, n1 - n0, K, pa, lda, (pb >>> 0) + n0 * ldb * 4, ldb, (pc >>> 0) + n0 * 4, ldc, src ? (src >>> 0) + n0 * 4 : 0, lds, bias ? (bias >>> 0) + n0 * 4 : 0, act);
+      const cs = (pc >>> 0) + n0 * 4, ss = src ? (src >>> 0) + n0 * 4 : 0, bs = bias ? (bias >>> 0) + n0 * 4 : 0;
+      if (op === 2) k.gemmPk(M, n1 - n0, K, pa, lda, (pb >>> 0) + n0 * K * 4, cs, ldc, ss, lds, bs, act); // panels: 16 columns × K floats each
+      else k.gemmNT(M, n1 - n0, K, pa, lda, (pb >>> 0) + n0 * ldb * 4, ldb, cs, ldc, ss, lds, bs, act);
     }
     Atomics.add(c, 1, 1);
     Atomics.notify(c, 1);
@@ -48,6 +52,7 @@ interface WorkerLike {
   unref?: () => void;
 }
 
+type PanelGemmFn = (M: number, N: number, K: number, a: number, lda: number, bp: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number) => void;
 type GemmFn = (M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number) => void;
 
 export class ThreadPool {
@@ -111,15 +116,32 @@ export class ThreadPool {
 
   /** gemmNT split over N across the pool; the calling thread runs slice 0 with `local`. */
   gemm(local: GemmFn, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void {
+    this.post(1, [M, N, K, a, lda, b, ldb, c, ldc, src, lds, bias, act]);
+    const chunk = Math.ceil(N / this.threads / 4) * 4;
+    local(M, Math.min(N, chunk), K, a, lda, b, ldb, c, ldc, src, lds, bias, act);
+    this.join();
+  }
+
+  /** gemmPk (W as panels bp) split over whole panels of N; the calling thread runs slice 0. */
+  gemmPanels(local: PanelGemmFn, M: number, N: number, K: number, a: number, lda: number, bp: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void {
+    this.post(2, [M, N, K, a, lda, bp, 0, c, ldc, src, lds, bias, act]);
+    const chunk = Math.ceil(N / this.threads / 16) * 16;
+    local(M, Math.min(N, chunk), K, a, lda, bp, c, ldc, src, lds, bias, act);
+    this.join();
+  }
+
+  private post(op: number, args: number[]): void {
     const ctl = this.ctrl;
-    const args = [M, N, K, a, lda, b, ldb, c, ldc, src, lds, bias, act];
     for (let i = 0; i < 13; i++) ctl[ARGS + i] = args[i] | 0; // offsets past 2^31 wrap to negative int32; workers read them back >>> 0
-    ctl[OP] = 1;
+    ctl[OP] = op;
     Atomics.store(ctl, 1, 0);
     Atomics.add(ctl, 0, 1);
     Atomics.notify(ctl, 0);
-    const chunk = Math.ceil(N / this.threads / 4) * 4;
-    local(M, Math.min(N, chunk), K, a, lda, b, ldb, c, ldc, src, lds, bias, act);
+  }
+
+  /** Waits for every worker to finish the posted job. */
+  private join(): void {
+    const ctl = this.ctrl;
     const want = this.threads - 1;
     for (let done = Atomics.load(ctl, 1); done < want; done = Atomics.load(ctl, 1)) {
       if (this.canWait) {

@@ -1,5 +1,5 @@
 // The wasm kernels, one call per case, against their float64 twins, on seeded random
-// data: gemmNT vs matmulBiasRef, the stack forward (gemm + recForward per layer
+// data: gemmNT and gemmPk (W as panels) vs matmulBiasRef, the stack forward (gemm + recForward per layer
 // direction) vs stackForwardRef, and forward+backward (recBackward + the gradient
 // GEMMs) vs stackForwardBackwardRef. Shared by tests/wasm_parity.test.ts (Node) and
 // tests/browser/wasm_parity.ts (headless Chromium). Dense runs layer against layer
@@ -42,6 +42,8 @@ export interface GemmCase {
   bias: boolean;
   act: 'none' | 'relu' | 'sigmoid' | 'tanh';
   scale: number;
+  /** W as packPanels' 16-column panels through gemmPk (the forward's kernel), not gemmNT. */
+  panels?: boolean;
 }
 
 export const gemmCases: GemmCase[] = [
@@ -53,6 +55,14 @@ export const gemmCases: GemmCase[] = [
   { name: 'gemm 9x6x10 tanh saturated', M: 9, N: 6, K: 10, bias: true, act: 'tanh', scale: 30 },
   { name: 'gemm 5x8x300 tanh (K in two passes)', M: 5, N: 8, K: 300, bias: true, act: 'tanh', scale: 0.1 },
   { name: 'gemm 70x7x601 (K in three passes, M over two row blocks)', M: 70, N: 7, K: 601, bias: true, act: 'none', scale: 1 },
+  // gemmPk: 2-row tiles, an odd last row, M = 1 (the B = 1 step), panels cut short (N % 16 ≠ 0)
+  { name: 'panels 1x1x1', M: 1, N: 1, K: 1, bias: true, act: 'none', scale: 1, panels: true },
+  { name: 'panels matvec 1x36x130', M: 1, N: 36, K: 130, bias: true, act: 'none', scale: 1, panels: true },
+  { name: 'panels 2x16x8', M: 2, N: 16, K: 8, bias: false, act: 'none', scale: 1, panels: true },
+  { name: 'panels odd 7x5x3 relu', M: 7, N: 5, K: 3, bias: true, act: 'relu', scale: 1, panels: true },
+  { name: 'panels 33x44x70', M: 33, N: 44, K: 70, bias: true, act: 'none', scale: 1, panels: true },
+  { name: 'panels 9x24x10 sigmoid saturated', M: 9, N: 24, K: 10, bias: true, act: 'sigmoid', scale: 30, panels: true },
+  { name: 'panels 4x12x300 tanh', M: 4, N: 12, K: 300, bias: true, act: 'tanh', scale: 0.1, panels: true },
 ];
 
 const ACT_CODE = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
@@ -80,7 +90,11 @@ export function runGemmCase(eng: WasmEngine, c: GemmCase): WasmRow {
     eng.write(px, Kp, x, c.M, c.K);
     eng.write(pw, Kp, w, c.N, c.K);
     if (b) eng.write(pb, Np, b, 1, c.N);
-    eng.gemm(c.M, Np, Kp, px, Kp, pw, Kp, py, Np, 0, 0, pb, ACT_CODE[c.act]); // split over the threads of a threaded engine
+    if (c.panels) {
+      const pp = sc.alloc(Math.ceil(Np / 16) * 16 * Kp);
+      eng.k.packPanels(Np, Kp, pw, Kp, pp);
+      eng.gemmPanels(c.M, Np, Kp, px, Kp, pp, py, Np, 0, 0, pb, ACT_CODE[c.act]); // split over the threads of a threaded engine
+    } else eng.gemm(c.M, Np, Kp, px, Kp, pw, Kp, py, Np, 0, 0, pb, ACT_CODE[c.act]);
     const got = eng.read(py, Np, c.M, c.N, new Float64Array(c.M * c.N));
     const r = compare(c.name, ref, got, FWD, { dims: [c.M, c.N], names: ['m', 'n'] });
     return { kernel: 'gemm', ...r };

@@ -18,7 +18,8 @@
 //
 // Layouts of the recurrence (one layer direction):
 //   xg    (B, T, Gp)    x·W_ihᵀ + b_ih, from gemmNT
-//   whh   (Gp, Hp)      W_hh, PyTorch's layout padded: the step's h·W_hhᵀ reads rows contiguously
+//   whhP  panels       W_hh (PyTorch's (Gp, Hp) layout, padded) as packPanels' (⌈Gp/16⌉, Hp, 16) panels;
+//                       GRU reset_after = false: W_r,z's (2Hp rows) then W_n's (Hp rows), packed apart
 //   whhT  (Hp, Gp)      its transpose: the step backward's da·W_hh reads rows contiguously
 //   hs    (T+1, B, Hp)  state before step s at [s] (hs[0] = h0); cs likewise (LSTM)
 //   valid (B, T) i32    1 = step t of sample b runs (lengths or a Keras mask)
@@ -264,6 +265,130 @@ export function gemmNT(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb
   }
 }
 
+// ---- packed-panel GEMM: the forward's input projections and recurrent steps ----
+//
+// A weight matrix W (N, K) (row-major, stride ldw: PyTorch's W_ih, W_hh) is packed once per
+// weights version into panels P (⌈N/16⌉, K, 16): P[p, k, j] = W[16p + j, k], 0 past row N.
+// A panel is the 16 output columns one micro-tile computes, read in order: the inner loops
+// walk one pointer through it (every load at a constant offset) and one per row of a, so
+// V8 keeps the whole loop in registers (a first version with 8-column panels and four row
+// pointers spilled its addresses and ran at 14-22 GFLOP/s). No horizontal sums: a[m, k] is
+// broadcast (one vbroadcastss) against the panel's four vectors at k.
+
+/** P (⌈N/16⌉, K, 16) = the panels of W (N, K) (see above). */
+export function packPanels(N: i32, K: i32, w: usize, ldw: i32, dst: usize): void {
+  const np = (N + 15) >> 4;
+  for (let p = 0; p < np; p++) {
+    for (let k = 0; k < K; k++) {
+      const d = dst + (<usize>(p * K + k) << 6);
+      for (let j = 0; j < 16; j++) {
+        const n = p * 16 + j;
+        store<f32>(d + (<usize>j << 2), n < N ? load<f32>(w + ((<usize>n * <usize>ldw + <usize>k) << 2)) : 0);
+      }
+    }
+  }
+}
+
+/** Bytes of the panels of an (N, K) matrix. */
+// @ts-ignore: decorator
+@inline function panelBytes(N: i32, K: i32): usize {
+  return (<usize>((N + 15) >> 4) * <usize>K) << 6;
+}
+
+/** One output vector: c[n..n+4) = act(v + bias[n..] + src[n..]) (row pointers; n in bytes). */
+// @ts-ignore: decorator
+@inline function outVec(c: usize, src: usize, bias: usize, act: i32, n: usize, v: v128): void {
+  let r = v;
+  if (bias) r = f32x4.add(r, v128.load(bias + n));
+  if (src) r = f32x4.add(r, v128.load(src + n));
+  v128.store(c + n, vactivate(act, r));
+}
+
+/** The (up to) four vectors of one panel's columns [16p, 16p + 16) ∩ [0, N) of one row. */
+// @ts-ignore: decorator
+@inline function outPanel(c: usize, src: usize, bias: usize, act: i32, p: i32, N: i32, v0: v128, v1: v128, v2: v128, v3: v128): void {
+  const n = <usize>p << 6;
+  const left = N - 16 * p; // columns of this panel that exist: a multiple of 4
+  outVec(c, src, bias, act, n, v0);
+  if (left > 4) outVec(c, src, bias, act, n + 16, v1);
+  if (left > 8) outVec(c, src, bias, act, n + 32, v2);
+  if (left > 12) outVec(c, src, bias, act, n + 48, v3);
+}
+
+/**
+ * c (M, N) = src + bias + a (M, K) · Wᵀ with W as panels bp (packPanels(N, K, ...)), float32.
+ *   src (M, N) with stride lds, or none (src = 0); bias (N) or none; act: vactivate's code.
+ * Requires N % 4 = 0 and K % 2 = 0 (the host pads both to 4); M is any.
+ * Micro-tiles: 2 rows of a × one panel (8 accumulators; per k 2 broadcasts and 4 loads for
+ * 8 multiply-adds); an odd last row (and M = 1, the B = 1 recurrent step's matvec): 1 row ×
+ * one panel with k split in even and odd halves (8 accumulators, enough independent add
+ * chains to hide the add latency). Row pairs outer, panels inner: the pair's rows stay in
+ * L1 while the panels stream from L2 (W_hh of a 128-unit LSTM: 256 KiB).
+ */
+export function gemmPk(M: i32, N: i32, K: i32, a: usize, lda: i32, bp: usize, c: usize, ldc: i32, src: usize, lds: i32, bias: usize, act: i32): void {
+  const np = (N + 15) >> 4;
+  const pb = <usize>K << 6; // bytes of one panel
+  const sa = <usize>lda << 2;
+  const sc = <usize>ldc << 2;
+  const ss = <usize>lds << 2;
+  let m = 0;
+  for (; m + 1 < M; m += 2) {
+    const x = a + <usize>m * sa;
+    for (let p = 0; p < np; p++) {
+      let q = bp + <usize>p * pb;
+      const qEnd = q + pb;
+      let x0 = x;
+      let x1 = x + sa;
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+      while (q < qEnd) {
+        const w0 = v128.load(q);
+        const w1 = v128.load(q, 16);
+        const w2 = v128.load(q, 32);
+        const w3 = v128.load(q, 48);
+        const s = v128.load32_splat(x0);
+        c0 = f32x4.add(c0, f32x4.mul(s, w0));
+        c1 = f32x4.add(c1, f32x4.mul(s, w1));
+        c2 = f32x4.add(c2, f32x4.mul(s, w2));
+        c3 = f32x4.add(c3, f32x4.mul(s, w3));
+        const t = v128.load32_splat(x1);
+        d0 = f32x4.add(d0, f32x4.mul(t, w0));
+        d1 = f32x4.add(d1, f32x4.mul(t, w1));
+        d2 = f32x4.add(d2, f32x4.mul(t, w2));
+        d3 = f32x4.add(d3, f32x4.mul(t, w3));
+        q += 64;
+        x0 += 4;
+        x1 += 4;
+      }
+      const r = c + <usize>m * sc;
+      const sr = src ? src + <usize>m * ss : 0;
+      outPanel(r, sr, bias, act, p, N, c0, c1, c2, c3);
+      outPanel(r + sc, src ? sr + ss : 0, bias, act, p, N, d0, d1, d2, d3);
+    }
+  }
+  if (m < M) {
+    const x = a + <usize>m * sa;
+    const r = c + <usize>m * sc;
+    const sr = src ? src + <usize>m * ss : 0;
+    for (let p = 0; p < np; p++) {
+      let q = bp + <usize>p * pb;
+      const qEnd = q + pb;
+      let x0 = x;
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      while (q < qEnd) {
+        const s = v128.load32_splat(x0);
+        c0 = f32x4.add(c0, f32x4.mul(s, v128.load(q)));
+        c1 = f32x4.add(c1, f32x4.mul(s, v128.load(q, 16)));
+        c2 = f32x4.add(c2, f32x4.mul(s, v128.load(q, 32)));
+        c3 = f32x4.add(c3, f32x4.mul(s, v128.load(q, 48)));
+        q += 64;
+        x0 += 4;
+      }
+      outPanel(r, sr, bias, act, p, N, c0, c1, c2, c3);
+    }
+  }
+}
+
 /** dst (cols, ldd) = src (rows, cols)ᵀ with src stride lds: dst[j, i] = src[i, j]. Scalar, blocked 16×16. */
 export function transpose(rows: i32, cols: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
   for (let i0 = 0; i0 < rows; i0 += 16) {
@@ -304,7 +429,7 @@ export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i3
 
 /**
  * One layer direction over all steps. Per step s (time t = s, or T−1−s reversed):
- *   pre (B, Gp) = b_hh + h_s · W_hhᵀ      gemmNT over the B rows at once (the matvec when B = 1)
+ *   pre (B, Gp) = b_hh + h_s · W_hhᵀ      gemmPk over the B rows at once (the matvec when B = 1), whhP = W_hh's panels
  *   then per sample and 4 units at a time, in registers: the gates from xg[b, t] + pre,
  *   the state update, the output, and (tape ≠ 0) the gate activations for the backward.
  * GRU reset_after = false needs r before its n rows: pre of the r, z rows, then
@@ -317,7 +442,7 @@ export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i3
 export function recForward(
   cell: i32, resetAfter: i32, cellAct: i32, act: i32, reverse: i32, keras: i32,
   B: i32, T: i32, Hp: i32,
-  xg: usize, whh: usize, bhh: usize, valid: usize,
+  xg: usize, whhP: usize, bhh: usize, valid: usize,
   hs: usize, cs: usize, out: usize, ldo: i32,
   tape: usize, ext: usize, scratch: usize,
 ): void {
@@ -333,7 +458,7 @@ export function recForward(
     const hPrev = hs + <usize>s * BHb;
     const hNext = hPrev + BHb;
     const nRows = cell == 1 && !resetAfter ? 2 * Hp : Gp;
-    gemmNT(B, nRows, Hp, hPrev, Hp, whh, Hp, pre, Gp, 0, 0, bhh, 0);
+    gemmPk(B, nRows, Hp, hPrev, Hp, whhP, pre, Gp, 0, 0, bhh, 0);
     for (let b = 0; b < B; b++) {
       const hp = hPrev + <usize>b * Hb;
       const hn = hNext + <usize>b * Hb;
@@ -410,7 +535,7 @@ export function recForward(
     }
     if (cell == 1 && !resetAfter) {
       // pre_n (B, Hp) = b_n + rh · W_nᵀ, into pre's n rows; rows of samples that do not run are unused
-      gemmNT(B, Hp, Hp, rh, Hp, whh + <usize>(2 * Hp) * Hb, Hp, pre + 2 * Hb, Gp, 0, 0, bhh + 2 * Hb, 0);
+      gemmPk(B, Hp, Hp, rh, Hp, whhP + panelBytes(2 * Hp, Hp), pre + 2 * Hb, Gp, 0, 0, bhh + 2 * Hb, 0); // W_n's panels, packed after W_r,z's
       for (let b = 0; b < B; b++) {
         if (load<i32>(valid + (<usize>(b * T + t) << 2)) == 0) continue;
         const hp = hPrev + <usize>b * Hb;
