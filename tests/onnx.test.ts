@@ -30,7 +30,7 @@ import { parseOnnx } from '../src/io/onnx_proto';
 import { cellToOnnx, onnxToCell, OURS_FROM_ONNX } from '../src/weights/onnx';
 import { gateCount, type CellType } from '../src/weights/types';
 import { compare } from './parity/compare';
-import { cpuRuntime, gpuRuntime } from './helpers/runtimes';
+import { cpuRuntime, gpuRuntime, wasmRuntime } from './helpers/runtimes';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const model = (name: string): Uint8Array => new Uint8Array(readFileSync(join(here, 'fixtures', 'onnx', `${name}.onnx`)));
@@ -64,11 +64,11 @@ async function expectRejects(p: Promise<unknown>, cls: new (...a: any[]) => Erro
 const TOL = { atol: 1e-5 };
 const worst: Record<string, number> = {};
 
-for (const backend of ['cpu', 'webgpu'] as const) {
+for (const backend of ['cpu', 'webgpu', 'wasm'] as const) {
   describe(`rt.loadOnnx vs torch (${backend})`, () => {
     let rt: Runtime;
     beforeAll(async () => {
-      rt = backend === 'cpu' ? await cpuRuntime() : await gpuRuntime();
+      rt = backend === 'cpu' ? await cpuRuntime() : backend === 'wasm' ? await wasmRuntime() : await gpuRuntime();
     });
     afterAll(() => rt?.dispose());
 

@@ -12,7 +12,7 @@
 // Softmax) runs on the host in float64 (onnx_graph.ts); `session.nodes` says
 // where each node runs. Values travel between nodes on the host: a layer node
 // uploads its input, runs on the runtime's backend and reads its result back.
-import { backendOf, type Backend, type RuntimeHandle } from '../backend';
+import { backendName, backendOf, type Backend, type RuntimeHandle } from '../backend';
 import { DisposedError, ShapeError, ValueError, WeightError, fmtShape } from '../errors';
 import { Dense } from '../layers/dense';
 import { Embedding } from '../layers/embedding';
@@ -116,7 +116,7 @@ export class OnnxSession {
 
   private constructor(be: Backend, model: OnnxModel, plans: Plan[]) {
     this.be = be;
-    this.backend = be.kind;
+    this.backend = backendName(be);
     this.model = model;
     this.plans = plans;
     this.opset = model.opset;
