@@ -24,8 +24,9 @@
 // Measures per path: inference latency (forward + read of the output), one
 // training step (forward + MSE loss + backward + Adam update, GPU work finished
 // inside the timed region), dispatches, GPU memory held (ours), and parity: the
-// max abs difference of outputs, and of gradients (from one SGD step with lr 1,
-// g = w0 − w1 in Keras layout), between every pair of paths.
+// max abs difference of outputs, and of gradients (ours: from one SGD step with lr 1,
+// g = w0 − w1 in Keras layout; tfjs: its first Adam step's own gradients), between
+// every pair of paths.
 // Cells: 'lstm'; 'gru' = Keras reset_after=False (the only GRU tfjs has: its
 // GRUCell throws on resetAfter=true), and 'gru_torch' = PyTorch's GRU (Keras
 // reset_after=True), ours only; 'rnn' = SimpleRNN tanh. recurrentActivation is
@@ -257,7 +258,8 @@ export const NOTES: string[] = [
   "gru = Keras reset_after=False on every path: TensorFlow.js 4.22 has only that GRU (its GRUCell throws on resetAfter=true); ours runs it as gru_reset_forward + gru_v1_step_forward (2 dispatches per step).",
   "gru_torch = PyTorch's GRU (Keras reset_after=True: the reset gate multiplies W_hn·h + b_hn), our default; tfjs cannot build it, so only our paths run.",
   "tfjs-webgpu-packed = tfjs-webgpu with env flag WEBGPU_MATMUL_PROGRAM_TYPE = 3 (MatMulPackedProgram); as shipped (-1) it picks reduce/split-K/small-output matmuls for small outputs.",
-  'Training step: forward + MSE loss (mean) + backward + Adam (ours: torch semantics, lr 1e-3, eps 1e-8; tfjs: lr 1e-3, eps 1e-7). Gradients for parity come from one SGD step with lr 1 (g = w0 − w1, Keras layout).',
+  'Timing: up to config.reps samples per measurement (a path\'s inference, or its training step, on one row), at least config.minReps; sampling stops once the samples took config.budgetMs (each Timing says reps and budgetStop). Calls shorter than 20 ms are timed several to a sample. config.warmup untimed calls precede the samples, none where the parity run took at least config.longCallMs (it compiled everything, and a warm-up would cost as much as a sample). The training step\'s samples follow one Adam update with zero gradients (compiles Adam and creates its state without moving the weights) and one untimed real step (ours: the SGD parity step before it).',
+  'Training step: forward + MSE loss (mean) + backward + Adam (ours: torch semantics, lr 1e-3, eps 1e-8; tfjs: lr 1e-3, eps 1e-7). Gradients for parity, at the common weights, in Keras layout: ours from one SGD step with lr 1 (g = w0 − w1); tfjs its own, from the first Adam step of the timings (minimize()\'s computeGradients and applyGradients, called one after the other), or tf.variableGrads without timings.',
   'Ours: inputs and targets are uploaded once (rt.tensor), outside the timed region; tfjs likewise (tf.tensor3d). Inference time includes reading the output back.',
   "ort-webgpu / ort-wasm: ONNX Runtime Web 1.30, `onnxruntime-web/webgpu` with executionProviders ['webgpu'] and `onnxruntime-web/wasm` with ['wasm'], env.wasm.numThreads = 1; the model (bench/onnx.ts) is torch.onnx.export's graph for the cell (Transpose, LSTM/GRU/RNN, Squeeze, Transpose) with the page's weights; gru runs as ONNX GRU linear_before_reset = 0, gru_torch as 1. The input is a CPU tensor made once (uploaded inside each run by ort-webgpu); the output is read back. Inference only. 'EP' says which provider ran the recurrent node, from ONNX Runtime's verbose log.",
   'CPU roofline: single-thread wasm SIMD128 f32x4 mul+add peak and streaming-read bandwidth measured on this page (bench/cpu_roofline.ts); a CPU row\'s FLOPs are 2·B·T·G·(I+H) for inference and 3× that for a training step, its bytes 4·(T·G·H + G·I + B·T·(I+H)) (3× for training); "% roofline" is the achieved GFLOP/s over min(peak, FLOPs/bytes · bandwidth), with the cache bandwidth (a 512 KiB buffer) where W_hh (4·G·H bytes) fits in 512 KiB, else the memory bandwidth (64 MiB).',
@@ -634,9 +636,7 @@ async function runTf(
   await useTfBackend(path, cfg);
   const G = weights.kernel.length / I;
   const model = makeTfModel(cell, shape);
-  const setW = () =>
-    model.setWeights([tf.tensor2d(weights.kernel, [I, G]), tf.tensor2d(weights.recurrentKernel, [H, G]), tf.tensor1d(weights.bias)]);
-  setW();
+  model.setWeights([tf.tensor2d(weights.kernel, [I, G]), tf.tensor2d(weights.recurrentKernel, [H, G]), tf.tensor1d(weights.bias)]);
   const xT = tf.tensor3d(x, [B, T, I]);
   const yT = tf.tensor3d(target, [B, T, H]);
   try {
@@ -651,24 +651,29 @@ async function runTf(
     const warmInfer = now() - p0;
     if (result.dispatchesPerCall !== undefined) result.dispatchesPerStep = result.dispatchesPerCall / T;
 
+    const lossOf = () => tf.losses.meanSquaredError(yT, model.apply(xT) as tf.Tensor) as tf.Scalar;
     const step = async (opt: tf.Optimizer) => {
-      const loss = opt.minimize(() => tf.losses.meanSquaredError(yT, model.apply(xT) as tf.Tensor) as tf.Scalar, true);
+      const loss = opt.minimize(lossOf, true);
       await loss!.data(); // the update is queued before the loss: reading it waits for the step
       loss!.dispose();
     };
+    // gradients for parity, in Keras layout (kernel, recurrent kernel, bias), from the
+    // common weights: tfjs's own gradients of the same loss, read directly
+    const names = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
+    const readGrads = async (grads: tf.NamedTensorMap) => {
+      const g = concat(await Promise.all(names.map((n) => grads[n].data())));
+      tf.dispose(Object.values(grads));
+      return g;
+    };
     let grad: Float64Array | null = null;
-    let warmTrain: number | undefined;
-    if (cfg.train) {
-      const w0 = await tfFlat(model);
-      const sgd = tf.train.sgd(1);
-      warmTrain = await lasting(() => step(sgd));
-      const w1 = await tfFlat(model);
-      grad = w0.map((v, i) => v - w1[i]);
-      sgd.dispose();
-      setW();
+    const timings = cfg.timings && !cfg.parityOnlyPaths?.includes(path);
+    if (cfg.train && !timings) {
+      const { value, grads } = tf.variableGrads(lossOf);
+      value.dispose();
+      grad = await readGrads(grads);
     }
 
-    if (cfg.timings && !cfg.parityOnlyPaths?.includes(path)) {
+    if (timings) {
       result.infer = await timeCalls(
         cfg,
         async () => {
@@ -687,8 +692,7 @@ async function runTf(
         const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
         try {
           // Adam's first update with zero gradients: creates its moment variables and
-          // compiles its kernels without moving the weights (m = v = 0, so the update
-          // is 0); the forward and backward were compiled by the parity step
+          // compiles its kernels without moving the weights (m = v = 0, so the update is 0)
           const zeros = model.trainableWeights.map((w) => {
             const v = w.read() as tf.Variable;
             return { name: v.name, tensor: tf.zerosLike(v) };
@@ -696,18 +700,27 @@ async function runTf(
           adam.applyGradients(zeros);
           tf.dispose(zeros.map((z) => z.tensor));
           await tfFlat(model); // waits for the update
-          // programs per training step (tfjs-webgpu): counted in an untimed step, the
-          // tf.time() run of the GPU-only time where there is one
-          const minimizeOnce = () => adam.minimize(() => tf.losses.meanSquaredError(yT, model.apply(xT) as tf.Tensor) as tf.Scalar, true)!.dispose();
-          if (timed) {
-            let kernelMs: number | undefined;
-            result.trainDispatchesPerCall = await countPrograms(async () => void (kernelMs = await tfKernelMs(minimizeOnce)));
-            result.train = await timeCalls(cfg, () => step(adam), { warmMs: warmTrain });
-            result.train.gpuMs = kernelMs;
-          } else {
-            if (tf.getBackend() === 'webgpu') result.trainDispatchesPerCall = await countPrograms(() => step(adam));
-            result.train = await timeCalls(cfg, () => step(adam), { warmMs: warmTrain });
-          }
+          // The first real step, untimed, from the common weights: minimize()'s own two
+          // halves (computeGradients, applyGradients), so its gradients are kept for
+          // parity; it compiles the forward and backward, counts tfjs-webgpu's programs,
+          // and, where there are timestamps, runs under tf.time() for the GPU-only time.
+          let grads: tf.NamedTensorMap | undefined;
+          const firstStep = () => {
+            const r = adam.computeGradients(lossOf);
+            adam.applyGradients(r.grads as unknown as Parameters<typeof adam.applyGradients>[0]); // as minimize() passes them
+            r.value.dispose();
+            grads = r.grads;
+          };
+          const p0 = now();
+          let kernelMs: number | undefined;
+          if (timed) result.trainDispatchesPerCall = await countPrograms(async () => void (kernelMs = await tfKernelMs(firstStep)));
+          else if (tf.getBackend() === 'webgpu') result.trainDispatchesPerCall = await countPrograms(async () => firstStep());
+          else firstStep();
+          grad = await readGrads(grads!);
+          await tfFlat(model); // waits for the update
+          const warmTrain = now() - p0;
+          result.train = await timeCalls(cfg, () => step(adam), { warmMs: warmTrain });
+          if (kernelMs !== undefined) result.train.gpuMs = kernelMs;
         } finally {
           adam.dispose();
         }

@@ -71,6 +71,9 @@ describe('benchmark sampling: the time budget and the rep count it reports', () 
     // tiny shape, CPU paths only; a 0 s budget: every measurement takes minReps = 2 samples of reps = 4
     const r = await runBench({ cells: ['lstm'], shapes: [[1, 2, 3, 4]], paths: ['ours-cpu', 'tfjs-cpu'], reps: 4, minReps: 2, budgetMs: 0, roofline: false, generateTokens: 0 });
     expect(r.failures).toEqual([]);
+    // the gradients still agree: ours from its SGD step, tfjs's from its first (untimed) Adam step
+    expect(Object.keys(r.cases[0].gradPairs)).toEqual(['ours-cpu|tfjs-cpu']);
+    expect(r.cases[0].gradPairs['ours-cpu|tfjs-cpu']).toBeLessThanOrEqual(DEFAULT_CONFIG.tolGradRel);
     for (const p of r.cases[0].paths) {
       for (const t of [p.infer!, p.train!]) expect(t, p.path).toMatchObject({ reps: 2, budgetStop: true });
       expect(p.wallMs, p.path).toBeGreaterThan(0);
