@@ -425,6 +425,95 @@ export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i3
   }
 }
 
+// ---- one step's gate math for one sample, 4 units at a time (recForward) ----
+// Called with constant activation codes for the common case (sigmoid gates, tanh cell), so
+// the inlined copy has no activation branches in its loop.
+
+/** LSTM: i f g o from x (xg row) + p (pre row), c = f ⊙ c_prev + i ⊙ g, h = o ⊙ act(c); tp ≠ 0: the gates into the tape. */
+// @ts-ignore: decorator
+@inline function lstmUnits(act: i32, cellAct: i32, Hb: usize, x: usize, p: usize, cp: usize, cn: usize, hn: usize, o: usize, tp: usize): void {
+  for (let j: usize = 0; j < Hb; j += 16) {
+    const i = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
+    const f = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
+    const g = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
+    const og = vgate(act, f32x4.add(v128.load(x + 3 * Hb + j), v128.load(p + 3 * Hb + j)));
+    const c = f32x4.add(f32x4.mul(f, v128.load(cp + j)), f32x4.mul(i, g));
+    const h = f32x4.mul(og, vcell(cellAct, c));
+    v128.store(cn + j, c);
+    v128.store(hn + j, h);
+    v128.store(o + j, h);
+    if (tp) {
+      v128.store(tp + j, i);
+      v128.store(tp + Hb + j, f);
+      v128.store(tp + 2 * Hb + j, g);
+      v128.store(tp + 3 * Hb + j, og);
+    }
+  }
+}
+
+/** GRU reset_after: r z from x + p, m = p's n rows (W_n h + b_n), n = act(x_n + r ⊙ m), h = n + z ⊙ (h_prev − n). */
+// @ts-ignore: decorator
+@inline function gruUnits(act: i32, cellAct: i32, Hb: usize, x: usize, p: usize, hp: usize, hn: usize, o: usize, tp: usize, ep: usize): void {
+  for (let j: usize = 0; j < Hb; j += 16) {
+    const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
+    const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
+    const m = v128.load(p + 2 * Hb + j);
+    const n = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), f32x4.mul(r, m)));
+    const hv = v128.load(hp + j);
+    const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))); // (1 − z) n + z h
+    v128.store(hn + j, h);
+    v128.store(o + j, h);
+    if (tp) {
+      v128.store(tp + j, r);
+      v128.store(tp + Hb + j, z);
+      v128.store(tp + 2 * Hb + j, n);
+      v128.store(ep + j, m);
+    }
+  }
+}
+
+/** GRU reset_after = false, before its second GEMM: r z from x + p (kept in p's r, z rows), r ⊙ h_prev into rrow. */
+// @ts-ignore: decorator
+@inline function gruRZ(act: i32, Hb: usize, x: usize, p: usize, hp: usize, rrow: usize): void {
+  for (let j: usize = 0; j < Hb; j += 16) {
+    const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
+    const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
+    v128.store(p + j, r);
+    v128.store(p + Hb + j, z);
+    v128.store(rrow + j, f32x4.mul(r, v128.load(hp + j)));
+  }
+}
+
+/** GRU reset_after = false, after it: n = act(x_n + p_n) (p_n = W_n (r ⊙ h) + b_n), h = n + z ⊙ (h_prev − n). */
+// @ts-ignore: decorator
+@inline function gruN(cellAct: i32, Hb: usize, x: usize, p: usize, hp: usize, hn: usize, o: usize, tp: usize, ep: usize, rrow: usize): void {
+  for (let j: usize = 0; j < Hb; j += 16) {
+    const z = v128.load(p + Hb + j);
+    const n = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
+    const hv = v128.load(hp + j);
+    const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n)));
+    v128.store(hn + j, h);
+    v128.store(o + j, h);
+    if (tp) {
+      v128.store(tp + j, v128.load(p + j));
+      v128.store(tp + Hb + j, z);
+      v128.store(tp + 2 * Hb + j, n);
+      v128.store(ep + j, v128.load(rrow + j));
+    }
+  }
+}
+
+/** SimpleRNN: h = act(x + p). */
+// @ts-ignore: decorator
+@inline function rnnUnits(cellAct: i32, Hb: usize, x: usize, p: usize, hn: usize, o: usize): void {
+  for (let j: usize = 0; j < Hb; j += 16) {
+    const a = f32x4.add(v128.load(x + j), v128.load(p + j));
+    const h = vcell(cellAct, a);
+    v128.store(hn + j, h);
+    v128.store(o + j, h);
+  }
+}
+
 // ---- recurrence forward: one kernel call per layer direction runs all T steps ----
 
 /**
@@ -478,59 +567,21 @@ export function recForward(
       if (cell == 2) {
         const cp = cs + <usize>s * BHb + <usize>b * Hb;
         const cn = cp + BHb;
-        for (let j: usize = 0; j < Hb; j += 16) {
-          const i = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
-          const f = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
-          const g = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
-          const og = vgate(act, f32x4.add(v128.load(x + 3 * Hb + j), v128.load(p + 3 * Hb + j)));
-          const c = f32x4.add(f32x4.mul(f, v128.load(cp + j)), f32x4.mul(i, g));
-          const h = f32x4.mul(og, vcell(cellAct, c));
-          v128.store(cn + j, c);
-          v128.store(hn + j, h);
-          v128.store(o + j, h);
-          if (tp) {
-            v128.store(tp + j, i);
-            v128.store(tp + Hb + j, f);
-            v128.store(tp + 2 * Hb + j, g);
-            v128.store(tp + 3 * Hb + j, og);
-          }
-        }
+        if (act == 0 && cellAct == 0) lstmUnits(0, 0, Hb, x, p, cp, cn, hn, o, tp); // the common activations, specialized
+        else lstmUnits(act, cellAct, Hb, x, p, cp, cn, hn, o, tp);
       } else if (cell == 1) {
         if (resetAfter) {
-          for (let j: usize = 0; j < Hb; j += 16) {
-            const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
-            const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
-            const m = v128.load(p + 2 * Hb + j);
-            const n = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), f32x4.mul(r, m)));
-            const hv = v128.load(hp + j);
-            const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))); // (1 − z) n + z h
-            v128.store(hn + j, h);
-            v128.store(o + j, h);
-            if (tp) {
-              v128.store(tp + j, r);
-              v128.store(tp + Hb + j, z);
-              v128.store(tp + 2 * Hb + j, n);
-              v128.store(ep + j, m);
-            }
-          }
+          if (act == 0 && cellAct == 0) gruUnits(0, 0, Hb, x, p, hp, hn, o, tp, ep);
+          else gruUnits(act, cellAct, Hb, x, p, hp, hn, o, tp, ep);
         } else {
           // r and z now (kept in pre's r, z rows), r ⊙ h into rh
           const rrow = rh + <usize>b * Hb;
-          for (let j: usize = 0; j < Hb; j += 16) {
-            const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
-            const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
-            v128.store(p + j, r);
-            v128.store(p + Hb + j, z);
-            v128.store(rrow + j, f32x4.mul(r, v128.load(hp + j)));
-          }
+          if (act == 0) gruRZ(0, Hb, x, p, hp, rrow);
+          else gruRZ(act, Hb, x, p, hp, rrow);
         }
       } else {
-        for (let j: usize = 0; j < Hb; j += 16) {
-          const a = f32x4.add(v128.load(x + j), v128.load(p + j));
-          const h = vcell(cellAct, a);
-          v128.store(hn + j, h);
-          v128.store(o + j, h);
-        }
+        if (cellAct == 0) rnnUnits(0, Hb, x, p, hn, o);
+        else rnnUnits(cellAct, Hb, x, p, hn, o);
       }
     }
     if (cell == 1 && !resetAfter) {
@@ -545,20 +596,9 @@ export function recForward(
         const p = pre + <usize>b * Gb;
         const tp = tape ? tape + (<usize>(s * B + b)) * Gb : 0;
         const ep = ext ? ext + (<usize>(s * B + b)) * Hb : 0;
-        for (let j: usize = 0; j < Hb; j += 16) {
-          const z = v128.load(p + Hb + j);
-          const n = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), v128.load(p + 2 * Hb + j)));
-          const hv = v128.load(hp + j);
-          const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n)));
-          v128.store(hn + j, h);
-          v128.store(o + j, h);
-          if (tp) {
-            v128.store(tp + j, v128.load(p + j));
-            v128.store(tp + Hb + j, z);
-            v128.store(tp + 2 * Hb + j, n);
-            v128.store(ep + j, v128.load(rh + <usize>b * Hb + j));
-          }
-        }
+        const rrow = rh + <usize>b * Hb;
+        if (cellAct == 0) gruN(0, Hb, x, p, hp, hn, o, tp, ep, rrow);
+        else gruN(cellAct, Hb, x, p, hp, hn, o, tp, ep, rrow);
       }
     }
   }
