@@ -26,6 +26,7 @@ import { Attention, disposeAttentionTape, type AttentionTape } from '../layers/a
 import { Dense, type DenseTape } from '../layers/dense';
 import { Embedding, type EmbeddingTape } from '../layers/embedding';
 import { Recurrent, type RecurrentTape } from '../layers/recurrent';
+import { RepeatVector } from '../layers/repeat_vector';
 import type { Param } from '../training/params';
 import { softmaxCrossEntropy } from '../training/losses';
 import { clipGradNorm, clipGradValue, type Optimizer } from '../training/optim';
@@ -54,12 +55,18 @@ export interface Seq2SeqOptions {
   embeddingDim: number;
   /** The decoder's hidden size Hd. */
   hiddenSize: number;
-  /** The encoder's hidden size He (per direction). Default hiddenSize (bidirectional: hiddenSize / 2 when even, so D·He = Hd). */
+  /** The encoder's hidden size He (per direction). Default hiddenSize (bidirectional with 'concat' states or attention: hiddenSize / 2 when even, so D·He = Hd). */
   encoderHiddenSize?: number;
   /** Layers of each stack (the encoder's layer l initialises the decoder's layer l). Default 1. */
   numLayers?: number;
-  /** A bidirectional encoder; its directions' final states are concatenated per layer. */
+  /** A bidirectional encoder; its directions' final states are joined per layer as mergeStates says. */
   bidirectional?: boolean;
+  /**
+   * How a bidirectional encoder's two final states (per layer) become one:
+   * 'concat' (default; Keras's tutorial, D·He wide) or 'sum' (PyTorch's tutorials,
+   * He wide). A Dense bridge projects them when that width is not hiddenSize.
+   */
+  mergeStates?: 'concat' | 'sum';
   /** Luong dot-product attention over the encoder outputs (needs D·He = Hd). Default false. */
   attention?: boolean;
   /** Size A of the attentional hidden state h̃ = tanh(W_c [context; h]). Default hiddenSize. */
@@ -200,9 +207,12 @@ export class Seq2Seq {
     if (vector && (bidirectional || attention || o.encoderHiddenSize !== undefined)) {
       throw new ValueError(`${op}: a vector source (srcFeatures) has no encoder, so bidirectional, attention and encoderHiddenSize do not apply.`);
     }
+    const mergeStates = o.mergeStates ?? 'concat';
+    if (mergeStates !== 'concat' && mergeStates !== 'sum') throw new ValueError(`${op}: mergeStates must be 'concat' or 'sum', got ${typeof o.mergeStates === 'string' ? `'${o.mergeStates}'` : describe(o.mergeStates)}.`);
+    if (o.mergeStates !== undefined && !bidirectional) throw new ValueError(`${op}: mergeStates applies to a bidirectional encoder (bidirectional: true).`);
     const D = bidirectional ? 2 : 1;
     const Hd = o.hiddenSize;
-    const He = o.encoderHiddenSize ?? (bidirectional && Hd % 2 === 0 ? Hd / 2 : Hd);
+    const He = o.encoderHiddenSize ?? (bidirectional && (mergeStates === 'concat' || attention) && Hd % 2 === 0 ? Hd / 2 : Hd);
     assertPositiveInt(op, 'encoderHiddenSize', He);
     if (attention && D * He !== Hd) {
       throw new ShapeError(`${op}: dot attention scores decoder states (hiddenSize ${Hd}) against encoder outputs (D·He = ${D}·${He} = ${D * He}); they must be equal. Hint: set encoderHiddenSize to ${bidirectional ? `hiddenSize / 2` : 'hiddenSize'}.`);
@@ -230,6 +240,7 @@ export class Seq2Seq {
       encoderHiddenSize: vector ? 0 : He,
       numLayers,
       bidirectional,
+      mergeStates,
       attention,
       attentionSize: attention ? attentionSize : 0,
       startToken: o.startToken,
@@ -247,9 +258,10 @@ export class Seq2Seq {
       const rec = (inputSize: number, hiddenSize: number, bidi: boolean, k: number) => keep(Recurrent.create(backend, cell, { inputSize, hiddenSize, numLayers, bidirectional: bidi, seed: s(k), returnSequences: true }));
       this.srcEmbedding = vector ? null : keep(Embedding.create(backend, { vocabSize: o.srcVocabSize!, dim: E, seed: s(1) }));
       this.encoder = vector ? null : rec(E, He, bidirectional, 2);
-      const project = !vector && D * He !== Hd;
-      this.bridgeH = project ? keep(Dense.create(backend, { inputSize: D * He, units: Hd, activation: 'tanh', seed: s(3) })) : null;
-      this.bridgeC = project && cell === 'lstm' ? keep(Dense.create(backend, { inputSize: D * He, units: Hd, seed: s(4) })) : null;
+      const joined = mergeStates === 'sum' ? He : D * He; // the width of a layer's joined final state
+      const project = !vector && joined !== Hd;
+      this.bridgeH = project ? keep(Dense.create(backend, { inputSize: joined, units: Hd, activation: 'tanh', seed: s(3) })) : null;
+      this.bridgeC = project && cell === 'lstm' ? keep(Dense.create(backend, { inputSize: joined, units: Hd, seed: s(4) })) : null;
       this.initH = vector ? Array.from({ length: numLayers }, (_, l) => keep(Dense.create(backend, { inputSize: o.srcFeatures!, units: Hd, activation: 'tanh', seed: s(5) + 1000 * l }))) : [];
       this.initC = vector && cell === 'lstm' ? Array.from({ length: numLayers }, (_, l) => keep(Dense.create(backend, { inputSize: o.srcFeatures!, units: Hd, seed: s(6) + 1000 * l }))) : [];
       this.tgtEmbedding = keep(Embedding.create(backend, { vocabSize: o.tgtVocabSize, dim: E, seed: s(7) }));
@@ -534,7 +546,7 @@ export class Seq2Seq {
     const D = this.config.bidirectional ? 2 : 1;
     const join = async (t: Tensor | null, bridge: Dense | null, slot: 'bridgeH' | 'bridgeC') => {
       if (!t) return null;
-      const joined = D === 1 ? t : own(await joinDirections(this.backend, t, L, D));
+      const joined = D === 1 ? t : own(await (this.config.mergeStates === 'sum' ? sumDirections(this.backend, t, L, D) : joinDirections(this.backend, t, L, D)));
       if (D !== 1) free(t);
       if (!bridge) return joined;
       let out: Tensor;
@@ -610,7 +622,8 @@ export class Seq2Seq {
       const unjoin = async (g: Tensor | null, bridge: Dense | null, bt: DenseTape | null) => {
         if (!g) return undefined;
         const dj = bridge ? own(await bridge.backward(bt!, g)) : g;
-        return D === 1 ? dj : own(await splitDirections(this.backend, dj, L, D));
+        if (D === 1) return dj;
+        return own(await (this.config.mergeStates === 'sum' ? repeatDirections(this.backend, dj, L, D) : splitDirections(this.backend, dj, L, D)));
       };
       const dh = await unjoin(dec.dh0, this.bridgeH, tape.bridgeH);
       tape.bridgeH = null;
@@ -995,6 +1008,22 @@ function splitDirections(be: Backend, g: Tensor, L: number, D: number): Promise<
   const regions: Region[] = [];
   for (let l = 0; l < L; l++) for (let d = 0; d < D; d++) for (let b = 0; b < B; b++) regions.push({ src: g, srcOff: (l * B + b) * DH + d * H, dstOff: ((l * D + d) * B + b) * H, len: H });
   return assemble(be, [L * D, B, H], regions, 'seq2seq.split_directions');
+}
+
+/**
+ * (L·D, B, H) → (L, B, H): each layer's directions summed. Viewed as (L, D, B·H),
+ * that is RepeatVector's backward (a sum over its middle axis): its kernels and CPU twin.
+ */
+function sumDirections(be: Backend, h: Tensor, L: number, D: number): Promise<Tensor> {
+  const [, B, H] = h.shape;
+  const sum = RepeatVector.create(be, D);
+  return sum.backward({ B: L, F: B * H, used: false }, h.view([L, D, B * H])).then((t) => t.reshape([L, B, H]));
+}
+
+/** The gradient of sumDirections: (L, B, H) → (L·D, B, H), each direction gets it whole (RepeatVector's forward). */
+function repeatDirections(be: Backend, g: Tensor, L: number, D: number): Promise<Tensor> {
+  const [, B, H] = g.shape;
+  return RepeatVector.create(be, D).forward(g.view([L, B * H])).then((t) => t.reshape([L * D, B, H]));
 }
 
 /** Equal-shaped tensors (B, H) stacked along a new first axis: (n, B, H). */
