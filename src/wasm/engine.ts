@@ -202,16 +202,16 @@ export class WasmEngine {
   write(ptr: number, ld: number, src: ArrayLike<number>, rows: number, cols: number, srcLd = cols, srcOff = 0): void {
     const m = this.f32();
     const base = ptr >>> 2;
-    const typed = src instanceof Float64Array || src instanceof Float32Array;
-    if (typed && ld === cols && srcLd === cols) {
+    // TypedArray.set only where no conversion is needed: converting float64 → float32 it
+    // runs at a third of a plain loop's speed in Chromium (measured: 131k values 0.14 vs 0.05 ms)
+    if (src instanceof Float32Array && ld === cols && srcLd === cols) {
       m.set(src.subarray(srcOff, srcOff + rows * cols), base);
       return;
     }
     for (let r = 0; r < rows; r++) {
       const o = base + r * ld;
       const s = srcOff + r * srcLd;
-      if (typed && cols >= 16) m.set(src.subarray(s, s + cols), o);
-      else for (let c = 0; c < cols; c++) m[o + c] = src[s + c];
+      for (let c = 0; c < cols; c++) m[o + c] = src[s + c];
     }
   }
 
@@ -219,15 +219,11 @@ export class WasmEngine {
   read(ptr: number, ld: number, rows: number, cols: number, dst: Float64Array, dstLd = cols, dstOff = 0): Float64Array {
     const m = this.f32();
     const base = ptr >>> 2;
-    if (ld === cols && dstLd === cols) {
-      dst.set(m.subarray(base, base + rows * cols), dstOff); // one native float32 → float64 copy
-      return dst;
-    }
+    // a plain loop: TypedArray.set converting float32 → float64 is slower in Chromium (262k values: 0.25 vs 0.14 ms)
     for (let r = 0; r < rows; r++) {
       const o = base + r * ld;
       const d = dstOff + r * dstLd;
-      if (cols >= 16) dst.set(m.subarray(o, o + cols), d);
-      else for (let c = 0; c < cols; c++) dst[d + c] = m[o + c];
+      for (let c = 0; c < cols; c++) dst[d + c] = m[o + c];
     }
     return dst;
   }
