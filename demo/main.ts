@@ -644,7 +644,8 @@ async function loadModelFiles(panelId: PanelId, files: File[]): Promise<FileLoad
   const names = files.map((f) => f.name).join(', ');
   panel.message(`Loading ${names}…`);
   try {
-    const r = await panel.run((b) => call<FileLoadResult>(panelId, b, { op: 'loadFiles', args: { files } }));
+    const text = panelId === 'char' ? { text: $<HTMLTextAreaElement>('#char-text').value } : {}; // an .onnx's vocabulary
+    const r = await panel.run((b) => call<FileLoadResult>(panelId, b, { op: 'loadFiles', args: { files, ...text } }));
     panel.hasModel = true;
     panel.ranOn(r);
     panel.clearLosses();
@@ -654,7 +655,7 @@ async function loadModelFiles(panelId: PanelId, files: File[]): Promise<FileLoad
       panel.stats(`Loaded an ONNX model: ${r.summary}. Inputs ${r.onnx!.inputNames.join(', ')}, outputs ${r.onnx!.outputNames.join(', ')}.`);
       panel.queueDraw();
       if (panelId === 'series') newSeriesModel();
-      const how = panelId === 'series' ? ' Streaming runs the session on the last 64 values at each step (it keeps no state between runs).' : '';
+      const how = r.onnx!.how ? ` ${r.onnx!.how}` : panelId === 'series' ? ' Streaming runs the session on the last 64 values at each step (it keeps no state between runs).' : '';
       panel.message(`Loaded ${names} (ONNX, run by an rt.loadOnnx session on the ${backendText(r.backend)}).${how} Export and parity need the panel's own model.`);
       return r;
     }

@@ -120,8 +120,11 @@ export type Op =
   | { op: 'parity' }
   | { op: 'save' }
   | { op: 'load'; args: { saved: SavedModel } }
-  /** A model file from <input type=file>: model.json + its .bin shards, one .safetensors (the panel's own layout), or one .onnx (sentiment, series: run by rt.loadOnnx's session). */
-  | { op: 'loadFiles'; args: { files: File[] } }
+  /**
+   * A model file from <input type=file>: model.json + its .bin shards, one .safetensors (the panel's own layout), or one .onnx (run by rt.loadOnnx's session).
+   * text: the character panel's training text; an .onnx model's logits stand for its distinct characters, sorted.
+   */
+  | { op: 'loadFiles'; args: { files: File[]; text?: string } }
   | { op: 'exportFile'; args: { format: ExportFormat } };
 
 export type ExportFormat = 'layers' | 'safetensors';
@@ -133,8 +136,11 @@ export interface FileLoadResult extends RanOn {
   summary: string;
   /** What the file was read as, and where the vocabulary came from. */
   format: ExportFormat | 'onnx';
-  /** An .onnx file: the session's inputs, outputs and nodes (where each runs); spec then holds only its cell and recurrent node count (hidden 0: the session does not say). */
-  onnx?: { inputNames: string[]; outputNames: string[]; nodes: string[] };
+  /**
+   * An .onnx file: the session's inputs, outputs and nodes (where each runs); spec then holds only its cell and recurrent node count (hidden 0: the session does not say;
+   * the character panel's: the hidden size its state inputs take, and its vocabulary). how: how the panel runs it (the character panel's: with its state or over a window).
+   */
+  onnx?: { inputNames: string[]; outputNames: string[]; nodes: string[]; how?: string };
   vocabFrom: 'file' | 'panel';
 }
 

@@ -21,7 +21,9 @@ import {
   toLayersModel,
   toSafetensors,
   type BackendName,
+  ShapeError,
   type LayersModelJSON,
+  type OnnxFeed,
   type OnnxSession,
   type Dense,
   type Embedding,
@@ -115,9 +117,11 @@ const panels: Partial<Record<PanelId, PanelModel>> = {};
 
 /**
  * A panel whose model came from an .onnx file: the session (on one runtime; a
- * request for the other backend loads the bytes there), and for the series
- * panel the values streamed so far (the session keeps no state: each step runs
- * it over the last ONNX_WINDOW values). Such a panel has no PanelModel.
+ * request for the other backend loads the bytes there), for the series panel
+ * the values streamed so far (the session keeps no state: each step runs it
+ * over the last ONNX_WINDOW values), and for the character panel how its
+ * inputs and outputs were matched (CharOnnxPlan) and the vocabulary its logits
+ * stand for. Such a panel has no PanelModel.
  */
 interface OnnxModel {
   session: OnnxSession;
@@ -125,6 +129,22 @@ interface OnnxModel {
   name: string;
   t: number;
   window: number[];
+  char?: { plan: CharOnnxPlan; vocab: string[] };
+}
+
+/**
+ * How the character panel runs an ONNX model: the ids input (1, T) and the
+ * logits output (1, T, V), and the recurrent state it carries from one run to
+ * the next: each state input (h first, then c for an LSTM), all of dims
+ * (L, 1, H), fed with the output that continues it. No state inputs: every
+ * generated character re-runs the session over the last ONNX_WINDOW characters.
+ */
+interface CharOnnxPlan {
+  ids: string;
+  logits: string;
+  state: { input: string; output: string }[];
+  /** (L, 1, H) of every state input; [] without state. */
+  dims: number[];
 }
 const onnxModels: Partial<Record<PanelId, OnnxModel>> = {};
 const ONNX_WINDOW = 64;
@@ -420,21 +440,24 @@ async function onnxSeriesStep(o: OnnxModel, window: number[]): Promise<number> {
 }
 
 /**
- * Loads an .onnx file into the sentiment or series panel: rt.loadOnnx, then one
- * run on the panel's input to check the model fits it (ids → one probability;
- * x (1, T, 1) → one prediction per step); only then does it replace the panel's model.
+ * Loads an .onnx file into the character, sentiment or series panel: rt.loadOnnx,
+ * then trial runs on the panel's input to check the model fits it (ids → logits
+ * over the panel's characters, with or without state inputs, see charOnnxPlan;
+ * ids → one probability; x (1, T, 1) → one prediction per step); only then does
+ * it replace the panel's model. `text`: the character panel's training text,
+ * whose distinct characters (sorted, as trainChar orders them) the logits stand for.
  */
-async function loadOnnxFile(panel: PanelId, backend: BackendName, file: File): Promise<FileLoadResult> {
-  if (panel !== 'sentiment' && panel !== 'series') {
-    throw new Error(`load: .onnx files load into the sentiment and series panels; the ${panel} panel's generation carries its state from character to character, which an ONNX session run does not. Load a model.json or .safetensors here.`);
-  }
+async function loadOnnxFile(panel: PanelId, backend: BackendName, file: File, text?: string): Promise<FileLoadResult> {
+  if (panel !== 'char' && panel !== 'sentiment' && panel !== 'series') throw new Error(`load: .onnx files load into the character, sentiment and series panels, not ${panel}.`);
+  const vocab = panel === 'char' ? charVocab(text) : [];
   const rt = await runtime(backend);
   const bytes = new Uint8Array(await file.arrayBuffer());
   const session = await rt.loadOnnx(bytes); // the library's errors (malformed protobuf, unsupported ops) as they are
   const o: OnnxModel = { session, bytes, name: file.name, t: 1000, window: [] };
   try {
-    if (session.inputNames.length !== 1) throw new Error(`load: the ${panel} panel feeds one input (${panel === 'sentiment' ? 'ids (1, T)' : 'x (1, T, 1)'}); ${file.name} has ${session.inputNames.length}: ${session.inputNames.join(', ')}.`);
-    if (panel === 'sentiment') await onnxProbability(o, tokenize(buildVocab(REVIEWS), REVIEWS[0][0]));
+    if (panel === 'char') o.char = { plan: await charOnnxPlan(session, file.name, vocab.length), vocab };
+    else if (session.inputNames.length !== 1) throw new Error(`load: the ${panel} panel feeds one input (${panel === 'sentiment' ? 'ids (1, T)' : 'x (1, T, 1)'}); ${file.name} has ${session.inputNames.length}: ${session.inputNames.join(', ')}.`);
+    else if (panel === 'sentiment') await onnxProbability(o, tokenize(buildVocab(REVIEWS), REVIEWS[0][0]));
     else await onnxSeriesStep(o, [0, 0.5, 1]);
   } catch (err) {
     session.dispose();
@@ -446,9 +469,134 @@ async function loadOnnxFile(panel: PanelId, backend: BackendName, file: File): P
   onnxModels[panel] = o;
   const rec = session.nodes.filter((n) => n.opType === 'LSTM' || n.opType === 'GRU' || n.opType === 'RNN');
   const cell = rec[0]?.opType === 'LSTM' ? 'lstm' : rec[0]?.opType === 'GRU' ? 'gru' : 'rnn';
-  const spec: ModelSpec = { panel, cell, inputSize: panel === 'series' ? 1 : 0, hidden: 0, layers: rec.length, returnSequences: panel === 'series', units: 1, activation: panel === 'series' ? 'none' : 'sigmoid', vocab: panel === 'sentiment' ? buildVocab(REVIEWS) : [], seqLen: 0, seed: 0 };
   const nodes = session.nodes.map((n) => `${n.opType}${n.runsOn === 'kernel' ? ` (${n.layer ?? 'kernel'})` : ''}`);
-  return { spec, summary: nodes.join(' → '), format: 'onnx', vocabFrom: 'panel', onnx: { inputNames: [...session.inputNames], outputNames: [...session.outputNames], nodes }, ...ranOn(rt) };
+  const info = { inputNames: [...session.inputNames], outputNames: [...session.outputNames], nodes };
+  if (o.char) {
+    const { plan } = o.char;
+    const V = vocab.length;
+    const spec: ModelSpec = { panel, cell, vocabSize: V, inputSize: 0, hidden: plan.dims[2] ?? 0, layers: rec.length, returnSequences: true, units: V, activation: 'none', vocab, seqLen: 0, seed: 0 };
+    const ins = plan.state.map((s) => s.input).join(', ');
+    const outs = plan.state.map((s) => s.output).join(', ');
+    const how = plan.state.length
+      ? `Generation feeds the prompt once, then one character per run with the previous run's ${outs} as ${ins} (state ${fmtDims(plan.dims)}, its sizes found by trial runs).`
+      : `${file.name} has no state inputs, so each generated character re-runs the session over the last ${ONNX_WINDOW} characters (prompt included).`;
+    return { spec, summary: nodes.join(' → '), format: 'onnx', vocabFrom: 'panel', onnx: { ...info, how: `${how} Its ${V} logits are the training text's ${V} distinct characters, sorted.` }, ...ranOn(rt) };
+  }
+  const spec: ModelSpec = { panel, cell, inputSize: panel === 'series' ? 1 : 0, hidden: 0, layers: rec.length, returnSequences: panel === 'series', units: 1, activation: panel === 'series' ? 'none' : 'sigmoid', vocab: panel === 'sentiment' ? buildVocab(REVIEWS) : [], seqLen: 0, seed: 0 };
+  return { spec, summary: nodes.join(' → '), format: 'onnx', vocabFrom: 'panel', onnx: info, ...ranOn(rt) };
+}
+
+const fmtDims = (d: readonly number[]) => `(${d.join(', ')})`;
+
+/** The character panel's vocabulary for an .onnx file: the training text's distinct characters, sorted (as trainChar builds it). */
+function charVocab(text: unknown): string[] {
+  if (typeof text !== 'string') throw new Error(`load: an .onnx file in the character panel needs the panel's training text (its characters are the model's vocabulary); got ${text === undefined ? 'none' : typeof text}.`);
+  const vocab = [...new Set(text)].sort();
+  if (vocab.length < 2) throw new Error(`load: the training text has ${vocab.length} distinct character(s); an .onnx model's logits are read as the training text's distinct characters, sorted. Hint: put the text the model was trained on in the training text field, then load it.`);
+  return vocab;
+}
+
+/** Every output of one run, read back (the session's tensors are freed). */
+async function runAll(s: OnnxSession, feeds: Record<string, OnnxFeed>): Promise<Record<string, { values: Float32Array | Float64Array; shape: readonly number[] }>> {
+  const outs = await s.run(feeds);
+  try {
+    const r: Record<string, { values: Float32Array | Float64Array; shape: readonly number[] }> = {};
+    for (const [k, t] of Object.entries(outs)) r[k] = { values: await t.read(), shape: t.shape };
+    return r;
+  } finally {
+    for (const t of Object.values(outs)) t.dispose();
+  }
+}
+
+/** The feeds of one character-model run: ids (1, T) and each state input at plan.dims. */
+function charFeeds(plan: CharOnnxPlan, ids: readonly number[], state: readonly (Float32Array | Float64Array)[]): Record<string, OnnxFeed> {
+  const feeds: Record<string, OnnxFeed> = { [plan.ids]: { data: Int32Array.from(ids), dims: [1, ids.length] } };
+  plan.state.forEach((s, k) => (feeds[s.input] = { data: state[k], dims: plan.dims }));
+  return feeds;
+}
+
+/** What a name says a state input or output is: h (hidden: h0, hN, hx, hidden, state, initial_h, …), c (cell: c0, cN, cx, cell_state, …), or neither. */
+function stateRole(name: string): 'h' | 'c' | null {
+  const m = /^(?:initial|init|input|output|in|out|last|final|next|new|prev)?(h|hx|hidden|c|cx|cell|state)(?:state)?(?:0|n|in|out|new|next|prev)?$/.exec(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
+  return m ? (m[1].startsWith('c') ? 'c' : 'h') : null;
+}
+
+/** The largest hidden size the trial runs try for a state input. */
+const MAX_ONNX_HIDDEN = 4096;
+
+/**
+ * Matches a character model's inputs and outputs, by name conventions and trial
+ * runs (an OnnxSession says its names, not its shapes):
+ *  - the inputs named as a state (stateRole) are the state, the one other input the ids;
+ *  - the state's dims (L, 1, H): L = the model's recurrent nodes, H the hidden
+ *    size the feeds' check accepts (a run with the wrong H is refused with a
+ *    ShapeError before any node runs);
+ *  - a run over 2 ids: the logits are the output of shape (1, 2, V), V must be
+ *    the panel's vocabulary size; the state outputs are those of shape (L, 1, H),
+ *    matched to the inputs by name (else in order);
+ *  - the state carries: 2 ids at once and the same ids one run at a time, the
+ *    state fed back, give the same logits (else the other pairing of an LSTM's
+ *    h and c is tried, then the model is refused).
+ */
+async function charOnnxPlan(s: OnnxSession, file: string, V: number): Promise<CharOnnxPlan> {
+  const wants = `ids (1, T) → logits (1, T, V = ${V}), and to carry the state between characters h0 (L, 1, H) → hN (and c0 → cN for an LSTM), named h0/c0, hN/cN, hidden, cell or the like`;
+  const list = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ');
+  const stateIn = s.inputNames.filter((n) => stateRole(n) !== null).sort((a, b) => (stateRole(a) === 'h' ? 0 : 1) - (stateRole(b) === 'h' ? 0 : 1));
+  const idsIn = s.inputNames.filter((n) => stateRole(n) === null);
+  if (idsIn.length !== 1) throw new Error(`load: the character panel feeds ${wants}; ${file} has input(s) ${list(s.inputNames)}, ${idsIn.length} of them not named as a state.`);
+  if (stateIn.length > 2 || (stateIn.length === 2 && stateRole(stateIn[0]) === stateRole(stateIn[1]))) {
+    throw new Error(`load: the character panel carries one hidden state (h) and, for an LSTM, one cell state (c); ${file}'s state inputs are ${list(stateIn)}.`);
+  }
+  const plan: CharOnnxPlan = { ids: idsIn[0], logits: '', state: [], dims: [] };
+  let zeros: Float32Array[] = [];
+  if (stateIn.length) {
+    const L = s.nodes.filter((n) => n.opType === 'LSTM' || n.opType === 'GRU' || n.opType === 'RNN').length;
+    if (L === 0) throw new Error(`load: ${file} has state inputs ${list(stateIn)} but no LSTM, GRU or RNN node.`);
+    plan.state = stateIn.map((input) => ({ input, output: '' }));
+    for (let H = 1; H <= MAX_ONNX_HIDDEN && plan.dims.length === 0; H++) {
+      const z = stateIn.map(() => new Float32Array(L * H));
+      try {
+        await runAll(s, charFeeds({ ...plan, dims: [L, 1, H] }, [0], z));
+      } catch (err) {
+        if (err instanceof ShapeError) continue; // not this hidden size
+        throw err;
+      }
+      plan.dims = [L, 1, H];
+      zeros = z;
+    }
+    if (plan.dims.length === 0) throw new Error(`load: ${file}'s state inputs ${list(stateIn)} take no shape (${L}, 1, H) for H up to ${MAX_ONNX_HIDDEN} (L = its ${L} recurrent node(s)); the character panel feeds ${wants}.`);
+  }
+  const first = await runAll(s, charFeeds(plan, [0, 1], zeros));
+  const shapes = Object.entries(first).map(([k, v]) => `'${k}' ${fmtDims(v.shape)}`).join(', ');
+  const logits = Object.keys(first).find((k) => first[k].shape.length === 3 && first[k].shape[0] === 1 && first[k].shape[1] === 2);
+  if (!logits) throw new Error(`load: the character panel needs ${wants}; for ids (1, 2) ${file} gives ${shapes}.`);
+  const got = first[logits].shape[2];
+  if (got !== V) throw new Error(`load: ${file} gives ${got} logits per step ('${logits}' ${fmtDims(first[logits].shape)}), but the character panel's vocabulary has ${V} characters (the training text's distinct characters). Hint: put the text the model was trained on in the training text field, then load it.`);
+  plan.logits = logits;
+  if (!plan.state.length) return plan;
+  const same = (d: readonly number[]) => d.length === plan.dims.length && d.every((x, i) => x === plan.dims[i]);
+  const stateOut = Object.keys(first).filter((k) => k !== logits && same(first[k].shape));
+  if (stateOut.length !== stateIn.length) throw new Error(`load: ${file} takes state ${list(stateIn)} ${fmtDims(plan.dims)} but gives ${stateOut.length} output(s) of that shape (${shapes}); the character panel feeds each run's final state to the next.`);
+  const byName = stateIn.map((n) => stateOut.filter((o) => stateRole(o) === stateRole(n)));
+  const pairing = byName.every((m) => m.length === 1) ? byName.map((m) => m[0]) : stateOut;
+  const tries = pairing.length === 2 ? [pairing, [pairing[1], pairing[0]]] : [pairing];
+  let worst = 0;
+  for (const outs of tries) {
+    plan.state = stateIn.map((input, k) => ({ input, output: outs[k] }));
+    const a = await runAll(s, charFeeds(plan, [0], zeros));
+    const b = await runAll(s, charFeeds(plan, [1], plan.state.map((st) => a[st.output].values)));
+    const want = first[logits].values.subarray(V, 2 * V); // the second step of the run over both
+    const row = b[logits].values;
+    worst = 0;
+    let ok = true;
+    for (let j = 0; j < V; j++) {
+      const d = Math.abs(row[j] - want[j]);
+      worst = Math.max(worst, d);
+      if (!(d <= 1e-3 + 1e-3 * Math.abs(want[j]))) ok = false;
+    }
+    if (ok) return plan;
+  }
+  throw new Error(`load: ${file}'s state outputs ${list(pairing)} do not continue its state inputs ${list(stateIn)}: 2 ids in one run and the same ids in two runs, the state fed back, give logits that differ by up to ${worst.toExponential(2)}.`);
 }
 
 // ---------------------------------------------------------------- inference
@@ -465,8 +613,10 @@ function mulberry32(seed: number): () => number {
 }
 
 async function generate(id: number, backend: BackendName, a: GenerateArgs): Promise<GenerateResult> {
-  const p = await on('char', backend);
-  const vocab = p.spec.vocab;
+  const o = onnxModels.char;
+  if (o) await onnxOn(o, backend);
+  const p = o ? null : await on('char', backend);
+  const vocab = o ? o.char!.vocab : p!.spec.vocab;
   const index = new Map(vocab.map((c, i) => [c, i]));
   const chars = [...a.prompt];
   const dropped = [...new Set(chars.filter((c) => !index.has(c)))];
@@ -476,24 +626,82 @@ async function generate(id: number, backend: BackendName, a: GenerateArgs): Prom
   post({ type: 'prompt', id, panel: 'char', prompt: prompt.join(''), dropped, noUsablePrompt });
   stopFlags.char = false;
   let text = '';
+  const onToken = async (c: number) => {
+    text += vocab[c];
+    post({ type: 'token', id, panel: 'char', text: vocab[c] });
+    await yieldToEvents(); // lets a Stop in, also on the CPU backend
+    return !stopFlags.char;
+  };
+  if (o) {
+    await generateOnnx(o as OnnxModel & Required<Pick<OnnxModel, 'char'>>, prompt.map((c) => index.get(c)!), a, onToken);
+    return { backend: o.session.backend, adapterName: (await runtime(o.session.backend)).adapterName, text, prompt: prompt.join(''), dropped, noUsablePrompt };
+  }
   // the library's generation: the prompt in one forward pass, then one character per
   // step from the state kept on the backend; each one is posted as it comes
-  await p.model.generate(
+  await p!.model.generate(
     prompt.map((c) => index.get(c)!),
     {
       maxNewTokens: a.length,
       temperature: a.temperature,
       topK: a.topK, // 0: every character
       seed: a.seed ?? Date.now(),
-      onToken: async (c) => {
-        text += vocab[c];
-        post({ type: 'token', id, panel: 'char', text: vocab[c] });
-        await yieldToEvents(); // lets a Stop in, also on the CPU backend
-        return !stopFlags.char;
-      },
+      onToken,
     },
   );
-  return { ...ranOn(p.rt), text, prompt: prompt.join(''), dropped, noUsablePrompt };
+  return { ...ranOn(p!.rt), text, prompt: prompt.join(''), dropped, noUsablePrompt };
+}
+
+/**
+ * Generation from the character panel's ONNX model, one session run per
+ * character: with state, the prompt once from zeros, then each chosen character
+ * with the previous run's final state; without, each run over the last
+ * ONNX_WINDOW characters. Each character is chosen from the last step's logits
+ * as the library's generate does (greedy at temperature 0, else sampled).
+ */
+async function generateOnnx(o: OnnxModel & Required<Pick<OnnxModel, 'char'>>, prompt: number[], a: GenerateArgs, onToken: (c: number) => Promise<boolean>): Promise<void> {
+  const { plan, vocab } = o.char;
+  const V = vocab.length;
+  const rand = mulberry32(a.seed ?? Date.now());
+  const all = [...prompt];
+  const size = plan.dims.reduce((x, y) => x * y, 1);
+  let state: (Float32Array | Float64Array)[] = plan.state.map(() => new Float32Array(size));
+  let feed = plan.state.length ? all : all.slice(-ONNX_WINDOW);
+  for (let i = 0; i < a.length; i++) {
+    const outs = await runAll(o.session, charFeeds(plan, feed, state));
+    const row = outs[plan.logits].values.subarray((feed.length - 1) * V, feed.length * V);
+    const bad = row.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`generate: ${o.name}'s logit ${bad} (${JSON.stringify(vocab[bad])}) is ${row[bad]} at character ${i}; its outputs are not finite.`);
+    const c = pickChar(row, a.temperature, a.topK, rand);
+    all.push(c);
+    if (!(await onToken(c))) return;
+    if (plan.state.length) {
+      state = plan.state.map((s) => outs[s.output].values);
+      feed = [c];
+    } else feed = all.slice(-ONNX_WINDOW);
+  }
+}
+
+/**
+ * One character from a row of logits, by the rule of the library's generate:
+ * temperature 0: the first of the largest; else the topK likeliest (0: all;
+ * ordered by logit, ties by lower id) drawn in proportion to exp(logit / temperature).
+ */
+function pickChar(logits: ArrayLike<number>, temperature: number, topK: number, rand: () => number): number {
+  const V = logits.length;
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  const order = Array.from({ length: V }, (_, i) => i).sort((x, y) => logits[y] - logits[x] || x - y);
+  const k = topK > 0 ? Math.min(topK, V) : V;
+  const p = order.slice(0, k).map((i) => Math.exp((logits[i] - logits[order[0]]) / temperature));
+  let r = rand() * p.reduce((x, y) => x + y, 0);
+  for (let j = 0; j < k; j++) {
+    r -= p[j];
+    if (r < 0) return order[j];
+  }
+  return order[k - 1];
 }
 
 async function classify(backend: BackendName, text: string): Promise<ClassifyResult> {
@@ -719,13 +927,13 @@ async function layersMeta(files: File[]): Promise<Partial<ModelSpec> | null> {
  * into a model of the panel's architecture by loadTorchStateDict (strict). Any
  * failure leaves the panel's model as it was.
  */
-async function loadFiles(panel: PanelId, backend: BackendName, files: File[]): Promise<FileLoadResult> {
+async function loadFiles(panel: PanelId, backend: BackendName, files: File[], text?: string): Promise<FileLoadResult> {
   if (!(panel in LAYOUT)) throw new Error(`load: model files load into the character, sentiment and series panels, not ${panel}.`);
   if (!Array.isArray(files) || files.length === 0) throw new Error('load: choose a model.json with its .bin shards, one .safetensors or one .onnx file.');
   const onnx = files.filter((f) => /\.onnx$/i.test(f.name));
   if (onnx.length > 0) {
     if (files.length !== 1) throw new Error(`load: choose one .onnx file on its own (got ${files.map((f) => f.name).join(', ')}).`);
-    return loadOnnxFile(panel, backend, onnx[0]);
+    return loadOnnxFile(panel, backend, onnx[0], text);
   }
   const rt = await runtime(backend);
   const st = files.filter((f) => /\.safetensors$/i.test(f.name));
@@ -835,7 +1043,7 @@ function run(r: Exclude<Request, { op: 'streamSeries' }>): Promise<unknown> {
     case 'load':
       return load(r.panel, r.backend, r.args.saved);
     case 'loadFiles':
-      return loadFiles(r.panel, r.backend, r.args.files);
+      return loadFiles(r.panel, r.backend, r.args.files, r.args.text);
     case 'exportFile':
       return exportFile(r.panel, r.args.format);
   }

@@ -800,11 +800,11 @@ describe('demo app in headless Chromium', () => {
   }
 
   /** Uploads files through the panel's file input and waits for the load it starts. */
-  async function uploadTo(panel: 'sentiment' | 'series', ...paths: string[]) {
+  async function uploadTo(panel: 'char' | 'sentiment' | 'series', ...paths: string[]) {
     const n = await page.evaluate((p) => window.__demo!.fileLoads(p), panel);
     const input = (await page.$(`input#${panel}-modelfile`))!;
     await input.uploadFile(...paths);
-    await page.waitForFunction((p: 'sentiment' | 'series', k: number) => window.__demo!.fileLoads(p) > k, {}, panel, n);
+    await page.waitForFunction((p: 'char' | 'sentiment' | 'series', k: number) => window.__demo!.fileLoads(p) > k, {}, panel, n);
     const r = await page.evaluate((p) => window.__demo!.fileLoad(p), panel);
     const msg = await page.evaluate((p) => {
       const m = document.querySelector(`#${p} [data-msg]`)!;
@@ -969,17 +969,98 @@ describe('demo app in headless Chromium', () => {
         expect(msg.error).toBe(true);
       }
       expect(await classifyAll('webgpu')).toEqual(kept);
-      // the character panel says why it takes no .onnx
-      const n = await page.evaluate(() => window.__demo!.charFileLoads());
-      await (await page.$('input#char-modelfile'))!.uploadFile(fx('sentiment_gru.onnx'));
-      await page.waitForFunction((k: number) => window.__demo!.charFileLoads() > k, {}, n);
-      const c = await page.evaluate(() => window.__demo!.charFileLoad());
-      expect(c.ok).toBe(false);
-      if (!c.ok) expect(c.error).toMatch(/\.onnx files load into the sentiment and series panels/);
+      // the character panel takes an .onnx that gives logits per step; the sentiment model gives one probability
+      const c = await uploadTo('char', fx('sentiment_gru.onnx'));
+      console.log(`demo onnx misfit: sentiment_gru.onnx in the character panel → ${c.msg.text}`);
+      expect(c.r.ok).toBe(false);
+      if (!c.r.ok) expect(c.r.error).toMatch(/the character panel needs ids \(1, T\) → logits \(1, T, V = \d+\).*; for ids \(1, 2\) sentiment_gru\.onnx gives 'probability' \(1, 1\)\.$/);
+      expect(c.msg.error).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
     await shot('sentiment', 'sentiment-onnx');
+  });
+
+  it("character panel runs an .onnx file: with its state as inputs and outputs, or over a window without; greedy text equals torch's; a vocabulary that does not fit is refused (issue 10, D)", async () => {
+    const fx = (f: string) => resolve(repoRoot, 'tests/fixtures/demo', f);
+    // made by tests/fixtures/make_demo_onnx.py: the panel's architecture trained briefly in torch on demo/corpus.txt,
+    // torch.onnx.export with h0/c0 → hN/cN (and once without state), torch's greedy continuations in float64
+    const expected = JSON.parse(readFileSync(fx('expected.json'), 'utf8')) as {
+      char: { vocab: string; cases: { file: string; prompt: string; length: number; window: number | null; greedy: string; minLogitGap: number }[] };
+    };
+    const corpus = readFileSync(resolve(repoRoot, 'demo/corpus.txt'), 'utf8');
+    expect([...new Set(corpus)].sort().join('')).toBe(expected.char.vocab); // the panel's vocabulary is the fixtures'
+    const setText = (t: string) => page.evaluate((t) => void ((document.querySelector('#char-text') as HTMLTextAreaElement).value = t), t);
+    await setText(corpus);
+    const generate = (backend: 'webgpu' | 'cpu', args: { prompt: string; length: number; temperature: number; topK: number; seed: number }) =>
+      page.evaluate(
+        async (backend, args) => {
+          window.__demo!.setBackend('char', backend);
+          try {
+            const r = await window.__demo!.generate(args);
+            return { text: r.text, backend: r.backend, shown: document.querySelector('#char-output')!.textContent };
+          } finally {
+            window.__demo!.setBackend('char', 'webgpu');
+          }
+        },
+        backend,
+        args,
+      );
+    const byFile = Object.fromEntries(expected.char.cases.map((c) => [c.file, c]));
+    const greedyOf = async (file: string, backend: 'webgpu' | 'cpu') => {
+      const c = byFile[file];
+      const g = await generate(backend, { prompt: c.prompt, length: c.length, temperature: 0, topK: 0, seed: 1 });
+      console.log(`demo onnx char: ${file} on ${g.backend}: '${c.prompt}' + ${JSON.stringify(g.text)} (torch ${g.text === c.greedy ? 'the same' : JSON.stringify(c.greedy)}; smallest top-2 logit gap in torch ${c.minLogitGap.toExponential(2)})`);
+      expect(g.backend).toBe(backend);
+      expect(g.shown).toBe(c.prompt + g.text);
+      return g.text;
+    };
+
+    // with state: the prompt once, then one character per run with hN/cN fed back as h0/c0
+    const lstm = await uploadTo('char', fx('char_lstm.onnx'));
+    console.log(`demo onnx char: char_lstm.onnx → ${JSON.stringify(lstm.r.ok ? { hidden: lstm.r.result!.spec.hidden, layers: lstm.r.result!.spec.layers, ...lstm.r.result!.onnx, nodes: undefined } : lstm.r)}; ${lstm.msg.text}`);
+    expect(lstm.r.ok).toBe(true);
+    if (!lstm.r.ok) return;
+    expect(lstm.r.result!.format).toBe('onnx');
+    expect(lstm.r.result!.spec).toMatchObject({ cell: 'lstm', hidden: 16, layers: 2, vocabSize: expected.char.vocab.length });
+    expect(lstm.msg.error).toBe(false);
+    expect(lstm.msg.text).toContain("one character per run with the previous run's hN, cN as h0, c0 (state (2, 1, 16), its sizes found by trial runs)");
+    for (const backend of ['webgpu', 'cpu'] as const) expect(await greedyOf('char_lstm.onnx', backend)).toBe(byFile['char_lstm.onnx'].greedy);
+    // sampling as the panel does: the seed decides, every character is the vocabulary's
+    const sampled = [await generate('webgpu', { prompt: 'good', length: 16, temperature: 0.8, topK: 5, seed: 3 }), await generate('webgpu', { prompt: 'good', length: 16, temperature: 0.8, topK: 5, seed: 3 })];
+    console.log(`demo onnx char: sampled (T 0.8, top-5, seed 3) 'good' + ${JSON.stringify(sampled[0].text)}`);
+    expect(sampled[0].text).toBe(sampled[1].text);
+    expect(sampled[0].text.length).toBe(16);
+    expect([...sampled[0].text].every((ch) => expected.char.vocab.includes(ch))).toBe(true);
+    const refused = await page.evaluate(async () => ({
+      export: await window.__demo!.exportModel('char', 'safetensors').then(() => 'resolved', (e: Error) => e.message),
+      parity: await window.__demo!.parity('char').then(() => 'resolved', (e: Error) => e.message),
+    }));
+    expect(refused.export).toMatch(/runs the ONNX model char_lstm\.onnx .*export needs the panel's own model/);
+    expect(refused.parity).toMatch(/runs the ONNX model char_lstm\.onnx .*Parity at a glance needs the panel's own model/);
+
+    // without state: each character re-runs the session over the last 64; 4 + 70 characters, so the window slides
+    const win = await uploadTo('char', fx('char_lstm_window.onnx'));
+    expect(win.r.ok).toBe(true);
+    expect(win.msg.text).toContain('char_lstm_window.onnx has no state inputs, so each generated character re-runs the session over the last 64 characters');
+    expect(await greedyOf('char_lstm_window.onnx', 'webgpu')).toBe(byFile['char_lstm_window.onnx'].greedy);
+
+    // a GRU: one state input
+    const gru = await uploadTo('char', fx('char_gru.onnx'));
+    expect(gru.r.ok).toBe(true);
+    if (gru.r.ok) expect(gru.r.result!.spec).toMatchObject({ cell: 'gru', hidden: 8, layers: 1 });
+    expect(await greedyOf('char_gru.onnx', 'webgpu')).toBe(byFile['char_gru.onnx'].greedy);
+    await shot('char', 'char-onnx');
+
+    // a training text with other characters: the model's 29 logits do not fit; the panel keeps the GRU
+    await setText(TINY_TEXT);
+    const bad = await uploadTo('char', fx('char_lstm.onnx'));
+    console.log(`demo onnx char misfit: char_lstm.onnx with the text ${JSON.stringify(TINY_TEXT)} → ${bad.msg.text}`);
+    expect(bad.r.ok).toBe(false);
+    if (!bad.r.ok) expect(bad.r.error).toMatch(new RegExp(`char_lstm\\.onnx gives ${expected.char.vocab.length} logits per step \\('logits' \\(1, 2, ${expected.char.vocab.length}\\)\\), but the character panel's vocabulary has ${new Set(TINY_TEXT).size} characters`));
+    expect(bad.msg.error).toBe(true);
+    expect(bad.msg.text).toBe(bad.r.ok ? '' : bad.r.error);
+    expect(await greedyOf('char_gru.onnx', 'webgpu')).toBe(byFile['char_gru.onnx'].greedy);
   });
 
   it('fits a phone-width screen and logged no console errors', async () => {
