@@ -7,7 +7,7 @@
 //   rt.repeatVector(n)                            → (B, F) → (B, n, F) (one-to-many)
 //   rt.sequential([...])                          → Sequential (predict, summary)
 //   rt.seq2seq({...})                             → Seq2Seq (fit, translate, beamSearch)
-//   rt.loadOnnx(bytes)                            → OnnxSession (inputNames, outputNames, run(feeds) as ONNX Runtime)
+//   rt.loadOnnx(bytes)                            → OnnxSession (inputNames, outputNames, input/outputMetadata, run(feeds) as ONNX Runtime)
 //   Tensor                                        → results; read() copies to the CPU
 //   Tokenizer, padSequences                       → text to padded id batches (Keras semantics, CPU)
 export { createRuntime, Runtime, type RuntimeOptions } from './runtime';
@@ -89,7 +89,7 @@ export type { LayersModelJSON, LayersModelArtifacts, LayersWeightEntry } from '.
 export { parseSafetensors, safetensorsMetadata, toSafetensors, type SafetensorsDtype, type SafetensorsTensor, type SafetensorsInput } from './io/safetensors';
 export type { TorchLoadOptions } from './weights/torch';
 // ONNX (src/io/onnx.ts): rt.loadOnnx(bytes) → OnnxSession, run(feeds) as ONNX Runtime's.
-export { OnnxSession, type OnnxFeed, type OnnxFeedData, type OnnxNodeInfo, type OnnxPlacement, type OnnxSource } from './io/onnx';
+export { OnnxSession, type OnnxFeed, type OnnxFeedData, type OnnxNodeInfo, type OnnxPlacement, type OnnxSource, type OnnxValueMetadata } from './io/onnx';
 export type { StateDictTensor } from './weights/types';
 
 export {

@@ -99,6 +99,21 @@ for (const backend of ['cpu', 'webgpu', 'wasm'] as const) {
       });
     }
 
+    it('inputMetadata / outputMetadata give the declared types and shapes, symbolic axes by name', async () => {
+      const session = await rt.loadOnnx(model('lstm_bidir2'));
+      expect(session.inputMetadata.map((m) => [m.name, m.type, m.shape])).toEqual([
+        ['x', 'float32', ['B', 'T', 3]],
+        ['h0', 'float32', [4, 'B', 4]],
+        ['c0', 'float32', [4, 'B', 4]],
+      ]);
+      expect(session.outputMetadata.map((m) => m.name)).toEqual([...session.outputNames]);
+      expect(session.outputMetadata[0].type).toBe('float32');
+      const ids = await rt.loadOnnx(model('embed_lstm'));
+      expect(ids.inputMetadata[0].type).toBe('int64');
+      session.dispose();
+      ids.dispose();
+    });
+
     it('embed_lstm: the data nodes run on Embedding, LSTM, Dense (MatMul + Add as one) and Softmax; the glue on the host', async () => {
       const session = await rt.loadOnnx(model('embed_lstm'));
       const kernel = session.nodes.filter((n) => n.runsOn === 'kernel').map((n) => `${n.opType}:${n.layer}`);

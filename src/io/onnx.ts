@@ -66,6 +66,17 @@ export interface OnnxNodeInfo {
   layer?: string;
 }
 
+/**
+ * A graph input's or output's declared type and shape, as ONNX Runtime's
+ * `inputMetadata` gives them: dims are numbers, symbolic names ('B', 'T') or null
+ * (unknown); shape is null when the model declares none.
+ */
+export interface OnnxValueMetadata {
+  name: string;
+  type: OnnxDtype | null;
+  shape: readonly (number | string | null)[] | null;
+}
+
 type RnnPlan = {
   kind: 'rnn';
   cell: CellType;
@@ -97,6 +108,10 @@ function isLayerPlan(p: Plan): p is LayerPlan {
 export class OnnxSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Each input's declared type and shape (symbolic axes by name), in inputNames' order. */
+  readonly inputMetadata: readonly OnnxValueMetadata[];
+  /** Each output's declared type and shape, in outputNames' order. */
+  readonly outputMetadata: readonly OnnxValueMetadata[];
   /** Where the 'kernel' nodes run: the runtime's backend. */
   readonly backend: BackendName;
   /** Every node in graph order, with where it runs. */
@@ -122,6 +137,9 @@ export class OnnxSession {
     this.opset = model.opset;
     this.inputNames = Object.freeze(model.graph.inputs.map((v) => v.name));
     this.outputNames = Object.freeze(model.graph.outputs.map((v) => v.name));
+    const meta = (v: OnnxValueInfo): OnnxValueMetadata => Object.freeze({ name: v.name, type: v.dtype, shape: v.shape ? Object.freeze([...v.shape]) : null });
+    this.inputMetadata = Object.freeze(model.graph.inputs.map(meta));
+    this.outputMetadata = Object.freeze(model.graph.outputs.map(meta));
     this.nodes = Object.freeze(
       model.graph.nodes.map((n, i) => {
         const p = plans[i];
