@@ -121,10 +121,12 @@ export const DEFAULT_CONFIG: BenchConfig = {
   shapes: FULL_SHAPES,
   paths: ALL_PATHS,
   reps: 5,
-  minReps: 2,
-  budgetMs: 20_000,
+  // 1 and 5 s: the full matrix in about half an hour on SwiftShader (2 cores); every
+  // call under 5 s still gets ≥ 2 samples, and each median says how many it has
+  minReps: 1,
+  budgetMs: 5_000,
   warmup: 1,
-  longCallMs: 2_000,
+  longCallMs: 1_000,
   timings: true,
   train: true,
   roofline: true,
@@ -173,7 +175,8 @@ export interface Timing {
   /**
    * GPU-only time (timestamp queries, where the adapter offers 'timestamp-query'):
    * ours, the median over the same repetitions of the passes' summed time; tfjs-webgpu,
-   * tf.time()'s kernelMs of one extra run (tfjs times each program in a pass of its own).
+   * tf.time()'s kernelMs of its first, untimed run of the kind (the parity run; the first
+   * Adam step), in which tfjs times each program in a pass of its own.
    */
   gpuMs?: number;
 }
@@ -224,7 +227,7 @@ export interface CaseResult {
   /** Relative gradient difference per pair "a|b". */
   gradPairs: Record<string, number>;
   /** Roofline floors on our adapter for this shape: an empty dispatch, and one recurrent-step matvec (B, H)·(H, G). */
-  floor?: { emptyDispatchMs: number; matvecMs: number };
+  floor?: { emptyDispatchMs: number; matvecMs: number; matvecDispatches?: number };
 }
 
 export interface BenchResult {
@@ -641,12 +644,21 @@ async function runTf(
   const yT = tf.tensor3d(target, [B, T, H]);
   try {
     let output: Float32Array = new Float32Array(0);
-    // parity run, also the warm-up that compiles tfjs's shaders
+    const timings = cfg.timings && !cfg.parityOnlyPaths?.includes(path);
+    // tfjs-webgpu's GPU-only time: tf.time()'s kernelMs (each program in a pass of its
+    // own, timestamps around it), taken in the first run of each kind (pipelines are
+    // compiled before their passes run, so compilation is not in it)
+    const timed = timings && tfTimestamps();
+    // parity run, also the warm-up that compiles tfjs's shaders, the program count and the GPU-only time
     const p0 = now();
+    let inferKernelMs: number | undefined;
     result.dispatchesPerCall = await countPrograms(async () => {
-      const y = model.predict(xT) as tf.Tensor;
-      output = (await y.data()) as Float32Array;
-      y.dispose();
+      let y: tf.Tensor | undefined;
+      const predict = () => void (y = model.predict(xT) as tf.Tensor);
+      if (timed) inferKernelMs = await tfKernelMs(predict);
+      else predict();
+      output = (await y!.data()) as Float32Array;
+      y!.dispose();
     });
     const warmInfer = now() - p0;
     if (result.dispatchesPerCall !== undefined) result.dispatchesPerStep = result.dispatchesPerCall / T;
@@ -666,7 +678,6 @@ async function runTf(
       return g;
     };
     let grad: Float64Array | null = null;
-    const timings = cfg.timings && !cfg.parityOnlyPaths?.includes(path);
     if (cfg.train && !timings) {
       const { value, grads } = tf.variableGrads(lossOf);
       value.dispose();
@@ -684,9 +695,7 @@ async function runTf(
         { warmMs: warmInfer },
       );
       result.perStepMs = result.infer.medianMs / T;
-      // GPU-only time: one more, untimed run under tf.time() (each program in a pass of its own)
-      const timed = tfTimestamps();
-      if (timed) result.infer.gpuMs = await tfKernelMs(() => (model.predict(xT) as tf.Tensor).dispose());
+      if (inferKernelMs !== undefined) result.infer.gpuMs = inferKernelMs;
       if (cfg.train) {
         // Keras's defaults; tfjs's Adam adds epsilon after the bias correction as torch does.
         const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
@@ -815,8 +824,16 @@ struct Dims { B: u32, H: u32, G: u32, pad: u32 }
 }
 `;
 
-/** Per-dispatch time of `n` back-to-back dispatches in one compute pass (the per-step kernels' pattern), median of reps. */
-async function floorOf(dev: GPUDevice, B: number, H: number, G: number, n: number, reps: number): Promise<{ emptyDispatchMs: number; matvecMs: number }> {
+/** A floor's sample (one pass of back-to-back dispatches) is about this long, with at least 4 and at most nMax dispatches. */
+const FLOOR_SAMPLE_MS = 200;
+
+/**
+ * Per-dispatch time of back-to-back dispatches in one compute pass (the per-step
+ * kernels' pattern), median of reps: nMax dispatches per pass, or fewer where one
+ * dispatch is long (as many as make FLOOR_SAMPLE_MS, at least 4: the submit's
+ * overhead is spread thin either way), from one untimed pass of 4 that also warms up.
+ */
+async function floorOf(dev: GPUDevice, B: number, H: number, G: number, nMax: number, reps: number): Promise<{ emptyDispatchMs: number; matvecMs: number; matvecDispatches: number }> {
   const empty = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: EMPTY_WGSL }), entryPoint: 'main' } });
   const mv = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: MATVEC_WGSL }), entryPoint: 'main' } });
   const buf = (size: number, usage: number) => dev.createBuffer({ size: Math.max(16, size), usage });
@@ -829,7 +846,7 @@ async function floorOf(dev: GPUDevice, B: number, H: number, G: number, n: numbe
     layout: mv.getBindGroupLayout(0),
     entries: [u, h, w, y].map((b, i) => ({ binding: i, resource: { buffer: b } })),
   });
-  const run = async (pipe: GPUComputePipeline, groups: number, bind: GPUBindGroup | null) => {
+  const run = async (pipe: GPUComputePipeline, groups: number, bind: GPUBindGroup | null, n: number) => {
     const enc = dev.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(pipe);
@@ -839,11 +856,17 @@ async function floorOf(dev: GPUDevice, B: number, H: number, G: number, n: numbe
     dev.queue.submit([enc.finish()]);
     await dev.queue.onSubmittedWorkDone();
   };
-  const per = async (pipe: GPUComputePipeline, groups: number, bind: GPUBindGroup | null) =>
-    (await timeCalls({ reps, minReps: reps, budgetMs: Infinity, warmup: 1, longCallMs: Infinity }, () => run(pipe, groups, bind))).medianMs / n;
+  const per = async (pipe: GPUComputePipeline, groups: number, bind: GPUBindGroup | null) => {
+    const once = (await lasting(() => run(pipe, groups, bind, 4))) / 4;
+    const n = Math.max(4, Math.min(nMax, Math.ceil(FLOOR_SAMPLE_MS / Math.max(once, 1e-3))));
+    const t = await timeCalls({ reps, minReps: reps, budgetMs: Infinity, warmup: 0, longCallMs: Infinity }, () => run(pipe, groups, bind, n));
+    return { ms: t.medianMs / n, n };
+  };
   try {
-    return { emptyDispatchMs: await per(empty, 1, null), matvecMs: await per(mv, Math.ceil((B * G) / 64), bg) };
-    // (n dispatches per submit and ≥ 5 repetitions: one submit's overhead would swamp a single dispatch)
+    const e = await per(empty, 1, null);
+    const m = await per(mv, Math.ceil((B * G) / 64), bg);
+    return { emptyDispatchMs: e.ms, matvecMs: m.ms, matvecDispatches: m.n };
+    // (many dispatches per submit and ≥ 5 repetitions: one submit's overhead would swamp a single short dispatch)
   } finally {
     for (const b of [u, h, w, y]) b.destroy();
   }

@@ -7,11 +7,12 @@
 //   npm run bench -- --parity-only     # no timings: outputs and gradients of every path compared
 //
 // Options: --cells lstm,gru,gru_torch,rnn   --shapes BxTxIxH,...   --paths (see bench/page.ts)
-//          --reps N (timed repetitions, at most; default 5; --quick 3)   --min-reps N (at least, default 2)
+//          --reps N (timed repetitions, at most; default 5; --quick 3)   --min-reps N (at least, default 1)
 //          --budget S (seconds per measurement: once its samples took S, a path's inference or training step on
-//            one row takes no more beyond --min-reps; default 20; the JSON and the tables give each median's n)
+//            one row takes no more beyond --min-reps; default 5, so calls under 5 s get ≥ 2 samples and longer
+//            ones 1; the JSON and the tables give each median's n. --min-reps 2 --budget 20: ~40 min here)
 //          --warmup N (untimed runs after the parity run, default 1; --quick 0)   --long-call S (no warm-up for a
-//            call whose parity run took ≥ S seconds: it is warm, and a warm-up would cost a sample; default 2)
+//            call whose parity run took ≥ S seconds: it is warm, and a warm-up would cost a sample; default 1)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
 //          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
 //          --out DIR (default bench/results)   --name PREFIX (files PREFIX-<timestamp>.*)
