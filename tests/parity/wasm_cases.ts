@@ -149,6 +149,14 @@ export const stackCases: StackCase[] = [
   { name: 'gru activation linear mask', cell: 'gru', B: 3, T: 5, I: 3, H: 6, cellActivation: 'linear', steps: 'mask' },
   { name: 'gru reset_after=false activation sigmoid', cell: 'gru', B: 2, T: 5, I: 3, H: 7, cellActivation: 'sigmoid', resetAfter: false, h0: true },
   { name: 'rnn activation linear', cell: 'rnn', B: 2, T: 4, I: 3, H: 5, cellActivation: 'linear' },
+  // B = 1: the one-row matvec tile of gemmPk at every step, masks, saturation, other activations
+  { name: 'lstm B=1 2 layers bidirectional mask h0', cell: 'lstm', B: 1, T: 9, I: 5, H: 9, layers: 2, bidirectional: true, steps: 'mask', h0: true },
+  { name: 'lstm B=1 saturated |x|=30', cell: 'lstm', B: 1, T: 6, I: 3, H: 6, scale: 30 },
+  { name: 'lstm B=1 hardSigmoid activation relu', cell: 'lstm', B: 1, T: 5, I: 4, H: 7, act: 'hardSigmoid', cellActivation: 'relu' },
+  { name: 'gru B=1 bidirectional mask h0', cell: 'gru', B: 1, T: 8, I: 5, H: 10, bidirectional: true, steps: 'mask', h0: true },
+  { name: 'gru B=1 saturated |x|=30 hardSigmoidKeras3', cell: 'gru', B: 1, T: 5, I: 3, H: 5, scale: 30, act: 'hardSigmoidKeras3' },
+  { name: 'gru B=1 H=33, activation sigmoid', cell: 'gru', B: 1, T: 4, I: 6, H: 33, cellActivation: 'sigmoid' },
+  { name: 'gru reset_after=false B=1 mask h0', cell: 'gru', B: 1, T: 7, I: 4, H: 6, resetAfter: false, steps: 'mask', h0: true },
 ];
 
 function configOf(c: StackCase): RecurrentConfig {
