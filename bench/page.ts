@@ -114,6 +114,12 @@ export interface BenchConfig {
   parityOnlyPaths?: PathName[];
   /** Tokens per generate() call in the generation rows (0: no generation rows; only with timings). */
   generateTokens: number;
+  /**
+   * tfjs-webgpu's GPU-only time (tf.time() around its parity run and its first Adam
+   * step, each program then in a pass of its own: that training step takes ~1.5× as
+   * long on SwiftShader). Default true; false leaves it out (and those runs plain).
+   */
+  tfjsGpuTime?: boolean;
 }
 
 export const DEFAULT_CONFIG: BenchConfig = {
@@ -648,7 +654,7 @@ async function runTf(
     // tfjs-webgpu's GPU-only time: tf.time()'s kernelMs (each program in a pass of its
     // own, timestamps around it), taken in the first run of each kind (pipelines are
     // compiled before their passes run, so compilation is not in it)
-    const timed = timings && tfTimestamps();
+    const timed = timings && cfg.tfjsGpuTime !== false && tfTimestamps();
     // parity run, also the warm-up that compiles tfjs's shaders, the program count and the GPU-only time
     const p0 = now();
     let inferKernelMs: number | undefined;

@@ -14,6 +14,7 @@
 //          --warmup N (untimed runs after the parity run, default 1; --quick 0)   --long-call S (no warm-up for a
 //            call whose parity run took ≥ S seconds: it is warm, and a warm-up would cost a sample; default 1)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
+//          --no-tfjs-gpu-time (no tf.time() runs for tfjs-webgpu's GPU-only time: its first training steps ~1/3 faster)
 //          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
 //          --out DIR (default bench/results)   --name PREFIX (files PREFIX-<timestamp>.*)
 //          --parity-paths a,b (paths that run once for parity, untimed)   --tol-output X   --tol-grad X
@@ -83,6 +84,7 @@ export function parseArgs(argv) {
     else if (a === '--generate') opts.config.generateTokens = Number(val());
     else if (a === '--no-train') opts.config.train = false;
     else if (a === '--no-roofline') opts.config.roofline = false;
+    else if (a === '--no-tfjs-gpu-time') opts.config.tfjsGpuTime = false;
     else if (a === '--parity-only') opts.config.timings = false;
     else if (a === '--tol-output') opts.config.tolOutput = Number(val());
     else if (a === '--tol-grad') opts.config.tolGradRel = Number(val());
@@ -175,7 +177,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     const text = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 23).map((l) => l.slice(3)).join('\n'));
+    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 24).map((l) => l.slice(3)).join('\n'));
     return;
   }
   const t0 = performance.now();
