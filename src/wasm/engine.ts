@@ -27,6 +27,7 @@ export interface Kernels {
     xg: number, whhP: number, bhh: number, valid: number,
     hs: number, cs: number, out: number, ldo: number,
     tape: number, ext: number, scratch: number,
+    b0: number, b1: number,
   ): void;
   recBackward(
     cell: number, resetAfter: number, relu: number, act: number, reverse: number, keras: number,
@@ -35,6 +36,15 @@ export interface Kernels {
     dout: number, ldo: number, dh: number, dc: number, dxg: number, da: number, norms: number, scratch: number,
   ): void;
 }
+
+/** recForward's arguments before b0, b1 (cell … scratch). */
+export type RecForwardArgs = [
+  cell: number, resetAfter: number, cellAct: number, act: number, reverse: number, keras: number,
+  B: number, T: number, Hp: number,
+  xg: number, whhP: number, bhh: number, valid: number,
+  hs: number, cs: number, out: number, ldo: number,
+  tape: number, ext: number, scratch: number,
+];
 
 /** Rounds n up to a multiple of 4 (the kernels' SIMD width). */
 export const pad4 = (n: number): number => (n + 3) & ~3;
@@ -84,7 +94,7 @@ export class WasmEngine {
     return new WasmEngine(instance.exports as unknown as Kernels, null, why ? `${asked} asked; ${why}` : null, macs);
   }
 
-  /** Threads the GEMMs run on (the recurrent steps themselves run on one). */
+  /** Threads the GEMMs and the forward's recurrent steps (split over batch rows) run on. */
   get threads(): number {
     return this.pool?.threads ?? 1;
   }
@@ -104,6 +114,17 @@ export class WasmEngine {
   gemmPanels(M: number, N: number, K: number, a: number, lda: number, bp: number, c: number, ldc: number, src: number, lds: number, bias: number, act: number): void {
     if (this.pool && N >= 16 && M * N * K >= this.parallelMacs) this.pool.gemmPanels(this.k.gemmPk, M, N, K, a, lda, bp, c, ldc, src, lds, bias, act);
     else this.k.gemmPk(M, N, K, a, lda, bp, c, ldc, src, lds, bias, act);
+  }
+
+  /**
+   * recForward over all batch rows (see kernels.ts); with several threads and B ≥ 2 its
+   * rows are split over them (each thread runs its rows through all T steps: no
+   * synchronization between steps). The arguments are recForward's, less b0, b1.
+   */
+  recForward(...args: RecForwardArgs): void {
+    const B = args[6];
+    if (this.pool && B >= 2) this.pool.rows(this.k.recForward, args, B);
+    else this.k.recForward(...args, 0, B);
   }
 
   /** Stops the worker threads (the engine keeps working on one thread). */

@@ -174,7 +174,6 @@ export function wasmStackForward(eng: WasmEngine, cfg: RecurrentConfig, cells: P
   const BH = B * H;
   const lstm = cfg.cell === 'lstm';
   const flags = cellFlags(cfg, a.keras);
-  const k = eng.k;
   const sc = eng.scope();
   let kept = false;
   try {
@@ -204,7 +203,7 @@ export function wasmStackForward(eng: WasmEngine, cfg: RecurrentConfig, cells: P
         // written at every step that runs, the only steps the backward reads
         const tape = bw ? sc.alloc(T * B * Gp, false) : 0;
         const ext = bw && cfg.cell === 'gru' ? sc.alloc(T * B * Hp, false) : 0;
-        k.recForward(flags[0], flags[1], flags[2], flags[3], d, flags[5], B, T, Hp, xg, w.whhP, w.bhh, valid, hs, cs, out + d * H * 4, Iq, tape, ext, scratch);
+        eng.recForward(flags[0], flags[1], flags[2], flags[3], d, flags[5], B, T, Hp, xg, w.whhP, w.bhh, valid, hs, cs, out + d * H * 4, Iq, tape, ext, scratch); // batch rows split over the threads
         eng.read(hs + T * B * Hp * 4, Hp, B, H, hN, H, ld * BH);
         if (cN) eng.read(cs + T * B * Hp * 4, Hp, B, H, cN, H, ld * BH);
         run.dirs.push({ hs, cs, tape, ext });

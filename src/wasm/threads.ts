@@ -6,15 +6,17 @@
 //
 // Protocol over a small SharedArrayBuffer `ctrl` (Int32Array):
 //   [0] generation: bumped (and notified) once per job; [1] workers done with it;
-//   [2] opcode (1 = gemmNT slice, 2 = gemmPk slice, −1 = quit); [3..16] the GEMM's 13
-//   arguments (gemmPk's: ldb unused). Each worker takes slice tid of N (4-aligned; gemmPk:
-//   16-aligned, whole panels) and adds 1 to [1] when done. The caller
+//   [2] opcode (1 = gemmNT slice, 2 = gemmPk slice, 3 = recForward rows, −1 = quit);
+//   [3..16] the GEMM's 13 arguments (gemmPk's: ldb unused), or [3..22] recForward's 20
+//   before b0, b1. Each worker takes slice tid of N (4-aligned; gemmPk: 16-aligned, whole
+//   panels) or of the batch rows B, and adds 1 to [1] when done. The caller
 // waits for [1] = N − 1 (Atomics.wait where the thread may block, else it spins: a
 // browser's main thread may not block).
 
 const CTRL_INTS = 32;
 const OP = 2;
 const ARGS = 3;
+const REC_ARGS = 20; // recForward's arguments before b0, b1
 
 /** The worker's source (plain JS, the same in Node, where it is eval'd, and in a browser Worker). */
 const WORKER_SOURCE = `
@@ -24,9 +26,20 @@ function run() {
     Atomics.wait(c, 0, gen);
     gen = Atomics.load(c, 0);
     if (c[${OP}] === -1) return;
+    const op = c[${OP}];
+    if (op === 3) {
+      // recForward over this thread's batch rows (pointers pass as int32: wasm reads the same bits)
+      const a = [];
+      for (let i = 0; i < ${REC_ARGS}; i++) a.push(c[${ARGS} + i]);
+      const B = a[6], chunk = Math.ceil(B / threads), b0 = tid * chunk, b1 = Math.min(B, b0 + chunk);
+      if (b1 > b0) k.recForward(...a, b0, b1);
+      Atomics.add(c, 1, 1);
+      Atomics.notify(c, 1);
+      continue;
+    }
     const a = [];
     for (let i = 0; i < 13; i++) a.push(c[${ARGS} + i]);
-    const op = c[${OP}], align = op === 2 ? 16 : 4;
+    const align = op === 2 ? 16 : 4;
     const N = a[1], chunk = Math.ceil(N / threads / align) * align, n0 = tid * chunk, n1 = Math.min(N, n0 + chunk);
     if (n1 > n0) {
       const [M, , K, pa, lda, pb, ldb, pc, ldc, src, lds, bias, act] = a;
@@ -130,9 +143,16 @@ export class ThreadPool {
     this.join();
   }
 
-  private post(op: number, args: number[]): void {
+  /** recForward split over batch rows B (the arguments before b0, b1); the calling thread runs the first share. */
+  rows(local: (...a: number[]) => void, args: readonly number[], B: number): void {
+    this.post(3, args);
+    local(...args, 0, Math.min(B, Math.ceil(B / this.threads)));
+    this.join();
+  }
+
+  private post(op: number, args: readonly number[]): void {
     const ctl = this.ctrl;
-    for (let i = 0; i < 13; i++) ctl[ARGS + i] = args[i] | 0; // offsets past 2^31 wrap to negative int32; workers read them back >>> 0
+    for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i] | 0; // offsets past 2^31 wrap to negative int32; workers read them back >>> 0
     ctl[OP] = op;
     Atomics.store(ctl, 1, 0);
     Atomics.add(ctl, 0, 1);

@@ -534,7 +534,9 @@ export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i3
  * A step that does not run (valid = 0) carries h and c; its output is 0, or with
  * keras = 1 the previous output of this direction (0 before the first step).
  * cell: 0 SimpleRNN, 1 GRU, 2 LSTM. cellAct: the cell activation (vcell). act: the gate activation (vgate).
- * scratch: (B, Gp) + (B, Hp) floats.
+ * Runs batch rows [b0, b1) of B (all of them: 0, B): samples are independent, so threads
+ * take rows of their own for all T steps with no synchronization between steps.
+ * scratch: (B, Gp) + (B, Hp) floats (rows [b0, b1) use their share).
  */
 export function recForward(
   cell: i32, resetAfter: i32, cellAct: i32, act: i32, reverse: i32, keras: i32,
@@ -542,21 +544,32 @@ export function recForward(
   xg: usize, whhP: usize, bhh: usize, valid: usize,
   hs: usize, cs: usize, out: usize, ldo: i32,
   tape: usize, ext: usize, scratch: usize,
+  b0: i32, b1: i32,
 ): void {
   const nG = cell == 2 ? 4 : cell == 1 ? 3 : 1;
   const Gp = nG * Hp;
-  const pre = scratch; // (B, Gp)
-  const rh = scratch + ((<usize>B * <usize>Gp) << 2); // (B, Hp)
-  const BHb = (<usize>B * <usize>Hp) << 2; // bytes of one (B, Hp) state
   const Hb = <usize>Hp << 2;
   const Gb = <usize>Gp << 2;
+  // batch rows [b0, b1) only (a thread's share; rows are independent): every pointer moves to row b0
+  const Bn = b1 - b0;
+  xg += <usize>b0 * <usize>T * Gb;
+  valid += (<usize>b0 * <usize>T) << 2;
+  out += (<usize>b0 * <usize>T * <usize>ldo) << 2;
+  hs += <usize>b0 * Hb;
+  if (cs) cs += <usize>b0 * Hb;
+  if (tape) tape += <usize>b0 * Gb;
+  if (ext) ext += <usize>b0 * Hb;
+  scratch += (<usize>b0 * <usize>(Gp + Hp)) << 2;
+  const pre = scratch; // (Bn, Gp)
+  const rh = scratch + ((<usize>Bn * <usize>Gp) << 2); // (Bn, Hp)
+  const BHb = (<usize>B * <usize>Hp) << 2; // bytes of one (B, Hp) state: the step stride of hs, cs
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const hPrev = hs + <usize>s * BHb;
     const hNext = hPrev + BHb;
     const nRows = cell == 1 && !resetAfter ? 2 * Hp : Gp;
-    gemmPk(B, nRows, Hp, hPrev, Hp, whhP, pre, Gp, 0, 0, bhh, 0);
-    for (let b = 0; b < B; b++) {
+    gemmPk(Bn, nRows, Hp, hPrev, Hp, whhP, pre, Gp, 0, 0, bhh, 0);
+    for (let b = 0; b < Bn; b++) {
       const hp = hPrev + <usize>b * Hb;
       const hn = hNext + <usize>b * Hb;
       const o = out + ((<usize>(b * T + t) * <usize>ldo) << 2);
@@ -594,8 +607,8 @@ export function recForward(
     }
     if (cell == 1 && !resetAfter) {
       // pre_n (B, Hp) = b_n + rh · W_nᵀ, into pre's n rows; rows of samples that do not run are unused
-      gemmPk(B, Hp, Hp, rh, Hp, whhP + panelBytes(2 * Hp, Hp), pre + 2 * Hb, Gp, 0, 0, bhh + 2 * Hb, 0); // W_n's panels, packed after W_r,z's
-      for (let b = 0; b < B; b++) {
+      gemmPk(Bn, Hp, Hp, rh, Hp, whhP + panelBytes(2 * Hp, Hp), pre + 2 * Hb, Gp, 0, 0, bhh + 2 * Hb, 0); // W_n's panels, packed after W_r,z's
+      for (let b = 0; b < Bn; b++) {
         if (load<i32>(valid + (<usize>(b * T + t) << 2)) == 0) continue;
         const hp = hPrev + <usize>b * Hb;
         const hn = hNext + <usize>b * Hb;
