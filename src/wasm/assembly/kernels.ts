@@ -468,21 +468,26 @@ export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i3
 /** GRU reset_after: r z from x + p, m = p's n rows (W_n h + b_n), n = act(x_n + r ⊙ m), h = n + z ⊙ (h_prev − n). */
 // @ts-ignore: decorator
 @inline function gruUnits(act: i32, cellAct: i32, Hb: usize, x: usize, p: usize, hp: usize, hn: usize, o: usize, tp: usize, ep: usize): void {
+  // Two passes as lstmUnits: r, z and n's argument (parked in h's row; z in p's z row), then n and h.
   for (let j: usize = 0; j < Hb; j += 16) {
     const r = vgate(act, f32x4.add(v128.load(x + j), v128.load(p + j)));
     const z = vgate(act, f32x4.add(v128.load(x + Hb + j), v128.load(p + Hb + j)));
     const m = v128.load(p + 2 * Hb + j);
-    const n = vcell(cellAct, f32x4.add(v128.load(x + 2 * Hb + j), f32x4.mul(r, m)));
-    const hv = v128.load(hp + j);
-    const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(hv, n))); // (1 − z) n + z h
-    v128.store(hn + j, h);
-    v128.store(o + j, h);
+    v128.store(hn + j, f32x4.add(v128.load(x + 2 * Hb + j), f32x4.mul(r, m)));
+    v128.store(p + Hb + j, z);
     if (tp) {
       v128.store(tp + j, r);
       v128.store(tp + Hb + j, z);
-      v128.store(tp + 2 * Hb + j, n);
       v128.store(ep + j, m);
     }
+  }
+  for (let j: usize = 0; j < Hb; j += 16) {
+    const n = vcell(cellAct, v128.load(hn + j));
+    const z = v128.load(p + Hb + j);
+    const h = f32x4.add(n, f32x4.mul(z, f32x4.sub(v128.load(hp + j), n))); // (1 − z) n + z h
+    v128.store(hn + j, h);
+    v128.store(o + j, h);
+    if (tp) v128.store(tp + 2 * Hb + j, n);
   }
 }
 
