@@ -115,9 +115,9 @@ export interface BenchConfig {
   /** Tokens per generate() call in the generation rows (0: no generation rows; only with timings). */
   generateTokens: number;
   /**
-   * tfjs-webgpu's GPU-only time (tf.time() around its parity run and its first Adam
-   * step, each program then in a pass of its own: that training step takes ~1.5× as
-   * long on SwiftShader). Default true; false leaves it out (and those runs plain).
+   * tfjs-webgpu's GPU-only time: one extra tf.time() run per measurement, each program
+   * in a pass of its own (a training step so takes ~1.5× as long on SwiftShader, and
+   * the two runs ~1/5 of the full matrix). Default true; false leaves them out.
    */
   tfjsGpuTime?: boolean;
 }
@@ -181,8 +181,8 @@ export interface Timing {
   /**
    * GPU-only time (timestamp queries, where the adapter offers 'timestamp-query'):
    * ours, the median over the same repetitions of the passes' summed time; tfjs-webgpu,
-   * tf.time()'s kernelMs of its first, untimed run of the kind (the parity run; the first
-   * Adam step), in which tfjs times each program in a pass of its own.
+   * tf.time()'s kernelMs of one extra, untimed run after the samples (tfjs times each
+   * program in a pass of its own).
    */
   gpuMs?: number;
 }
@@ -652,19 +652,16 @@ async function runTf(
     let output: Float32Array = new Float32Array(0);
     const timings = cfg.timings && !cfg.parityOnlyPaths?.includes(path);
     // tfjs-webgpu's GPU-only time: tf.time()'s kernelMs (each program in a pass of its
-    // own, timestamps around it), taken in the first run of each kind (pipelines are
-    // compiled before their passes run, so compilation is not in it)
+    // own, timestamps around it) of one more, untimed run after the samples. Not of the
+    // first run: there (Dawn on SwiftShader, an LSTM (4, 48, 64, 128)) kernelMs came out
+    // 15–25 % above the warm runs'.
     const timed = timings && cfg.tfjsGpuTime !== false && tfTimestamps();
-    // parity run, also the warm-up that compiles tfjs's shaders, the program count and the GPU-only time
+    // parity run, also the warm-up that compiles tfjs's shaders, and the program count
     const p0 = now();
-    let inferKernelMs: number | undefined;
     result.dispatchesPerCall = await countPrograms(async () => {
-      let y: tf.Tensor | undefined;
-      const predict = () => void (y = model.predict(xT) as tf.Tensor);
-      if (timed) inferKernelMs = await tfKernelMs(predict);
-      else predict();
-      output = (await y!.data()) as Float32Array;
-      y!.dispose();
+      const y = model.predict(xT) as tf.Tensor;
+      output = (await y.data()) as Float32Array;
+      y.dispose();
     });
     const warmInfer = now() - p0;
     if (result.dispatchesPerCall !== undefined) result.dispatchesPerStep = result.dispatchesPerCall / T;
@@ -701,7 +698,7 @@ async function runTf(
         { warmMs: warmInfer },
       );
       result.perStepMs = result.infer.medianMs / T;
-      if (inferKernelMs !== undefined) result.infer.gpuMs = inferKernelMs;
+      if (timed) result.infer.gpuMs = await tfKernelMs(() => (model.predict(xT) as tf.Tensor).dispose());
       if (cfg.train) {
         // Keras's defaults; tfjs's Adam adds epsilon after the bias correction as torch does.
         const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
@@ -717,8 +714,7 @@ async function runTf(
           await tfFlat(model); // waits for the update
           // The first real step, untimed, from the common weights: minimize()'s own two
           // halves (computeGradients, applyGradients), so its gradients are kept for
-          // parity; it compiles the forward and backward, counts tfjs-webgpu's programs,
-          // and, where there are timestamps, runs under tf.time() for the GPU-only time.
+          // parity; it compiles the backward and counts tfjs-webgpu's programs.
           let grads: tf.NamedTensorMap | undefined;
           const firstStep = () => {
             const r = adam.computeGradients(lossOf);
@@ -727,15 +723,13 @@ async function runTf(
             grads = r.grads;
           };
           const p0 = now();
-          let kernelMs: number | undefined;
-          if (timed) result.trainDispatchesPerCall = await countPrograms(async () => void (kernelMs = await tfKernelMs(firstStep)));
-          else if (tf.getBackend() === 'webgpu') result.trainDispatchesPerCall = await countPrograms(async () => firstStep());
+          if (tf.getBackend() === 'webgpu') result.trainDispatchesPerCall = await countPrograms(async () => firstStep());
           else firstStep();
           grad = await readGrads(grads!);
           await tfFlat(model); // waits for the update
           const warmTrain = now() - p0;
           result.train = await timeCalls(cfg, () => step(adam), { warmMs: warmTrain });
-          if (kernelMs !== undefined) result.train.gpuMs = kernelMs;
+          if (timed) result.train.gpuMs = await tfKernelMs(() => adam.minimize(lossOf, true)!.dispose());
         } finally {
           adam.dispose();
         }

@@ -391,7 +391,7 @@ export function renderMarkdown(result) {
   const gpuPaths = paths.filter((name) => result.cases.some((c) => c.paths.some((p) => p.path === name && (p.infer?.gpuMs !== undefined || p.train?.gpuMs !== undefined))));
   if (gpuPaths.length) {
     out.push(
-      '**GPU-only time** (timestamp queries: ours, the median of the summed pass times; tfjs-webgpu, `tf.time()` kernelMs of its first, untimed run: the parity run, the first Adam step), inference / training step, ms',
+      '**GPU-only time** (timestamp queries: ours, the median of the summed pass times; tfjs-webgpu, `tf.time()` kernelMs of one extra run after the samples), inference / training step, ms',
       '',
       `| cell | (B, T, I, H) | ${gpuPaths.join(' | ')} |`,
       `|---|---|${gpuPaths.map(() => '---|').join('')}`,

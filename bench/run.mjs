@@ -14,7 +14,7 @@
 //          --warmup N (untimed runs after the parity run, default 1; --quick 0)   --long-call S (no warm-up for a
 //            call whose parity run took ≥ S seconds: it is warm, and a warm-up would cost a sample; default 1)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
-//          --no-tfjs-gpu-time (no tf.time() runs for tfjs-webgpu's GPU-only time: its first training steps ~1/3 faster)
+//          --no-tfjs-gpu-time (no extra tf.time() run per tfjs-webgpu measurement for its GPU-only time: ~1/5 of the full matrix)
 //          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
 //          --out DIR (default bench/results)   --name PREFIX (files PREFIX-<timestamp>.*)
 //          --parity-paths a,b (paths that run once for parity, untimed)   --tol-output X   --tol-grad X
