@@ -115,11 +115,13 @@ export interface BenchConfig {
   /** Tokens per generate() call in the generation rows (0: no generation rows; only with timings). */
   generateTokens: number;
   /**
-   * tfjs-webgpu's GPU-only time: one extra tf.time() run per measurement, each program
-   * in a pass of its own (a training step so takes ~1.5× as long on SwiftShader, and
-   * the two runs ~1/5 of the full matrix). Default true; false leaves them out.
+   * tfjs-webgpu's GPU-only time is one extra tf.time() run per measurement, each
+   * program in a pass of its own (on SwiftShader a training step so takes ~1.5× its
+   * wall time): it is taken where the measurement's median is under this many ms.
+   * Default 5000 (every run of tfjs-webgpu's GPU-only time where the call is longer
+   * would cost ~11 min of the full matrix); 0: none; 1e9: every row.
    */
-  tfjsGpuTime?: boolean;
+  tfjsGpuTimeMaxMs: number;
 }
 
 export const DEFAULT_CONFIG: BenchConfig = {
@@ -142,6 +144,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   tolOutput: 1e-4,
   tolGradRel: 1e-3,
   generateTokens: 128,
+  tfjsGpuTimeMaxMs: 5_000,
 };
 
 /** Generation rows: model.generate on a character-sized LSTM model (V, embedding, hidden). */
@@ -185,6 +188,8 @@ export interface Timing {
    * program in a pass of its own).
    */
   gpuMs?: number;
+  /** tfjs-webgpu: no GPU-only time taken, the call being at least config.tfjsGpuTimeMaxMs long. */
+  gpuMsSkipped?: boolean;
 }
 
 export interface PathResult {
@@ -655,7 +660,8 @@ async function runTf(
     // own, timestamps around it) of one more, untimed run after the samples. Not of the
     // first run: there (Dawn on SwiftShader, an LSTM (4, 48, 64, 128)) kernelMs came out
     // 15–25 % above the warm runs'.
-    const timed = timings && cfg.tfjsGpuTime !== false && tfTimestamps();
+    const timed = timings && tfTimestamps();
+    const gpuTimeOf = (t: Timing) => timed && t.medianMs < cfg.tfjsGpuTimeMaxMs;
     // parity run, also the warm-up that compiles tfjs's shaders, and the program count
     const p0 = now();
     result.dispatchesPerCall = await countPrograms(async () => {
@@ -698,7 +704,8 @@ async function runTf(
         { warmMs: warmInfer },
       );
       result.perStepMs = result.infer.medianMs / T;
-      if (timed) result.infer.gpuMs = await tfKernelMs(() => (model.predict(xT) as tf.Tensor).dispose());
+      if (gpuTimeOf(result.infer)) result.infer.gpuMs = await tfKernelMs(() => (model.predict(xT) as tf.Tensor).dispose());
+      else if (timed) result.infer.gpuMsSkipped = true;
       if (cfg.train) {
         // Keras's defaults; tfjs's Adam adds epsilon after the bias correction as torch does.
         const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-7);
@@ -729,7 +736,8 @@ async function runTf(
           await tfFlat(model); // waits for the update
           const warmTrain = now() - p0;
           result.train = await timeCalls(cfg, () => step(adam), { warmMs: warmTrain });
-          if (timed) result.train.gpuMs = await tfKernelMs(() => adam.minimize(lossOf, true)!.dispose());
+          if (gpuTimeOf(result.train)) result.train.gpuMs = await tfKernelMs(() => adam.minimize(lossOf, true)!.dispose());
+          else if (timed) result.train.gpuMsSkipped = true;
         } finally {
           adam.dispose();
         }
@@ -903,6 +911,7 @@ function checkConfig(cfg: BenchConfig): void {
   if (!(cfg.budgetMs >= 0)) bad('budgetMs', cfg.budgetMs, 'a number of ms ≥ 0 (0: minReps samples only)');
   if (!(cfg.longCallMs >= 0)) bad('longCallMs', cfg.longCallMs, 'a number of ms ≥ 0');
   if (!Number.isInteger(cfg.warmup) || cfg.warmup < 0) bad('warmup', cfg.warmup, 'an integer ≥ 0');
+  if (!(cfg.tfjsGpuTimeMaxMs >= 0)) bad('tfjsGpuTimeMaxMs', cfg.tfjsGpuTimeMaxMs, 'a number of ms ≥ 0');
   if (!Number.isInteger(cfg.generateTokens) || cfg.generateTokens < 0) bad('generateTokens', cfg.generateTokens, 'an integer ≥ 0');
 }
 

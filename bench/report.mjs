@@ -391,7 +391,9 @@ export function renderMarkdown(result) {
   const gpuPaths = paths.filter((name) => result.cases.some((c) => c.paths.some((p) => p.path === name && (p.infer?.gpuMs !== undefined || p.train?.gpuMs !== undefined))));
   if (gpuPaths.length) {
     out.push(
-      '**GPU-only time** (timestamp queries: ours, the median of the summed pass times; tfjs-webgpu, `tf.time()` kernelMs of one extra run after the samples), inference / training step, ms',
+      '**GPU-only time** (timestamp queries: ours, the median of the summed pass times; tfjs-webgpu, `tf.time()` kernelMs of one extra run after the samples' +
+        (result.config.tfjsGpuTimeMaxMs !== undefined ? `, taken where the call is under ${result.config.tfjsGpuTimeMaxMs / 1000} s, "not taken" elsewhere` : '') +
+        '), inference / training step, ms',
       '',
       `| cell | (B, T, I, H) | ${gpuPaths.join(' | ')} |`,
       `|---|---|${gpuPaths.map(() => '---|').join('')}`,
@@ -399,7 +401,8 @@ export function renderMarkdown(result) {
     for (const c of result.cases) {
       const cells = gpuPaths.map((name) => {
         const p = c.paths.find((q) => q.path === name);
-        return p?.ok && (p.infer?.gpuMs !== undefined || p.train?.gpuMs !== undefined) ? `${ms(p.infer?.gpuMs)} / ${ms(p.train?.gpuMs)}` : '';
+        const g = (t) => (t?.gpuMsSkipped ? 'not taken' : ms(t?.gpuMs));
+        return p?.ok && (p.infer?.gpuMs !== undefined || p.train?.gpuMs !== undefined || p.infer?.gpuMsSkipped || p.train?.gpuMsSkipped) ? `${g(p.infer)} / ${g(p.train)}` : '';
       });
       out.push(`| ${c.cell} | ${shapeText(c.shape)} | ${cells.join(' | ')} |`);
     }

@@ -14,7 +14,8 @@
 //          --warmup N (untimed runs after the parity run, default 1; --quick 0)   --long-call S (no warm-up for a
 //            call whose parity run took ≥ S seconds: it is warm, and a warm-up would cost a sample; default 1)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
-//          --no-tfjs-gpu-time (no extra tf.time() run per tfjs-webgpu measurement for its GPU-only time: ~1/5 of the full matrix)
+//          --tfjs-gpu-time S|all (tfjs-webgpu's GPU-only time, one extra tf.time() run, where its call is under S seconds;
+//            default 5: 'all' adds ~11 min to the full matrix here)   --no-tfjs-gpu-time (none)
 //          --generate N (tokens per call in the generation rows, default 128; --quick 32; 0: none)
 //          --out DIR (default bench/results)   --name PREFIX (files PREFIX-<timestamp>.*)
 //          --parity-paths a,b (paths that run once for parity, untimed)   --tol-output X   --tol-grad X
@@ -84,7 +85,11 @@ export function parseArgs(argv) {
     else if (a === '--generate') opts.config.generateTokens = Number(val());
     else if (a === '--no-train') opts.config.train = false;
     else if (a === '--no-roofline') opts.config.roofline = false;
-    else if (a === '--no-tfjs-gpu-time') opts.config.tfjsGpuTime = false;
+    else if (a === '--no-tfjs-gpu-time') opts.config.tfjsGpuTimeMaxMs = 0;
+    else if (a === '--tfjs-gpu-time') {
+      const v = val();
+      opts.config.tfjsGpuTimeMaxMs = v === 'all' ? 1e9 : seconds(a, v);
+    }
     else if (a === '--parity-only') opts.config.timings = false;
     else if (a === '--tol-output') opts.config.tolOutput = Number(val());
     else if (a === '--tol-grad') opts.config.tolGradRel = Number(val());
@@ -177,7 +182,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
     const text = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 24).map((l) => l.slice(3)).join('\n'));
+    console.log(text.split('\n').filter((l) => l.startsWith('//')).slice(0, 25).map((l) => l.slice(3)).join('\n'));
     return;
   }
   const t0 = performance.now();

@@ -86,6 +86,18 @@ describe('benchmark sampling: the time budget and the rep count it reports', () 
     expect(table).toMatch(/│ n +│/);
     expect(table).toContain('2*');
   });
+
+  it("takes tfjs-webgpu's GPU-only time only where the call is under tfjsGpuTimeMaxMs", async () => {
+    const run = (tfjsGpuTimeMaxMs: number) =>
+      runBench({ cells: ['rnn'], shapes: [[1, 2, 3, 4]], paths: ['tfjs-webgpu'], reps: 2, minReps: 1, budgetMs: 0, roofline: false, generateTokens: 0, tfjsGpuTimeMaxMs });
+    const none = (await run(0)).cases[0].paths[0];
+    expect(none.ok, none.note).toBe(true);
+    for (const t of [none.infer!, none.train!]) expect(t.gpuMs).toBeUndefined();
+    const all = (await run(1e9)).cases[0].paths[0];
+    // with timestamp queries (Dawn here may have none), every measurement has one; without, none is skipped either
+    for (const t of [all.infer!, all.train!]) expect(t.gpuMsSkipped).toBeUndefined();
+    for (const t of [none.infer!, none.train!]) expect(t.gpuMsSkipped).toBe(all.infer!.gpuMs !== undefined);
+  });
 });
 describe('benchmark parity (--quick shapes, Node)', () => {
   let result: BenchResult;
