@@ -283,6 +283,26 @@ export function gemmNT(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb
 /** P (⌈N/16⌉, K, 16) = the panels of W (N, K) (see above). */
 export function packPanels(N: i32, K: i32, w: usize, ldw: i32, dst: usize): void {
   const np = (N + 15) >> 4;
+  if ((N & 3) == 0 && (K & 3) == 0) {
+    // 4×4 tiles transposed in registers: rows 16p + 4g … + 3 at k … k + 3 → P[p, k … k + 3, 4g … 4g + 3]
+    const sw = <usize>ldw << 2;
+    for (let p = 0; p < np; p++) {
+      const panel = dst + <usize>p * (<usize>K << 6);
+      for (let g = 0; g < 4; g++) {
+        const n = 16 * p + 4 * g;
+        if (n >= N) {
+          for (let k = 0; k < K; k++) v128.store(panel + (<usize>k << 6) + (<usize>g << 4), f32x4.splat(0));
+          continue;
+        }
+        const r = w + <usize>n * sw;
+        for (let k = 0; k < K; k += 4) {
+          const a = r + (<usize>k << 2);
+          store4x4T(v128.load(a), v128.load(a + sw), v128.load(a + 2 * sw), v128.load(a + 3 * sw), panel + (<usize>k << 6) + (<usize>g << 4), 64);
+        }
+      }
+    }
+    return;
+  }
   for (let p = 0; p < np; p++) {
     for (let k = 0; k < K; k++) {
       const d = dst + (<usize>(p * K + k) << 6);
@@ -397,14 +417,45 @@ export function gemmPk(M: i32, N: i32, K: i32, a: usize, lda: i32, bp: usize, c:
   }
 }
 
-/** dst (cols, ldd) = src (rows, cols)ᵀ with src stride lds: dst[j, i] = src[i, j]. Scalar, blocked 16×16. */
+/**
+ * The four columns of a 4×4 block of rows r0 … r3 (in-register transpose), stored at
+ * dst, dst + sd, dst + 2·sd, dst + 3·sd (sd in bytes).
+ */
+// @ts-ignore: decorator
+@inline function store4x4T(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, sd: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + sd, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * sd, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * sd, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+/**
+ * dst (cols, ldd) = src (rows, cols)ᵀ with src stride lds: dst[j, i] = src[i, j]. Blocked
+ * 16×16; inside a block 4×4 tiles are transposed in registers, the edges of sizes that
+ * are not multiples of 4 element by element.
+ */
 export function transpose(rows: i32, cols: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {
+  const ss = <usize>lds << 2;
+  const sd = <usize>ldd << 2;
   for (let i0 = 0; i0 < rows; i0 += 16) {
     const i1 = min(rows, i0 + 16);
+    const i4 = i0 + ((i1 - i0) & ~3);
     for (let j0 = 0; j0 < cols; j0 += 16) {
       const j1 = min(cols, j0 + 16);
+      const j4 = j0 + ((j1 - j0) & ~3);
+      for (let i = i0; i < i4; i += 4) {
+        const s0 = src + <usize>i * ss;
+        for (let j = j0; j < j4; j += 4) {
+          const a = s0 + (<usize>j << 2);
+          store4x4T(v128.load(a), v128.load(a + ss), v128.load(a + 2 * ss), v128.load(a + 3 * ss), dst + <usize>j * sd + (<usize>i << 2), sd);
+        }
+      }
       for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
+        for (let j = i < i4 ? j4 : j0; j < j1; j++) {
           store<f32>(dst + ((<usize>j * <usize>ldd + <usize>i) << 2), load<f32>(src + ((<usize>i * <usize>lds + <usize>j) << 2)));
         }
       }
