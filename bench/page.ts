@@ -129,7 +129,7 @@ export const DEFAULT_CONFIG: BenchConfig = {
   shapes: FULL_SHAPES,
   paths: ALL_PATHS,
   reps: 5,
-  // 1 and 5 s: the full matrix in about half an hour on SwiftShader (2 cores); every
+  // 1 and 5 s: the full matrix in about half an hour on SwiftShader (2 cores, quiet); every
   // call under 5 s still gets ≥ 2 samples, and each median says how many it has
   minReps: 1,
   budgetMs: 5_000,

@@ -10,7 +10,7 @@
 //          --reps N (timed repetitions, at most; default 5; --quick 3)   --min-reps N (at least, default 1)
 //          --budget S (seconds per measurement: once its samples took S, a path's inference or training step on
 //            one row takes no more beyond --min-reps; default 5, so calls under 5 s get ≥ 2 samples and longer
-//            ones 1; the JSON and the tables give each median's n. --min-reps 2 --budget 20: ~40 min here)
+//            ones 1; the JSON and the tables give each median's n. --min-reps 2 --budget 20: ~50 min here)
 //          --warmup N (untimed runs after the parity run, default 1; --quick 0)   --long-call S (no warm-up for a
 //            call whose parity run took ≥ S seconds: it is warm, and a warm-up would cost a sample; default 1)
 //          --no-train   --no-roofline   --parity-only   --quick   --node
