@@ -1,7 +1,7 @@
 // Float32 WebAssembly-SIMD (simd128) kernels of the wasm backend, in AssemblyScript.
 // Compiled by scripts/build-wasm.mjs into src/wasm/kernels_wasm.js (base64, gitignored).
 // The CPU float64 twins are the reference's own functions: matmulBiasRef / matmulRef
-// (src/reference/matmul.ts) for gemmNT, recurrenceRef (src/reference/recurrent.ts) for
+// (src/reference/matmul.ts) for gemmNT and gemmPk (W as panels), recurrenceRef (src/reference/recurrent.ts) for
 // the step forwards, recurrenceBackwardRef (src/reference/recurrent_backward.ts) for
 // the step backwards; tests/wasm_parity.test.ts checks each against them.
 //
@@ -592,7 +592,7 @@ export function copyRows(rows: i32, cols: i32, colsPad: i32, src: usize, lds: i3
  *   then per sample and 4 units at a time, in registers: the gates from xg[b, t] + pre,
  *   the state update, the output, and (tape ≠ 0) the gate activations for the backward.
  * GRU reset_after = false needs r before its n rows: pre of the r, z rows, then
- * rh = r ⊙ h, then pre_n = b_n + rh · W_nᵀ (a second gemmNT), then the update.
+ * rh = r ⊙ h, then pre_n = b_n + rh · W_nᵀ (a second gemmPk, on W_n's own panels), then the update.
  * A step that does not run (valid = 0) carries h and c; its output is 0, or with
  * keras = 1 the previous output of this direction (0 before the first step).
  * cell: 0 SimpleRNN, 1 GRU, 2 LSTM. cellAct: the cell activation (vcell). act: the gate activation (vgate).
