@@ -6,7 +6,7 @@
 //   node scripts/wasm-speed.mjs                 # LSTM (1, 256, 64, 128), every cell
 //   node scripts/wasm-speed.mjs --all --reps 9  # also (32, 64, 64, 128) and (1, 1, 64, 128)
 //   node scripts/wasm-speed.mjs --big --no-cpu  # also (64, 100, 128, 256); --no-cpu skips the (slow) reference
-//   node scripts/wasm-speed.mjs --threads 2     # the wasm runtime with 2 threads for its GEMMs
+//   node scripts/wasm-speed.mjs --threads 2     # the wasm runtime with 2 threads (GEMMs, and the forward's steps by batch rows)
 import { runnerImport } from 'vite';
 import { fileURLToPath } from 'node:url';
 
