@@ -1,7 +1,7 @@
 // The benchmark driver (issue 4): `npm run bench` (scripts/bench.sh).
 //
 //   npm run bench                      # headless Chromium (WebGPU on this machine's adapter), full matrix
-//   npm run bench -- --quick           # small shapes, 3 reps: under a minute on SwiftShader (2 cores)
+//   npm run bench -- --quick           # small shapes, 3 reps: 1–1.5 min on SwiftShader (2 cores)
 //   npm run bench -- --node            # the same suite in Node through Dawn (the `webgpu` package)
 //   npm run bench -- --cells lstm,gru --shapes 1x256x64x128,32x64x64x128 --paths ours-step,tfjs-webgpu --reps 9
 //   npm run bench -- --parity-only     # no timings: outputs and gradients of every path compared
